@@ -1,0 +1,169 @@
+"""The study config (TOML) read into frozen dataclasses and validated before any work starts."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from externalize.errors import ConfigError
+from externalize.registry import PROJECT_ROOT
+
+DEFAULT_STUDY = PROJECT_ROOT / "analysis" / "study.toml"
+
+
+@dataclass(frozen=True)
+class Intervention:
+    name: str
+    date: date
+    source: str
+
+    @property
+    def month(self) -> pd.Period:
+        """First treated month: the month the intervention date falls in."""
+        return pd.Period(self.date, freq="M")
+
+
+@dataclass(frozen=True)
+class PlaceboConfig:
+    dates: tuple[date, ...]
+    min_pre: int
+    min_post: int
+    exclude_months_around_real: int
+
+
+@dataclass(frozen=True)
+class TaxonomyChoices:
+    nusra_counts_as_aq_until: date
+    include_uncertain_attributions: bool
+    include_doubtful_terrorism: bool
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    min_pre_months: int
+    seasonality_pairs: int
+    hac_maxlags: int | None  # None = Newey-West 1994 rule
+    washout_months: int
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    name: str
+    window_start: pd.Period
+    window_end: pd.Period
+    yearly_start: int
+    yearly_end: int
+    main_intervention: str
+    interventions: tuple[Intervention, ...]
+    placebo: PlaceboConfig
+    taxonomy: TaxonomyChoices
+    models: ModelConfig
+    path: Path
+
+    @property
+    def main(self) -> Intervention:
+        return next(i for i in self.interventions if i.name == self.main_intervention)
+
+    def intervention_months(self) -> dict[str, pd.Period]:
+        return {i.name: i.month for i in self.interventions}
+
+    def months(self) -> pd.PeriodIndex:
+        return pd.period_range(self.window_start, self.window_end, freq="M")
+
+
+def _date(value: object, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+
+def _month(value: object, where: str) -> pd.Period:
+    try:
+        return pd.Period(str(value), freq="M")
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {value!r} is not a month (YYYY-MM)") from exc
+
+
+def _get(table: dict, key: str, where: str) -> object:
+    if key not in table:
+        raise ConfigError(f"{where}: missing key {key!r}")
+    return table[key]
+
+
+def load_study(path: str | Path | None = None) -> StudyConfig:
+    """Read and validate the study config; every problem is a ConfigError naming the key."""
+    path = Path(path) if path else DEFAULT_STUDY
+    if not path.is_file():
+        raise ConfigError(f"study config not found: {path}")
+    with open(path, "rb") as fh:
+        try:
+            raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    study = _get(raw, "study", str(path))
+    start = _month(_get(study, "window_start", "study"), "study.window_start")
+    end = _month(_get(study, "window_end", "study"), "study.window_end")
+    if end <= start:
+        raise ConfigError(f"study: window_end {end} must be after window_start {start}")
+    ys, ye = int(_get(study, "yearly_start", "study")), int(_get(study, "yearly_end", "study"))
+    if ye <= ys:
+        raise ConfigError("study: yearly_end must be after yearly_start")
+
+    ivs = []
+    for k, item in enumerate(_get(raw, "interventions", str(path))):
+        where = f"interventions[{k}]"
+        iv = Intervention(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
+                          str(_get(item, "source", where)))
+        if not iv.name.isidentifier():
+            raise ConfigError(f"{where}: name {iv.name!r} must be an identifier (letters, digits, _)")
+        if not (start < iv.month <= end):
+            raise ConfigError(f"{where}: {iv.name} ({iv.month}) lies outside the window {start}..{end} "
+                              "or in its first month (no pre-period)")
+        ivs.append(iv)
+    names = [i.name for i in ivs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"interventions: duplicate names {names}")
+    main = str(_get(study, "main_intervention", "study"))
+    if main not in names:
+        raise ConfigError(f"study.main_intervention {main!r} is not one of {names}")
+
+    pl = _get(raw, "placebo", str(path))
+    placebo = PlaceboConfig(
+        dates=tuple(_date(d, "placebo.dates") for d in _get(pl, "dates", "placebo")),
+        min_pre=int(_get(pl, "min_pre", "placebo")), min_post=int(_get(pl, "min_post", "placebo")),
+        exclude_months_around_real=int(_get(pl, "exclude_months_around_real", "placebo")),
+    )
+    real_months = {i.month for i in ivs}
+    for d in placebo.dates:
+        if pd.Period(d, freq="M") in real_months:
+            raise ConfigError(f"placebo date {d} falls in the month of a real intervention")
+
+    tx = _get(raw, "taxonomy", str(path))
+    taxonomy = TaxonomyChoices(
+        nusra_counts_as_aq_until=_date(_get(tx, "nusra_counts_as_aq_until", "taxonomy"), "taxonomy"),
+        include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
+        include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
+    )
+    md = _get(raw, "models", str(path))
+    lags = _get(md, "hac_maxlags", "models")
+    if lags == "nw1994":
+        lags_value: int | None = None
+    elif isinstance(lags, int) and lags >= 0:
+        lags_value = lags
+    else:
+        raise ConfigError(f"models.hac_maxlags must be 'nw1994' or a non-negative integer, got {lags!r}")
+    models = ModelConfig(
+        min_pre_months=int(_get(md, "min_pre_months", "models")),
+        seasonality_pairs=int(_get(md, "seasonality_pairs", "models")),
+        hac_maxlags=lags_value, washout_months=int(_get(md, "washout_months", "models")),
+    )
+    return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
+                       yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
+                       placebo=placebo, taxonomy=taxonomy, models=models, path=path)

@@ -1,0 +1,23 @@
+"""Exceptions with messages a researcher can act on."""
+
+from __future__ import annotations
+
+
+class ExternalizeError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+
+class DataNotFoundError(ExternalizeError, FileNotFoundError):
+    """A registered raw file is not in any of the places searched."""
+
+
+class ChecksumError(ExternalizeError, ValueError):
+    """A raw file's sha256 differs from the one in the source registry."""
+
+
+class SourceFormatError(ExternalizeError, ValueError):
+    """A raw file is not in the format its adapter expects (columns, codes, truncation)."""
+
+
+class ConfigError(ExternalizeError, ValueError):
+    """The study config or the source registry is invalid."""

@@ -1,0 +1,127 @@
+"""The source registry: data/sources.toml read into frozen, validated specs."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from externalize.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_REGISTRY = PROJECT_ROOT / "data" / "sources.toml"
+
+TABLES = {"events", "yearly", "lookup", "unused"}
+FREQUENCIES = {"day", "month", "year", "cross-section"}
+ARMS = {"clash", "joint", "external", "volume", "dose", "context"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    role: str
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One raw release: where it is, what it holds, what is wrong with it."""
+
+    key: str
+    title: str
+    publisher: str
+    version: str
+    licence: str
+    citation: str
+    get: str
+    adapter: str
+    table: str
+    frequency: str
+    coverage_start: pd.Period
+    coverage_end: pd.Period
+    arms: tuple[str, ...]
+    measures: str
+    defects: tuple[str, ...]
+    files: tuple[SourceFile, ...]
+    researcher_supplied: bool = False
+    match: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_read(self) -> bool:
+        return self.table in {"events", "yearly"}
+
+    def file(self, role: str = "main") -> SourceFile:
+        for f in self.files:
+            if f.role == role:
+                return f
+        raise KeyError(f"source {self.key!r} has no file with role {role!r}")
+
+
+_REQUIRED = ("title", "publisher", "version", "licence", "citation", "get", "adapter", "table",
+             "frequency", "coverage_start", "coverage_end", "arms", "measures", "defects", "files")
+
+
+def _spec_from_toml(key: str, raw: dict) -> SourceSpec:
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise ConfigError(f"source registry entry {key!r} lacks {', '.join(missing)}")
+    if raw["table"] not in TABLES:
+        raise ConfigError(f"{key}: table must be one of {sorted(TABLES)}, got {raw['table']!r}")
+    if raw["frequency"] not in FREQUENCIES:
+        raise ConfigError(f"{key}: frequency must be one of {sorted(FREQUENCIES)}, got {raw['frequency']!r}")
+    bad_arms = set(raw["arms"]) - ARMS
+    if bad_arms:
+        raise ConfigError(f"{key}: unknown arms {sorted(bad_arms)}; allowed {sorted(ARMS)}")
+    files = []
+    for f in raw["files"]:
+        sha = f.get("sha256", "")
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ConfigError(f"{key}: file {f.get('path')!r} needs a 64-hex-digit sha256")
+        files.append(SourceFile(role=f["role"], path=f["path"], sha256=sha))
+    supplied = bool(raw.get("researcher_supplied", False))
+    if not files and not supplied:
+        raise ConfigError(f"{key}: lists no files and is not researcher_supplied")
+    if supplied and not raw.get("match"):
+        raise ConfigError(f"{key}: a researcher-supplied source needs `match` file patterns")
+    try:
+        start = pd.Period(raw["coverage_start"], freq="M")
+        end = pd.Period(raw["coverage_end"], freq="M")
+    except ValueError as exc:
+        raise ConfigError(f"{key}: coverage dates must be YYYY-MM ({exc})") from exc
+    if end < start:
+        raise ConfigError(f"{key}: coverage_end {end} is before coverage_start {start}")
+    return SourceSpec(
+        key=key, title=raw["title"], publisher=raw["publisher"], version=raw["version"],
+        licence=raw["licence"], citation=raw["citation"], get=raw["get"], adapter=raw["adapter"],
+        table=raw["table"], frequency=raw["frequency"], coverage_start=start, coverage_end=end,
+        arms=tuple(raw["arms"]), measures=raw["measures"], defects=tuple(raw["defects"]),
+        files=tuple(files), researcher_supplied=supplied, match=tuple(raw.get("match", ())),
+    )
+
+
+def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
+    """Read and validate the registry; keys keep the file's order."""
+    path = Path(path) if path else DEFAULT_REGISTRY
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    sources = data.get("sources")
+    if not sources:
+        raise ConfigError(f"{path}: no [sources.*] tables")
+    return {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
+
+
+def registry_frame(registry: dict[str, SourceSpec]) -> pd.DataFrame:
+    """The registry as a table, for the report's data section."""
+    rows = [
+        {
+            "source": s.key, "title": s.title, "publisher": s.publisher, "version": s.version,
+            "licence": s.licence, "table": s.table, "frequency": s.frequency,
+            "coverage": f"{s.coverage_start} to {s.coverage_end}", "arms": ", ".join(s.arms),
+            "measures": s.measures, "defects": "; ".join(s.defects),
+            "researcher_supplied": s.researcher_supplied,
+        }
+        for s in registry.values()
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,190 @@
+"""The two normalised tables every adapter produces, with their schema enforced in code.
+
+events: one row per raw event (or raw aggregate cell, with `n` saying how many events it stands for).
+yearly: one row per dyad-year / actor-year / matrix cell.
+Adapters build the columns they have and call `conform_events` / `conform_yearly`, which add the optional
+columns as missing, fix dtypes and order, and validate (pandera).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+# column -> pandas dtype; the order here is the order on disk
+EVENT_COLUMNS: dict[str, str] = {
+    "source": "string",
+    "event_id": "string",
+    "year": "int16",
+    "month": "Int8",
+    "day": "Int8",
+    "date_precision": "string",
+    "date": "datetime64[ns]",
+    "date_end": "datetime64[ns]",
+    "country": "string",
+    "region": "string",
+    "latitude": "float64",
+    "longitude": "float64",
+    "side_a": "string",
+    "side_b": "string",
+    "relation": "string",
+    "target_type": "string",
+    "target_nationality": "string",
+    "n": "int32",
+    "fatalities": "float64",
+    "attribution_uncertain": "boolean",
+    "doubt_terrorism": "boolean",
+    "plot_status": "string",
+    "type_of_violence": "Int8",
+}
+EVENT_REQUIRED = ("source", "event_id", "year", "date_precision", "n")
+
+YEARLY_COLUMNS: dict[str, str] = {
+    "source": "string",
+    "record_id": "string",
+    "year": "int16",
+    "side_a": "string",
+    "side_b": "string",
+    "relation": "string",
+    "country": "string",
+    "n": "int32",
+    "fatalities": "float64",
+    "fatalities_low": "float64",
+    "fatalities_high": "float64",
+}
+YEARLY_REQUIRED = ("source", "record_id", "year", "n")
+
+ACTOR_SEPARATOR = " | "  # joins several actors on one side (GTD gname | gname2 | gname3)
+DATE_PRECISIONS = ("day", "month", "year")
+RELATIONS = ("fighting", "attack", "plot", "strike", "exposure", "rivalry", "alliance", "affiliation",
+             "split", "merger", "incidents")
+PLOT_STATUS = ("launched", "foiled")
+
+
+def _events_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "source": pa.Column("string", nullable=False),
+            "event_id": pa.Column("string", nullable=False),
+            "year": pa.Column("int16", pa.Check.in_range(1900, 2100)),
+            "month": pa.Column("Int8", pa.Check.in_range(1, 12), nullable=True),
+            "day": pa.Column("Int8", pa.Check.in_range(1, 31), nullable=True),
+            "date_precision": pa.Column("string", pa.Check.isin(DATE_PRECISIONS)),
+            "date": pa.Column("datetime64[ns]", nullable=False),
+            "date_end": pa.Column("datetime64[ns]", nullable=True),
+            "country": pa.Column("string", nullable=True),
+            "region": pa.Column("string", nullable=True),
+            "latitude": pa.Column("float64", pa.Check.in_range(-90, 90), nullable=True),
+            "longitude": pa.Column("float64", pa.Check.in_range(-180, 180), nullable=True),
+            "side_a": pa.Column("string", nullable=True),
+            "side_b": pa.Column("string", nullable=True),
+            "relation": pa.Column("string", pa.Check.isin(RELATIONS), nullable=True),
+            "target_type": pa.Column("string", nullable=True),
+            "target_nationality": pa.Column("string", nullable=True),
+            "n": pa.Column("int32", pa.Check.ge(0)),
+            "fatalities": pa.Column("float64", pa.Check.ge(0), nullable=True),
+            "attribution_uncertain": pa.Column("boolean", nullable=True),
+            "doubt_terrorism": pa.Column("boolean", nullable=True),
+            "plot_status": pa.Column("string", pa.Check.isin(PLOT_STATUS), nullable=True),
+            "type_of_violence": pa.Column("Int8", pa.Check.isin([1, 2, 3]), nullable=True),
+        },
+        checks=[
+            pa.Check(lambda df: ~df.duplicated(["source", "event_id"]), error="duplicate (source, event_id)"),
+            pa.Check(lambda df: (df["date_precision"] == "year") | df["month"].notna(),
+                     error="month missing although date_precision is day or month"),
+            pa.Check(lambda df: (df["date_precision"] != "day") | df["day"].notna(),
+                     error="day missing although date_precision is day"),
+            pa.Check(lambda df: df["date"].dt.year == df["year"], error="date and year disagree"),
+        ],
+        strict=True,
+        ordered=True,
+    )
+
+
+def _yearly_schema() -> pa.DataFrameSchema:
+    return pa.DataFrameSchema(
+        {
+            "source": pa.Column("string", nullable=False),
+            "record_id": pa.Column("string", nullable=False),
+            "year": pa.Column("int16", pa.Check.in_range(1900, 2100)),
+            "side_a": pa.Column("string", nullable=True),
+            "side_b": pa.Column("string", nullable=True),
+            "relation": pa.Column("string", pa.Check.isin(RELATIONS), nullable=True),
+            "country": pa.Column("string", nullable=True),
+            "n": pa.Column("int32", pa.Check.ge(0)),
+            "fatalities": pa.Column("float64", pa.Check.ge(0), nullable=True),
+            "fatalities_low": pa.Column("float64", pa.Check.ge(0), nullable=True),
+            "fatalities_high": pa.Column("float64", pa.Check.ge(0), nullable=True),
+        },
+        checks=[pa.Check(lambda df: ~df.duplicated(["source", "record_id"]),
+                         error="duplicate (source, record_id)")],
+        strict=True,
+        ordered=True,
+    )
+
+
+EVENTS_SCHEMA = _events_schema()
+YEARLY_SCHEMA = _yearly_schema()
+
+
+def _conform(df: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...], what: str) -> pd.DataFrame:
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what} table lacks required columns {missing}")
+    extra = [c for c in df.columns if c not in columns]
+    if extra:
+        raise ValueError(f"{what} table has columns outside the schema: {extra}")
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for col, dtype in columns.items():
+        if col in df.columns:
+            values = df[col].reset_index(drop=True)
+            out[col] = values.astype(dtype)
+        elif dtype.startswith("datetime"):
+            out[col] = pd.Series(pd.NaT, index=out.index, dtype=dtype)
+        else:
+            out[col] = pd.Series(pd.NA, index=out.index).astype(dtype)
+    return out
+
+
+def conform_events(df: pd.DataFrame) -> pd.DataFrame:
+    """Add absent optional columns as missing, cast, order and validate an events table."""
+    return EVENTS_SCHEMA.validate(_conform(df, EVENT_COLUMNS, EVENT_REQUIRED, "events"))
+
+
+def conform_yearly(df: pd.DataFrame) -> pd.DataFrame:
+    """Add absent optional columns as missing, cast, order and validate a yearly table."""
+    return YEARLY_SCHEMA.validate(_conform(df, YEARLY_COLUMNS, YEARLY_REQUIRED, "yearly"))
+
+
+def empty_events() -> pd.DataFrame:
+    return conform_events(pd.DataFrame({c: [] for c in EVENT_REQUIRED}))
+
+
+def empty_yearly() -> pd.DataFrame:
+    return conform_yearly(pd.DataFrame({c: [] for c in YEARLY_REQUIRED}))
+
+
+def dates_from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(date, precision) from year/month/day where a missing or 0 part means unknown.
+
+    The date is the first day known: the exact day, the 1st of the month, or January 1st.
+    An impossible day (e.g. 31 April) is treated as unknown day, not dropped.
+    """
+    y = pd.to_numeric(year, errors="coerce").astype("Int64")
+    m = pd.to_numeric(month, errors="coerce").astype("Int64")
+    d = pd.to_numeric(day, errors="coerce").astype("Int64")
+    m = m.where((m >= 1) & (m <= 12))
+    d = d.where((d >= 1) & (d <= 31) & m.notna())
+    full = pd.to_datetime(
+        pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}).astype("float64"),
+        errors="coerce",
+    )
+    bad_day = d.notna() & full.isna()
+    d = d.where(~bad_day)
+    full = pd.to_datetime(
+        pd.DataFrame({"year": y, "month": m.fillna(1), "day": d.fillna(1)}).astype("float64"),
+        errors="coerce",
+    )
+    precision = pd.Series("year", index=year.index, dtype="string")
+    precision = precision.mask(m.notna(), "month").mask(d.notna(), "day")
+    return full.astype("datetime64[ns]"), precision

@@ -1,0 +1,33 @@
+"""Shared fixtures: where the real data is (if anywhere) and where the hand-made fixtures are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def _real_data_dir() -> Path | None:
+    env = os.environ.get("EXTERNALIZE_DATA")
+    for cand in ([Path(env)] if env else []) + [ROOT / "data" / "raw", ROOT.parent / "shared" / "data"]:
+        if (cand / "MANIFEST.md").is_file() or (cand / "ucdp").is_dir():
+            return cand
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir() -> Path:
+    """The real data folder; tests that use it are skipped (with the reason) when it is absent."""
+    found = _real_data_dir()
+    if found is None:
+        pytest.skip("real data folder not found (../shared/data or EXTERNALIZE_DATA)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    return FIXTURES
