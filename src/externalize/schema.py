@@ -138,11 +138,13 @@ def _conform(df: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...
     for col, dtype in columns.items():
         if col in df.columns:
             values = df[col].reset_index(drop=True)
-            out[col] = values.astype(dtype)
         elif dtype.startswith("datetime"):
-            out[col] = pd.Series(pd.NaT, index=out.index, dtype=dtype)
+            values = pd.Series(pd.NaT, index=out.index, dtype=dtype)
         else:
-            out[col] = pd.Series(pd.NA, index=out.index).astype(dtype)
+            values = pd.Series(pd.NA, index=out.index, dtype="object")
+        if dtype == "float64" and values.dtype == object:
+            values = values.astype("Float64")  # pd.NA cannot go straight to numpy float
+        out[col] = values.astype(dtype)
     return out
 
 

@@ -1,0 +1,166 @@
+"""Count series: monthly (event sources dated to the month) and yearly (all sources), per source x class x family.
+
+Zero-filled inside each source's own coverage, missing (NaN) outside it: a month a source does not cover is
+unknown, not zero. `event_class` "all" counts every row of a source (the denominator / volume series) and
+`family` "all" sums over families.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from externalize.registry import SourceSpec
+
+CLASSES = ("clash", "joint", "external", "other", "none")
+MONTHLY_COLUMNS = ["source", "event_class", "family", "period", "count", "fatalities", "in_coverage"]
+YEARLY_COLUMNS = ["source", "event_class", "family", "year", "count", "fatalities", "in_coverage",
+                  "months_covered"]
+
+
+def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """Add event_class 'all' and family 'all' rows (sums) to a frame with event_class, family, n, fatalities."""
+    df = df.assign(family=df["family"].fillna("none").astype("string"))
+    all_class = df.assign(event_class="all")
+    both = pd.concat([df, all_class], ignore_index=True)
+    return pd.concat([both, both.assign(family="all")], ignore_index=True)
+
+
+def _grid(sources: list[str], classes_by_source: Mapping[str, list[tuple[str, str]]], times: pd.Index,
+          time_name: str) -> pd.DataFrame:
+    parts = []
+    for s in sources:
+        # a source with no rows in the window still gets explicit zero series for every class
+        default = [(c, "all") for c in (*CLASSES, "all")]
+        keys = pd.DataFrame(classes_by_source.get(s, default), columns=["event_class", "family"])
+        t = pd.DataFrame({time_name: times})
+        parts.append(keys.merge(t, how="cross").assign(source=s))
+    if not parts:
+        return pd.DataFrame(columns=["source", "event_class", "family", time_name])
+    return pd.concat(parts, ignore_index=True)
+
+
+def _class_family_keys(df: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
+    """Per source: every (class, family) seen, plus every main class with family 'all' so that a class with
+    no rows still gets an explicit zero series."""
+    keys: dict[str, list[tuple[str, str]]] = {}
+    for s, g in df.groupby("source", observed=True, sort=True):
+        seen = set(zip(g["event_class"].astype(str), g["family"].astype(str)))
+        seen |= {(c, "all") for c in (*CLASSES, "all")}
+        keys[str(s)] = sorted(seen)
+    return keys
+
+
+def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
+                   start: pd.Period, end: pd.Period) -> pd.DataFrame:
+    """Long monthly series over [start, end] for sources whose events are dated at least to the month.
+
+    Rows dated only to the year are left out of the monthly series (they are in the yearly series); their
+    number per source is in `undated_month_rows(events)`.
+    """
+    months = pd.period_range(start, end, freq="M")
+    monthly_sources = [k for k, s in registry.items() if s.table == "events" and s.frequency in ("day", "month")]
+    ev = events[events["source"].isin(monthly_sources) & events["date_precision"].isin(["day", "month"])]
+    ev = ev.assign(period=ev["date"].dt.to_period("M"))
+    ev = ev[(ev["period"] >= start) & (ev["period"] <= end)]
+    src = pd.DataFrame({"source": ev["source"].astype("string"), "event_class": ev["event_class"].astype("string"),
+                        "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
+                        "fatalities": ev["fatalities"].astype("float64")})
+    src = _with_totals(src)
+    agg = src.groupby(["source", "event_class", "family", "period"], observed=True, sort=False).agg(
+        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
+    present = [s for s in monthly_sources if s in set(events["source"].astype(str))]
+    grid = _grid(present, _class_family_keys(src[src["source"].isin(present)]), pd.Index(months), "period")
+    out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "period"], how="left")
+    cov_start = out["source"].map(lambda s: registry[s].coverage_start)
+    cov_end = out["source"].map(lambda s: registry[s].coverage_end)
+    out["in_coverage"] = (out["period"] >= cov_start) & (out["period"] <= cov_end)
+    out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
+    out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
+    return out[MONTHLY_COLUMNS].sort_values(["source", "event_class", "family", "period"]).reset_index(drop=True)
+
+
+def _family_label(df: pd.DataFrame) -> pd.Series:
+    """The acting family of a row: side A's family, or side B's when side A has none (e.g. a coalition
+    government listed as side A against an IS side B)."""
+    fa = df["family_a"].astype("string")
+    fb = df["family_b"].astype("string")
+    family_names = {"AQ", "IS", "AQ+IS", "JIH"}
+    use_b = ~fa.isin(family_names) & fb.isin(family_names)
+    return fa.where(~use_b, fb).fillna("none")
+
+
+def yearly_counts(events: pd.DataFrame, yearly: pd.DataFrame, registry: Mapping[str, SourceSpec],
+                  first_year: int, last_year: int) -> pd.DataFrame:
+    """Yearly series for yearly sources and yearly totals of event sources (so both can be compared)."""
+    years = pd.Index(range(first_year, last_year + 1), name="year")
+    frames = []
+    if len(events):
+        frames.append(pd.DataFrame({"source": events["source"].astype("string"),
+                                    "event_class": events["event_class"].astype("string"),
+                                    "family": _family_label(events), "year": events["year"].astype(int),
+                                    "n": events["n"].astype("float64"),
+                                    "fatalities": events["fatalities"].astype("float64")}))
+    if len(yearly):
+        frames.append(pd.DataFrame({"source": yearly["source"].astype("string"),
+                                    "event_class": yearly["event_class"].astype("string"),
+                                    "family": _family_label(yearly), "year": yearly["year"].astype(int),
+                                    "n": yearly["n"].astype("float64"),
+                                    "fatalities": yearly["fatalities"].astype("float64")}))
+    if not frames:
+        return pd.DataFrame(columns=YEARLY_COLUMNS)
+    src = _with_totals(pd.concat(frames, ignore_index=True))
+    src = src[src["year"].between(first_year, last_year)]
+    agg = src.groupby(["source", "event_class", "family", "year"], observed=True, sort=False).agg(
+        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
+    present = sorted(set(src["source"].astype(str)))
+    grid = _grid(present, _class_family_keys(src), years, "year")
+    out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "year"], how="left")
+
+    def months_covered(row_source: str, year: int) -> int:
+        spec = registry[row_source]
+        lo = max(spec.coverage_start, pd.Period(f"{year}-01", freq="M"))
+        hi = min(spec.coverage_end, pd.Period(f"{year}-12", freq="M"))
+        return max(0, (hi - lo).n + 1) if hi >= lo else 0
+
+    cover = {(s, y): months_covered(s, y) for s in present for y in years}
+    out["months_covered"] = [cover[(s, y)] for s, y in zip(out["source"], out["year"])]
+    out["in_coverage"] = out["months_covered"] > 0
+    out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
+    out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
+    return out[YEARLY_COLUMNS].sort_values(["source", "event_class", "family", "year"]).reset_index(drop=True)
+
+
+def undated_month_rows(events: pd.DataFrame) -> pd.Series:
+    """Per source: rows (sum of n) dated only to the year, hence absent from the monthly series."""
+    ev = events[events["date_precision"] == "year"]
+    return ev.groupby("source", observed=True)["n"].sum().astype("int64")
+
+
+def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "all",
+           start: pd.Period | None = None, end: pd.Period | None = None) -> pd.Series:
+    """One monthly series as a pd.Series with a PeriodIndex, trimmed to the source's coverage (and window)."""
+    m = monthly[(monthly["source"] == source) & (monthly["event_class"] == event_class)
+                & (monthly["family"] == family) & monthly["in_coverage"]]
+    if m.empty:
+        raise KeyError(f"no monthly series for source={source!r}, class={event_class!r}, family={family!r}")
+    s = pd.Series(m["count"].to_numpy(dtype=float), index=pd.PeriodIndex(m["period"], freq="M"),
+                  name=f"{source}:{event_class}:{family}").sort_index()
+    if start is not None:
+        s = s[s.index >= start]
+    if end is not None:
+        s = s[s.index <= end]
+    return s
+
+
+def align(y: pd.Series, interventions: Mapping[str, pd.Period]) -> pd.DataFrame:
+    """A monthly series with its time index, and per intervention a post indicator and months since it."""
+    idx = pd.PeriodIndex(y.index, freq="M")
+    out = pd.DataFrame({"period": idx, "y": y.to_numpy(), "t": np.arange(len(y))})
+    for name, month in interventions.items():
+        since = np.array([(p - month).n for p in idx])
+        out[f"post_{name}"] = (since >= 0).astype(int)
+        out[f"since_{name}"] = np.where(since >= 0, since, 0)
+    return out

@@ -1,0 +1,105 @@
+"""Monthly and yearly series: sums, zero-fill inside coverage, NaN outside, alignment terms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from externalize.registry import load_registry
+from externalize.schema import conform_events, conform_yearly
+from externalize.series import align, monthly_counts, select, undated_month_rows, yearly_counts
+
+
+def _classified(df: pd.DataFrame, classes: list[str], fam_a: list, fam_b: list) -> pd.DataFrame:
+    return df.assign(event_class=pd.array(classes, dtype="string"), family_a=pd.array(fam_a, dtype="string"),
+                     family_b=pd.array(fam_b, dtype="string"), rule_id="R", rules_version="t")
+
+
+@pytest.fixture()
+def registry():
+    reg = load_registry()
+    return {k: reg[k] for k in ("nesser_cym", "ucdp_ged_syria", "ucdp_nonstate", "ucdp_ged_syria_iraq")}
+
+
+@pytest.fixture()
+def events():
+    raw = pd.DataFrame({
+        "source": ["nesser_cym"] * 4 + ["ucdp_ged_syria"] * 3 + ["ucdp_ged_syria_iraq"],
+        "event_id": [str(i) for i in range(8)],
+        "year": [2014, 2014, 2014, 2015, 2016, 2016, 2016, 2014],
+        "month": [8, 8, 9, 1, 1, 1, 3, pd.NA],
+        "day": [pd.NA] * 4 + [5, 6, 7, pd.NA],
+        "date_precision": ["month"] * 4 + ["day"] * 3 + ["year"],
+        "date": pd.to_datetime(["2014-08-01", "2014-08-01", "2014-09-01", "2015-01-01", "2016-01-05",
+                                "2016-01-06", "2016-03-07", "2014-01-01"]),
+        "n": [2, 1, 3, 1, 1, 1, 1, 1],
+        "fatalities": [np.nan, 1.0, np.nan, 12.0, 3.0, 4.0, np.nan, 2.0],
+    })
+    return _classified(conform_events(raw),
+                       ["external", "external", "external", "external", "clash", "joint", "other", "clash"],
+                       ["JIH", "JIH", "JIH", "JIH", "IS", "AQ+IS", "AQ", "IS"],
+                       [None, None, None, None, "AQ", "other", "other", "AQ"])
+
+
+def test_monthly_sums_zero_fill_and_nan_outside_coverage(events, registry):
+    m = monthly_counts(events, registry, pd.Period("2014-06", "M"), pd.Period("2016-03", "M"))
+    ext = select(m, "nesser_cym", "external", "all")
+    assert ext[pd.Period("2014-08", "M")] == 3.0          # 2 + 1: n is summed
+    assert ext[pd.Period("2014-09", "M")] == 3.0
+    assert ext[pd.Period("2014-07", "M")] == 0.0          # covered, nothing happened: zero
+    assert ext.sum() == 7.0
+    ged = m[(m.source == "ucdp_ged_syria") & (m.event_class == "clash") & (m.family == "all")]
+    before = ged[ged.period < pd.Period("2016-01", "M")]
+    assert before["count"].isna().all() and not before["in_coverage"].any()   # GED Syria starts 2016-01
+    assert ged.set_index("period").loc[pd.Period("2016-01", "M"), "count"] == 1.0
+    # a class with no rows in a covered month is an explicit zero
+    joint = select(m, "ucdp_ged_syria", "joint", "all")
+    assert joint[pd.Period("2016-02", "M")] == 0.0 and joint.sum() == 1.0
+    # year-only source is not in the monthly series at all
+    assert "ucdp_ged_syria_iraq" not in set(m["source"])
+    # the 'all' class equals the sum of the classes
+    tot = select(m, "ucdp_ged_syria", "all", "all")
+    parts = sum(select(m, "ucdp_ged_syria", c, "all") for c in ("clash", "joint", "other", "external", "none"))
+    pd.testing.assert_series_equal(tot, parts, check_names=False)
+
+
+def test_family_label_uses_side_b_when_side_a_has_no_family(events, registry):
+    ev = events.copy()
+    ev.loc[6, "family_a"] = "coalition"
+    ev.loc[6, "family_b"] = "IS"
+    m = monthly_counts(ev, registry, pd.Period("2016-01", "M"), pd.Period("2016-03", "M"))
+    assert select(m, "ucdp_ged_syria", "other", "IS").sum() == 1.0
+
+
+def test_yearly_counts_include_event_and_yearly_sources(events, registry):
+    yr_raw = conform_yearly(pd.DataFrame({"source": ["ucdp_nonstate"] * 2, "record_id": ["a", "b"],
+                                          "year": [2013, 2014], "n": [1, 1], "fatalities": [30.0, 50.0]}))
+    yr = _classified(yr_raw, ["joint", "clash"], ["AQ+IS", "IS"], ["other", "AQ"])
+    y = yearly_counts(events, yr, registry, 2012, 2016)
+    clash = y[(y.event_class == "clash") & (y.family == "all")].set_index(["source", "year"])["count"]
+    assert clash[("ucdp_nonstate", 2014)] == 1.0 and clash[("ucdp_nonstate", 2012)] == 0.0
+    assert clash[("ucdp_ged_syria_iraq", 2014)] == 1.0
+    assert np.isnan(clash[("ucdp_ged_syria", 2015)])       # before GED Syria coverage
+    ext = y[(y.source == "nesser_cym") & (y.event_class == "external") & (y.family == "all")]
+    assert ext.set_index("year").loc[2014, "count"] == 6.0
+    gs = y[(y.source == "ucdp_ged_syria")].drop_duplicates("year").set_index("year")["months_covered"]
+    assert gs[2016] == 12 and gs[2015] == 0
+
+
+def test_undated_month_rows(events):
+    assert undated_month_rows(events).to_dict() == {"ucdp_ged_syria_iraq": 1}
+
+
+def test_align_post_and_time_since():
+    y = pd.Series([1.0] * 6, index=pd.period_range("2014-06", periods=6, freq="M"))
+    a = align(y, {"iraq": pd.Period("2014-08", "M")})
+    assert a["post_iraq"].tolist() == [0, 0, 1, 1, 1, 1]
+    assert a["since_iraq"].tolist() == [0, 0, 0, 1, 2, 3]
+    assert a["t"].tolist() == list(range(6))
+
+
+def test_select_unknown_series_is_a_clear_error(events, registry):
+    m = monthly_counts(events, registry, pd.Period("2014-06", "M"), pd.Period("2014-12", "M"))
+    with pytest.raises(KeyError, match="no monthly series"):
+        select(m, "nesser_cym", "clash", "IS")
