@@ -43,7 +43,22 @@ class TaxonomyChoices:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """One outcome series: which source, class and family, at which frequency."""
+
+    name: str
+    frequency: str  # "month" | "year"
+    source: str
+    event_class: str
+    family: str
+    label: str
+    lower_bound: bool = False
+
+
+@dataclass(frozen=True)
 class ModelConfig:
+    monthly_models: tuple[str, ...]
+    main_model: str
     min_pre_months: int
     seasonality_pairs: int
     hac_maxlags: int | None  # None = Newey-West 1994 rule
@@ -63,6 +78,14 @@ class StudyConfig:
     taxonomy: TaxonomyChoices
     models: ModelConfig
     path: Path
+    outcomes: tuple[Outcome, ...] = ()
+    comparisons: tuple[tuple[str, str, str], ...] = ()  # (name, outcome, reference outcome)
+
+    def outcome(self, name: str) -> Outcome:
+        for o in self.outcomes:
+            if o.name == name:
+                return o
+        raise KeyError(f"no outcome {name!r} in the study config")
 
     @property
     def main(self) -> Intervention:
@@ -159,11 +182,60 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         lags_value = lags
     else:
         raise ConfigError(f"models.hac_maxlags must be 'nw1994' or a non-negative integer, got {lags!r}")
+    known_models = {"ols_hac", "gls_ar", "arima", "poisson", "quasipoisson", "negbin"}
+    monthly_models = tuple(str(m) for m in _get(md, "monthly_models", "models"))
+    if not monthly_models or set(monthly_models) - known_models:
+        raise ConfigError(f"models.monthly_models must be a non-empty subset of {sorted(known_models)}")
+    main_model = str(_get(md, "main_model", "models"))
+    if main_model not in monthly_models:
+        raise ConfigError(f"models.main_model {main_model!r} must be one of models.monthly_models")
     models = ModelConfig(
+        monthly_models=monthly_models, main_model=main_model,
         min_pre_months=int(_get(md, "min_pre_months", "models")),
         seasonality_pairs=int(_get(md, "seasonality_pairs", "models")),
         hac_maxlags=lags_value, washout_months=int(_get(md, "washout_months", "models")),
     )
+    outcomes = _outcomes(raw.get("outcomes", []))
+    comparisons = _comparisons(raw.get("comparisons", {}), {o.name: o for o in outcomes})
     return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
                        yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
-                       placebo=placebo, taxonomy=taxonomy, models=models, path=path)
+                       placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
+                       comparisons=comparisons)
+
+
+_CLASSES = {"clash", "joint", "external", "other", "none", "all"}
+
+
+def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
+    out = []
+    for k, item in enumerate(items):
+        where = f"outcomes[{k}]"
+        o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
+                    source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
+                    family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
+                    lower_bound=bool(item.get("lower_bound", False)))
+        if not o.name.isidentifier():
+            raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
+        if o.frequency not in ("month", "year"):
+            raise ConfigError(f"{where}: frequency must be 'month' or 'year', got {o.frequency!r}")
+        if o.event_class not in _CLASSES:
+            raise ConfigError(f"{where}: event_class must be one of {sorted(_CLASSES)}")
+        out.append(o)
+    names = [o.name for o in out]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"outcomes: duplicate names {names}")
+    return tuple(out)
+
+
+def _comparisons(table: dict, outcomes: dict[str, Outcome]) -> tuple[tuple[str, str, str], ...]:
+    out = []
+    for name, pair in table.items():
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ConfigError(f"comparisons.{name}: give [outcome, reference outcome]")
+        for o in pair:
+            if o not in outcomes:
+                raise ConfigError(f"comparisons.{name}: unknown outcome {o!r}")
+        if outcomes[pair[0]].frequency != outcomes[pair[1]].frequency:
+            raise ConfigError(f"comparisons.{name}: both outcomes must have the same frequency")
+        out.append((str(name), str(pair[0]), str(pair[1])))
+    return tuple(out)

@@ -1,0 +1,236 @@
+"""The study's model step: outcome series from the build -> fits -> tidy tables under reports/output/tables/.
+
+Which series and which models are study choices in analysis/study.toml ([[outcomes]], [comparisons],
+[models]). A fit the model suite refuses (too short a pre-period, an all-zero series, ...) is recorded in
+fit_errors.csv with the message: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from rich.console import Console
+
+from externalize.build import BuildResult
+from externalize.config import Outcome, StudyConfig
+from externalize.registry import PROJECT_ROOT
+from externalize.series import select
+
+DEFAULT_TABLES = PROJECT_ROOT / "reports" / "output" / "tables"
+EFFECT_MONTHS = (0, 6, 12)
+
+
+def monthly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> pd.Series:
+    """The outcome's monthly series inside both the study window and the source's coverage."""
+    return select(built.monthly, outcome.source, outcome.event_class, outcome.family,
+                  study.window_start, study.window_end).rename(outcome.name)
+
+
+def yearly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> pd.Series:
+    """The outcome's yearly series over the years its source covers in full (partial years left out)."""
+    ys = built.yearly_series
+    m = ys[(ys["source"] == outcome.source) & (ys["event_class"] == outcome.event_class)
+           & (ys["family"] == outcome.family) & (ys["months_covered"] == 12)]
+    if m.empty:
+        raise KeyError(f"no yearly series for outcome {outcome.name!r}")
+    return pd.Series(m["count"].to_numpy(float), index=m["year"].astype(int).to_numpy(), name=outcome.name)
+
+
+@dataclass(frozen=True)
+class YearlyFit:
+    """Quasi-Poisson trend model with a post-intervention level shift on yearly counts."""
+
+    tidy: pd.DataFrame
+    fit_stats: pd.DataFrame
+
+
+def fit_yearly(series: dict[str, pd.Series], intervention_year: int, reference: str | None = None,
+               alpha: float = 0.05) -> YearlyFit:
+    """log E[y_st] = a_s + b_s * (t - t0) + c * post_t (+ d_s * post_t for s != reference when stacked).
+
+    post = years after the intervention year; the intervention year itself is left out (it is partly
+    treated). Quasi-Poisson: variance = phi * mean with phi = max(1, Pearson chi2 / df). With one series the `post`
+    rate ratio is the level change; with two, `post:<series>` is the difference in the log change between
+    <series> and the reference (the comparative test).
+    """
+    frames = []
+    for name, s in series.items():
+        frames.append(pd.DataFrame({"series": name, "year": s.index.astype(int), "y": s.to_numpy(float)}))
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["year"] != intervention_year].reset_index(drop=True)
+    if df["y"].sum() == 0:
+        raise ValueError("all counts are zero: no rate to model")
+    df["post"] = (df["year"] > intervention_year).astype(float)
+    if df["post"].sum() == 0 or (1 - df["post"]).sum() == 0:
+        raise ValueError("no years on one side of the intervention")
+    t0 = intervention_year
+    names = list(series)
+    ref = reference or names[0]
+    X = pd.DataFrame(index=df.index)
+    for name in names:
+        ind = (df["series"] == name).astype(float)
+        X[f"const:{name}" if len(names) > 1 else "const"] = ind
+        X[f"trend:{name}" if len(names) > 1 else "trend"] = ind * (df["year"] - t0)
+    X["post"] = df["post"]
+    for name in names:
+        if name != ref:
+            X[f"post:{name}"] = df["post"] * (df["series"] == name)
+    if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
+        raise ValueError("singular design: too few years on one side of the intervention")
+    poisson = sm.GLM(df["y"], X, family=sm.families.Poisson()).fit()
+    # quasi-Poisson dispersion, floored at 1: under-dispersed counts get Poisson, not narrower, intervals
+    phi = max(float(poisson.pearson_chi2 / poisson.df_resid), 1.0) if poisson.df_resid > 0 else 1.0
+    res = sm.GLM(df["y"], X, family=sm.families.Poisson()).fit(scale=phi)
+    ci = res.conf_int(alpha)
+    tidy = pd.DataFrame({"term": X.columns, "estimate": res.params.to_numpy(), "std_error": res.bse.to_numpy(),
+                         "statistic": res.tvalues.to_numpy(), "p_value": res.pvalues.to_numpy(),
+                         "ci_low": ci[0].to_numpy(), "ci_high": ci[1].to_numpy()})
+    tidy["ratio"] = np.exp(tidy["estimate"])
+    tidy["ratio_ci_low"] = np.exp(tidy["ci_low"])
+    tidy["ratio_ci_high"] = np.exp(tidy["ci_high"])
+    stats = pd.DataFrame([{"model": "quasipoisson_yearly", "n": int(res.nobs), "n_params": X.shape[1],
+                           "dispersion": float(res.scale), "deviance": float(res.deviance),
+                           "years": f"{df['year'].min()}-{df['year'].max()} without {intervention_year}"}])
+    return YearlyFit(tidy, stats)
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _try(errors: list[dict], label: dict, fn: Callable[[], object]) -> object | None:
+    try:
+        return fn()
+    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        errors.append({**label, "error": f"{type(exc).__name__}: {exc}"})
+        return None
+
+
+def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None = None,
+              console: Console | None = None) -> dict[str, pd.DataFrame]:
+    """Fit every outcome x model of the study and write the tables; returns them by name."""
+    from externalize.models import fit_comparative, fit_its, fit_share
+
+    console = console or Console(stderr=True)
+    out = Path(out_dir) if out_dir else DEFAULT_TABLES
+    out.mkdir(parents=True, exist_ok=True)
+    main = {study.main.name: study.main.month}
+    all_ivs = study.intervention_months()
+    mc = study.models
+    estimates, stats, cfs, effects, errors = [], [], [], [], []
+
+    def record(res, label: dict) -> None:
+        estimates.append(res.tidy().assign(**label))
+        stats.append(res.fit_stats().assign(**label))
+        cf = res.counterfactual()
+        cfs.append(cf.assign(period=cf["period"].astype(str), **label))
+        for k in EFFECT_MONTHS:
+            effects.append(res.effect(k).assign(kind="effect", **label))
+        cum = res.cumulative_effect()
+        if len(cum):
+            last = cum.iloc[[min(12, len(cum) - 1)]]
+            effects.append(pd.DataFrame({"intervention": study.main.name, "k": min(12, len(cum) - 1),
+                                         "estimate": last["cum_effect"].to_numpy(),
+                                         "ci_low": last["ci_low"].to_numpy(), "ci_high": last["ci_high"].to_numpy(),
+                                         "kind": "cumulative"}).assign(**label))
+
+    monthly = [o for o in study.outcomes if o.frequency == "month"]
+    for o in monthly:
+        y = _try(errors, {"outcome": o.name, "source": o.source, "model": "-", "spec": "-"},
+                 lambda: monthly_outcome(built, o, study))
+        if y is None:
+            continue
+        for model in mc.monthly_models:
+            for spec, ivs in (("main", main), ("all_interventions", all_ivs)):
+                if spec == "all_interventions" and model != mc.main_model:
+                    continue
+                label = {"outcome": o.name, "source": o.source, "model": model, "spec": spec}
+                console.print(f"  fit {o.name} [{model}, {spec}]")
+                seasonality = mc.seasonality_pairs if model not in ("ols_hac", "gls_ar") else 0
+                res = _try(errors, label, lambda: fit_its(
+                    y, ivs, model=model, seasonality=seasonality, washout=mc.washout_months,
+                    min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags))
+                if res is not None:
+                    record(res, label)
+
+    share_rows = []
+    for name, o_name, ref_name in study.comparisons:
+        o, ref = study.outcome(o_name), study.outcome(ref_name)
+        label = {"outcome": name, "source": f"{o.source} vs {ref.source}", "model": "", "spec": "comparison"}
+        if o.frequency == "month":
+            y1 = _try(errors, label, lambda: monthly_outcome(built, o, study))
+            y0 = _try(errors, label, lambda: monthly_outcome(built, ref, study))
+            if y1 is None or y0 is None:
+                continue
+            common = y1.index.intersection(y0.index)
+            label["model"] = mc.main_model if mc.main_model in ("poisson", "negbin", "ols_hac") else "poisson"
+            res = _try(errors, label, lambda: fit_comparative(
+                {o.name: y1[common], ref.name: y0[common]}, main, reference=ref.name, model=label["model"]))
+            if res is not None:
+                estimates.append(res.tidy().assign(**label))
+                stats.append(res.fit_stats().assign(**label))
+            # the externalization share: outcome / (outcome + reference), binomial logit ITS
+            sres = _try(errors, {**label, "model": "binomial_share"},
+                        lambda: fit_share(y1[common], y1[common] + y0[common], main))
+            if sres is not None:
+                slabel = {**label, "model": "binomial_share", "outcome": f"{name}_share"}
+                estimates.append(sres.tidy().assign(**slabel))
+                stats.append(sres.fit_stats().assign(**slabel))
+                cf = sres.counterfactual()
+                denom = (y1[common] + y0[common])
+                share_rows.append(pd.DataFrame({
+                    "comparison": name, "period": cf["period"].astype(str),
+                    "numerator": y1[common].reindex(cf["period"]).to_numpy(),
+                    "denominator": denom.reindex(cf["period"]).to_numpy(),
+                    "fitted": cf["fitted"].to_numpy(), "fitted_low": cf["fitted_low"].to_numpy(),
+                    "fitted_high": cf["fitted_high"].to_numpy(), "counterfactual": cf["counterfactual"].to_numpy(),
+                }).assign(share=lambda d: d["numerator"] / d["denominator"].replace(0, np.nan)))
+        else:
+            s1 = _try(errors, label, lambda: yearly_outcome(built, o, study))
+            s0 = _try(errors, label, lambda: yearly_outcome(built, ref, study))
+            if s1 is None or s0 is None:
+                continue
+            common = s1.index.intersection(s0.index)
+            label["model"] = "quasipoisson_yearly"
+            fit = _try(errors, label, lambda: fit_yearly({o.name: s1[common], ref.name: s0[common]},
+                                                         study.main.date.year, reference=ref.name))
+            if fit is not None:
+                estimates.append(fit.tidy.assign(**label))
+                stats.append(fit.fit_stats.assign(**label))
+
+    yearly_rows = []
+    for o in (o for o in study.outcomes if o.frequency == "year"):
+        label = {"outcome": o.name, "source": o.source, "model": "quasipoisson_yearly", "spec": "main"}
+        s = _try(errors, label, lambda: yearly_outcome(built, o, study))
+        if s is None:
+            continue
+        fit = _try(errors, label, lambda: fit_yearly({o.name: s}, study.main.date.year))
+        iv_year = study.main.date.year
+        pre, post = s[s.index < iv_year], s[s.index > iv_year]
+        row = {**label, "label": o.label, "years_pre": f"{pre.index.min()}-{pre.index.max()}" if len(pre) else "",
+               "years_post": f"{post.index.min()}-{post.index.max()}" if len(post) else "",
+               "mean_pre": pre.mean() if len(pre) else np.nan, "mean_post": post.mean() if len(post) else np.nan,
+               "count_intervention_year": s.get(iv_year, np.nan)}
+        if fit is not None:
+            estimates.append(fit.tidy.assign(**label))
+            stats.append(fit.fit_stats.assign(**label))
+            post_row = fit.tidy.set_index("term").loc["post"]
+            row.update(rate_ratio=post_row["ratio"], rr_ci_low=post_row["ratio_ci_low"],
+                       rr_ci_high=post_row["ratio_ci_high"], p_value=post_row["p_value"])
+        yearly_rows.append(row)
+
+    tables = {
+        "estimates": _stack(estimates), "fit_stats": _stack(stats), "counterfactual": _stack(cfs),
+        "effects": _stack(effects), "share": _stack(share_rows), "yearly_contrast": pd.DataFrame(yearly_rows),
+        "fit_errors": pd.DataFrame(errors, columns=["outcome", "source", "model", "spec", "error"]),
+        "outcomes": pd.DataFrame([o.__dict__ for o in study.outcomes]),
+    }
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+    return tables
