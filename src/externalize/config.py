@@ -79,6 +79,8 @@ class StudyConfig:
     models: ModelConfig
     path: Path
     outcomes: tuple[Outcome, ...] = ()
+    robustness_sim_reps: int = 100
+    robustness_boot_draws: int = 999
     comparisons: tuple[tuple[str, str, str], ...] = ()  # (name, outcome, reference outcome)
 
     def outcome(self, name: str) -> Outcome:
@@ -200,7 +202,9 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
                        yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
                        placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
-                       comparisons=comparisons)
+                       comparisons=comparisons,
+                       robustness_sim_reps=int(raw.get("robustness", {}).get("simulation_reps", 100)),
+                       robustness_boot_draws=int(raw.get("robustness", {}).get("bootstrap_draws", 999)))
 
 
 _CLASSES = {"clash", "joint", "external", "other", "none", "all"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -104,12 +105,24 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _try(errors: list[dict], label: dict, fn: Callable[[], object]) -> object | None:
-    try:
-        return fn()
-    except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
-        errors.append({**label, "error": f"{type(exc).__name__}: {exc}"})
-        return None
+def _try(errors: list[dict], label: dict, fn: Callable[[], object],
+         warned: list[dict] | None = None) -> object | None:
+    """Run one fit; a refusal becomes a row of `errors`, each warning a row of `warned` (never lost)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn()
+        except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+            errors.append({**label, "error": f"{type(exc).__name__}: {exc}"})
+            result = None
+    if warned is not None:
+        seen = set()
+        for w in caught:
+            text = f"{w.category.__name__}: {w.message}"
+            if text not in seen:
+                seen.add(text)
+                warned.append({**label, "warning": text})
+    return result
 
 
 def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None = None,
@@ -123,7 +136,7 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
     main = {study.main.name: study.main.month}
     all_ivs = study.intervention_months()
     mc = study.models
-    estimates, stats, cfs, effects, errors = [], [], [], [], []
+    estimates, stats, cfs, effects, errors, warned = [], [], [], [], [], []
 
     def record(res, label: dict) -> None:
         estimates.append(res.tidy().assign(**label))
@@ -151,11 +164,11 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
                 if spec == "all_interventions" and model != mc.main_model:
                     continue
                 label = {"outcome": o.name, "source": o.source, "model": model, "spec": spec}
-                console.print(f"  fit {o.name} [{model}, {spec}]")
+                console.print(f"  fit {o.name} ({model}, {spec})", markup=False)
                 seasonality = mc.seasonality_pairs if model not in ("ols_hac", "gls_ar") else 0
                 res = _try(errors, label, lambda: fit_its(
                     y, ivs, model=model, seasonality=seasonality, washout=mc.washout_months,
-                    min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags))
+                    min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags), warned)
                 if res is not None:
                     record(res, label)
 
@@ -171,13 +184,13 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
             common = y1.index.intersection(y0.index)
             label["model"] = mc.main_model if mc.main_model in ("poisson", "negbin", "ols_hac") else "poisson"
             res = _try(errors, label, lambda: fit_comparative(
-                {o.name: y1[common], ref.name: y0[common]}, main, reference=ref.name, model=label["model"]))
+                {o.name: y1[common], ref.name: y0[common]}, main, reference=ref.name, model=label["model"]), warned)
             if res is not None:
                 estimates.append(res.tidy().assign(**label))
                 stats.append(res.fit_stats().assign(**label))
             # the externalization share: outcome / (outcome + reference), binomial logit ITS
             sres = _try(errors, {**label, "model": "binomial_share"},
-                        lambda: fit_share(y1[common], y1[common] + y0[common], main))
+                        lambda: fit_share(y1[common], y1[common] + y0[common], main), warned)
             if sres is not None:
                 slabel = {**label, "model": "binomial_share", "outcome": f"{name}_share"}
                 estimates.append(sres.tidy().assign(**slabel))
@@ -229,7 +242,91 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
         "estimates": _stack(estimates), "fit_stats": _stack(stats), "counterfactual": _stack(cfs),
         "effects": _stack(effects), "share": _stack(share_rows), "yearly_contrast": pd.DataFrame(yearly_rows),
         "fit_errors": pd.DataFrame(errors, columns=["outcome", "source", "model", "spec", "error"]),
+        "fit_warnings": pd.DataFrame(warned, columns=["outcome", "source", "model", "spec", "warning"]),
         "outcomes": pd.DataFrame([o.__dict__ for o in study.outcomes]),
+    }
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+    return tables
+
+
+def _spec_windows(study: StudyConfig) -> dict[str, tuple[pd.Period, pd.Period]]:
+    """The full study window and a narrower one (two years each side of the main intervention)."""
+    m = study.main.month
+    narrow = (max(study.window_start, m - 24), min(study.window_end, m + 23))
+    return {f"{study.window_start}..{study.window_end}": (study.window_start, study.window_end),
+            f"{narrow[0]}..{narrow[1]}": narrow}
+
+
+def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None = None,
+                     console: Console | None = None, n_sim_reps: int | None = None,
+                     n_boot: int | None = None) -> dict[str, pd.DataFrame]:
+    """Placebo-in-time, unknown-break sweeps, block bootstrap, specification curve and the simulation study."""
+    from externalize.robustness import (Spec, block_bootstrap, default_scenarios, multiple_breaks,
+                                        placebo_in_time, run_simulation, specification_curve, sup_f_test)
+
+    console = console or Console(stderr=True)
+    out = Path(out_dir) if out_dir else DEFAULT_TABLES
+    out.mkdir(parents=True, exist_ok=True)
+    main = {study.main.name: study.main.month}
+    pl = study.placebo
+    placebo_rows, placebo_summary, sweeps, break_summary, segments, boots, errors = [], [], [], [], [], [], []
+    specs: list[Spec] = []
+    monthly = [o for o in study.outcomes if o.frequency == "month"]
+    for o in monthly:
+        base = {"outcome": o.name, "source": o.source}
+        y = _try(errors, {**base, "check": "series"}, lambda: monthly_outcome(built, o, study))
+        if y is None:
+            continue
+        console.print(f"  robustness {o.name}")
+        for model in ("ols_hac", study.models.main_model):
+            label = {**base, "model": model}
+            res = _try(errors, {**label, "check": "placebo"}, lambda: placebo_in_time(
+                y, main, model, term="level", statistic="t", min_pre=pl.min_pre, min_post=pl.min_post,
+                exclude_within=pl.exclude_months_around_real,
+                seasonality=0 if model == "ols_hac" else study.models.seasonality_pairs))
+            if res is not None:
+                f = res.frame.assign(candidate=res.frame["period"].astype(str), **label)
+                placebo_rows.append(f.drop(columns=["period"]))
+                placebo_summary.append(res.tidy().assign(**label))
+        sf = _try(errors, {**base, "check": "sup_f"}, lambda: sup_f_test(y, main, transform="sqrt", null="ar1"))
+        if sf is not None:
+            sweeps.append(sf.frame.assign(period=sf.frame["period"].astype(str), crit_5pct=sf.critical_values[0.05],
+                                          **base))
+            break_summary.append(sf.tidy().assign(break_period=str(sf.break_period), **base))
+        mb = _try(errors, {**base, "check": "multiple_breaks"}, lambda: multiple_breaks(y, main, transform="sqrt"))
+        if mb is not None:
+            segments.append(mb.segments.assign(start=mb.segments["start"].astype(str),
+                                               end=mb.segments["end"].astype(str), n_breaks=mb.n_breaks,
+                                               nearest_to_intervention=mb.nearest_to_intervention, **base))
+        bb = _try(errors, {**base, "check": "bootstrap"}, lambda: block_bootstrap(
+            y, main, "ols_hac", n_boot=n_boot or study.robustness_boot_draws, terms=("level", "slope")))
+        if bb is not None:
+            boots.append(bb.summary.assign(block_length=bb.block_length, kind=bb.kind, **base))
+        for wname, (w0, w1) in _spec_windows(study).items():
+            yw = y[(y.index >= w0) & (y.index <= w1)]
+            for model in study.models.monthly_models:
+                for seas in (0, 1):
+                    specs.append(Spec(
+                        labels={"outcome": o.name, "source": o.source, "window": wname,
+                                "seasonality": "on" if seas else "off", "model": model,
+                                "taxonomy": "lower bound" if o.lower_bound else "as coded"},
+                        series=yw, interventions=main, model=model,
+                        options={"seasonality": seas, "min_pre": study.models.min_pre_months}, term="level"))
+    console.print(f"  specification curve: {len(specs)} specifications")
+    curve = specification_curve(specs) if specs else pd.DataFrame()
+
+    sim = pd.DataFrame()
+    reps = n_sim_reps if n_sim_reps is not None else study.robustness_sim_reps
+    if reps > 0:
+        console.print(f"  simulation study: {reps} replications per scenario")
+        sim = run_simulation(default_scenarios(), n_rep=reps).summary
+
+    tables = {
+        "placebo": _stack(placebo_rows), "placebo_summary": _stack(placebo_summary),
+        "break_sweep": _stack(sweeps), "break_summary": _stack(break_summary), "break_segments": _stack(segments),
+        "bootstrap": _stack(boots), "spec_curve": curve, "simulation_study": sim,
+        "robustness_errors": pd.DataFrame(errors),
     }
     for name, frame in tables.items():
         frame.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")

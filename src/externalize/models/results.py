@@ -1,0 +1,270 @@
+"""ITSResult: the one results object every ITS fit returns.
+
+Everything downstream of the coefficients (counterfactual, effect at k months, cumulative effect) is computed
+here from three ingredients each model supplies: the coefficient vector, its covariance matrix (HAC, AR-GLS,
+OIM, quasi-likelihood ... whichever the model used) and the design rows with and without the intervention
+terms. Intervals for fitted values, counterfactuals and effects use the delta method on that covariance, so
+they inherit the autocorrelation / overdispersion handling of the fit. They are intervals for the *mean*
+(the model's expected value), not prediction intervals for a new observation.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+LINKS = ("identity", "log", "logit")
+
+
+class OverdispersionWarning(UserWarning):
+    """A Poisson (or binomial) fit whose Pearson chi2 / df is well above 1: its standard errors are too small."""
+
+
+def _inv_link(eta: np.ndarray, link: str) -> np.ndarray:
+    if link == "identity":
+        return eta
+    if link == "log":
+        return np.exp(eta)
+    return 1.0 / (1.0 + np.exp(-eta))
+
+
+def _dmu_deta(eta: np.ndarray, link: str) -> np.ndarray:
+    if link == "identity":
+        return np.ones_like(eta)
+    if link == "log":
+        return np.exp(eta)
+    mu = 1.0 / (1.0 + np.exp(-eta))
+    return mu * (1.0 - mu)
+
+
+@dataclass
+class ITSResult:
+    """Results of an interrupted-time-series fit.
+
+    Attributes users are expected to read: `model`, `interventions`, `result` (the raw statsmodels result),
+    `params`, `bse`, `pvalues`, and the methods `conf_int`, `tidy`, `fit_stats`, `counterfactual`, `effect`,
+    `cumulative_effect`, `summary`.
+    """
+
+    model: str
+    interventions: dict[str, pd.Period]
+    result: Any
+    params: pd.Series
+    cov: pd.DataFrame
+    use_t: bool
+    df_resid: float
+    link: str
+    X: pd.DataFrame                 # design rows for every predicted month (regression terms only)
+    X_cf: pd.DataFrame              # same rows with the intervention terms at 0
+    offset: np.ndarray              # on the link scale (log exposure), 0 when none
+    rows: pd.DataFrame              # period (+ series) per row of X
+    observed: np.ndarray            # response-scale observation per row (NaN when not observed)
+    fit_mask: np.ndarray            # rows that entered the fit
+    post: np.ndarray                # rows where any intervention is active
+    intervention_terms: tuple[str, ...]
+    ratio_label: str | None         # "rate_ratio" / "odds_ratio" for log / logit links, None otherwise
+    stats: dict[str, Any]
+    header: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.link not in LINKS:
+            raise ValueError(f"unknown link {self.link!r}")
+        self.params = self.params.astype(float)
+        self.bse = pd.Series(np.sqrt(np.clip(np.diag(self.cov.to_numpy()), 0.0, None)), index=self.params.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.tvalues = self.params / self.bse
+        absz = np.abs(self.tvalues.to_numpy())
+        p = 2.0 * (stats.t.sf(absz, self.df_resid) if self.use_t else stats.norm.sf(absz))
+        self.pvalues = pd.Series(p, index=self.params.index)
+
+    # ----------------------------------------------------------------------------------------- coefficients
+    def _crit(self, alpha: float) -> float:
+        if not 0.0 < alpha < 1.0:
+            raise ValueError("alpha must be in (0, 1)")
+        return float(stats.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else stats.norm.ppf(1 - alpha / 2))
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals (t with df_resid when the model uses t, normal otherwise)."""
+        c = self._crit(alpha)
+        return pd.DataFrame({"lower": self.params - c * self.bse, "upper": self.params + c * self.bse})
+
+    def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per term: estimate, std_error, statistic, p_value, ci_low, ci_high (+ ratios for log/logit)."""
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame({
+            "term": self.params.index.astype(str),
+            "estimate": self.params.to_numpy(),
+            "std_error": self.bse.to_numpy(),
+            "statistic": self.tvalues.to_numpy(),
+            "p_value": self.pvalues.to_numpy(),
+            "ci_low": ci["lower"].to_numpy(),
+            "ci_high": ci["upper"].to_numpy(),
+        })
+        if self.ratio_label is not None:
+            reg = out["term"].isin(list(self.X.columns))
+            # ratios only make sense for regression terms on the log / logit scale, not for e.g. AR terms
+            out["ratio"] = np.where(reg, np.exp(out["estimate"]), np.nan)
+            out["ratio_ci_low"] = np.where(reg, np.exp(out["ci_low"]), np.nan)
+            out["ratio_ci_high"] = np.where(reg, np.exp(out["ci_high"]), np.nan)
+        return out.reset_index(drop=True)
+
+    def fit_stats(self) -> pd.DataFrame:
+        """One-row frame: model, n, n_params, aic, bic, llf, dispersion, cov_type, hac_maxlags, durbin_watson,
+        ljung_box_lag, ljung_box_p, converged, notes (and model-specific extras)."""
+        return pd.DataFrame([{"model": self.model, **self.stats}])
+
+    # ----------------------------------------------------------------------------------------- predictions
+    def _beta(self) -> tuple[np.ndarray, np.ndarray]:
+        names = list(self.X.columns)
+        b = self.params.loc[names].to_numpy()
+        V = self.cov.loc[names, names].to_numpy()
+        return b, V
+
+    def _pieces(self) -> dict[str, np.ndarray]:
+        b, V = self._beta()
+        X = self.X.to_numpy()
+        Xc = self.X_cf.to_numpy()
+        eta = X @ b + self.offset
+        eta_cf = Xc @ b + self.offset
+        mu = _inv_link(eta, self.link)
+        mu_cf = _inv_link(eta_cf, self.link)
+        # gradient of (mu - mu_cf) with respect to beta, one row per month
+        grad = _dmu_deta(eta, self.link)[:, None] * X - _dmu_deta(eta_cf, self.link)[:, None] * Xc
+        return {"b": b, "V": V, "X": X, "Xc": Xc, "eta": eta, "eta_cf": eta_cf, "mu": mu, "mu_cf": mu_cf,
+                "grad": grad}
+
+    def _group_keys(self) -> list[Any]:
+        return [None] if "series" not in self.rows.columns else list(dict.fromkeys(self.rows["series"]))
+
+    def _rows_of(self, key: Any) -> np.ndarray:
+        if key is None:
+            return np.arange(len(self.rows))
+        return np.flatnonzero((self.rows["series"] == key).to_numpy())
+
+    def counterfactual(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Observed, fitted and counterfactual (all intervention terms off) per month, with mean intervals
+        (computed on the link scale and transformed), and effect = fitted - counterfactual."""
+        c = self._crit(alpha)
+        p = self._pieces()
+        V = p["V"]
+        se_eta = np.sqrt(np.einsum("ij,jk,ik->i", p["X"], V, p["X"]))
+        se_cf = np.sqrt(np.einsum("ij,jk,ik->i", p["Xc"], V, p["Xc"]))
+        out = self.rows.copy().reset_index(drop=True)
+        out["observed"] = self.observed
+        out["fitted"] = p["mu"]
+        out["fitted_low"] = _inv_link(p["eta"] - c * se_eta, self.link)
+        out["fitted_high"] = _inv_link(p["eta"] + c * se_eta, self.link)
+        out["counterfactual"] = p["mu_cf"]
+        out["cf_low"] = _inv_link(p["eta_cf"] - c * se_cf, self.link)
+        out["cf_high"] = _inv_link(p["eta_cf"] + c * se_cf, self.link)
+        out["effect"] = p["mu"] - p["mu_cf"]
+        out["post"] = self.post.astype(bool)
+        out["in_fit"] = self.fit_mask.astype(bool)
+        return out
+
+    def effect(self, k: int, intervention: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Effect k months after an intervention month (k=0: the intervention month itself) on the response
+        scale, fitted minus counterfactual with every intervention switched off, with a delta-method interval.
+        With several interventions the effect at a month includes all interventions active by then."""
+        name = intervention if intervention is not None else next(iter(self.interventions))
+        if name not in self.interventions:
+            raise ValueError(f"unknown intervention {name!r}; have {list(self.interventions)}")
+        if k < 0:
+            raise ValueError("k must be >= 0 (months after the intervention month)")
+        target = self.interventions[name] + int(k)
+        c = self._crit(alpha)
+        p = self._pieces()
+        recs = []
+        for key in self._group_keys():
+            idx = self._rows_of(key)
+            hit = idx[(self.rows["period"].to_numpy()[idx] == target)]
+            if len(hit) == 0:
+                raise ValueError(f"{name} + {k} months = {target} is after the end of the window")
+            i = int(hit[0])
+            est = float(p["mu"][i] - p["mu_cf"][i])
+            se = float(np.sqrt(p["grad"][i] @ p["V"] @ p["grad"][i]))
+            rec = {"intervention": name, "k": int(k), "period": target, "estimate": est, "std_error": se,
+                   "ci_low": est - c * se, "ci_high": est + c * se}
+            if key is not None:
+                rec = {"series": key, **rec}
+            recs.append(rec)
+        return pd.DataFrame(recs)
+
+    def cumulative_effect(self, k: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Running sum of monthly effects from the first intervention month (to k months after it, or to the end),
+        with delta-method intervals from the full parameter covariance (so months are not treated as independent)."""
+        first = next(iter(self.interventions.values()))
+        c = self._crit(alpha)
+        p = self._pieces()
+        parts = []
+        periods = self.rows["period"].to_numpy()
+        for key in self._group_keys():
+            idx = self._rows_of(key)
+            sel = idx[np.array([q >= first and (k is None or q <= first + int(k)) for q in periods[idx]])]
+            g = np.cumsum(p["grad"][sel], axis=0)
+            est = np.cumsum(p["mu"][sel] - p["mu_cf"][sel])
+            se = np.sqrt(np.einsum("ij,jk,ik->i", g, p["V"], g))
+            part = pd.DataFrame({"period": periods[sel], "cum_effect": est, "std_error": se,
+                                 "ci_low": est - c * se, "ci_high": est + c * se})
+            if key is not None:
+                part.insert(0, "series", key)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True)
+
+    # ----------------------------------------------------------------------------------------- text
+    def summary(self) -> str:
+        ivs = ", ".join(f"{k} = {v}" for k, v in self.interventions.items())
+        lines = [f"Interrupted time series: {self.model}", f"Interventions (first treated month): {ivs}",
+                 "Terms: time = months since window start; level_<name> = 1 from the intervention month; "
+                 "slope_<name> = months since the intervention month (0 in that month)", *self.header]
+        s = self.stats
+        lines.append(f"n = {s.get('n')}, parameters = {s.get('n_params')}, AIC = {s.get('aic'):.3f}, "
+                     f"covariance = {s.get('cov_type')}")
+        if s.get("ljung_box_p") is not None and np.isfinite(s.get("ljung_box_p", np.nan)):
+            lines.append(f"Residual checks: Durbin-Watson = {s['durbin_watson']:.3f}; "
+                         f"Ljung-Box({s['ljung_box_lag']}) p = {s['ljung_box_p']:.4f}")
+        if s.get("notes"):
+            lines.append(f"Notes: {s['notes']}")
+        with warnings.catch_warnings():
+            # statsmodels' summary re-derives some statistics and may warn about small samples (kurtosis tests)
+            warnings.simplefilter("ignore", UserWarning)
+            body = self.result.summary().as_text() if hasattr(self.result, "summary") else ""
+        return "\n".join(lines) + "\n\n" + body + "\n\nEstimates (this package's convention):\n" + \
+            self.tidy().to_string(index=False, float_format=lambda v: f"{v:.6g}")
+
+
+def residual_checks(resid: np.ndarray) -> dict[str, float | int]:
+    """Durbin-Watson and Ljung-Box (lag min(12, n // 5)) on residuals in time order."""
+    from statsmodels.stats.diagnostic import acorr_ljungbox
+    from statsmodels.stats.stattools import durbin_watson
+
+    r = np.asarray(resid, dtype=float)
+    r = r[np.isfinite(r)]
+    lag = int(max(1, min(12, len(r) // 5)))
+    lb = acorr_ljungbox(r, lags=[lag])
+    return {"durbin_watson": float(durbin_watson(r)), "ljung_box_lag": lag,
+            "ljung_box_p": float(lb["lb_pvalue"].iloc[0])}
+
+
+def single_series_result(*, model: str, design: Any, y: pd.Series, raw: Any, params: pd.Series,
+                         cov: pd.DataFrame, use_t: bool, df_resid: float, link: str, offset: np.ndarray | None,
+                         stats_: dict[str, Any], header: list[str], observed: np.ndarray | None = None,
+                         fit_mask: np.ndarray | None = None) -> ITSResult:
+    """Assemble an ITSResult for a model of one series on a `design.Design`."""
+    n = len(y)
+    return ITSResult(
+        model=model, interventions=dict(design.interventions), result=raw, params=params, cov=cov,
+        use_t=use_t, df_resid=float(df_resid), link=link,
+        X=design.X.reset_index(drop=True), X_cf=design.counterfactual_X().reset_index(drop=True),
+        offset=np.zeros(n) if offset is None else np.asarray(offset, dtype=float),
+        rows=pd.DataFrame({"period": y.index}),
+        observed=y.to_numpy(dtype=float) if observed is None else observed,
+        fit_mask=design.fit_mask if fit_mask is None else fit_mask, post=design.post,
+        intervention_terms=design.intervention_terms,
+        ratio_label={"identity": None, "log": "rate_ratio", "logit": "odds_ratio"}[link],
+        stats=stats_, header=header)
