@@ -147,6 +147,19 @@ def test_comparative_matches_stacked_glm(sim_counts, ref_coefs, model: str, case
     assert {"level_iv:joint", "slope_iv:joint", "level_iv:external", "slope_iv:external"} <= set(res.params.index)
 
 
+@pytest.mark.parametrize(("model", "case"), [("ols_hac", "sim_comparative_ols_dk"),
+                                             ("poisson", "sim_comparative_poisson_dk")])
+def test_comparative_driscoll_kraay_matches_vcovPL(sim_counts, ref_coefs, model: str, case: str) -> None:
+    """R: sandwich::vcovPL(fit, cluster = ~series, order.by = ~time, lag = 3, adjust = TRUE); lag 3 is also
+    this package's rule for 60 months. Estimates 1e-6, SE 1e-6 (same estimator, closed form)."""
+    series = {s: sim_counts[s] for s in ("clash", "joint", "external")}
+    res = fit_comparative(series, {"iv": "2014-07"}, reference="clash", model=model,
+                          robust="hac" if model == "poisson" else None)
+    assert res.fit_stats()["hac_maxlags"].iloc[0] == 3
+    # p-values: R's coeftest uses t(n-k) for lm and z for glm, as we do
+    _compare(res, r_case(ref_coefs, case, iv="iv"), est=1e-6, se=1e-6, p=1e-4)
+
+
 @pytest.mark.parametrize(("model", "case"), [("binomial", "sim_share_binomial"),
                                              ("quasibinomial", "sim_share_quasibinomial")])
 def test_share_matches_binomial_glm(sim_counts, ref_coefs, ref_stats, model: str, case: str) -> None:

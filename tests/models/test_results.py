@@ -67,6 +67,10 @@ def test_identities(fits, key: str) -> None:
         # cumulative effect = running sum of monthly effects
         np.testing.assert_allclose(c["cum_effect"].to_numpy(), np.cumsum(post["effect"].to_numpy()),
                                    rtol=1e-12, atol=1e-9)
+        obs_minus_cf = np.nan_to_num((post["observed"] - post["counterfactual"]).to_numpy(), nan=0.0)
+        np.testing.assert_allclose(c["cum_observed_effect"].to_numpy(), np.cumsum(obs_minus_cf),
+                                   rtol=1e-12, atol=1e-9)
+        assert (c["obs_ci_low"] <= c["cum_observed_effect"] + 1e-9).all()
         assert list(c["period"]) == list(post["period"])
     # effect(k) is the frame's effect at that month
     for name, p in res.interventions.items():
@@ -177,6 +181,11 @@ def test_ols_effect_interval_is_exact_linear_combination(fits) -> None:
     c2[list(res.X.columns).index("slope_ban")] = K * (K + 1) / 2
     cum = res.cumulative_effect(k=K)
     assert cum["std_error"].iloc[-1] == pytest.approx(float(np.sqrt(c2 @ V @ c2)), rel=1e-12)
+    # observed-minus-counterfactual sum: its interval is that of the summed counterfactual rows
+    rows = np.flatnonzero(res.post)[: K + 1]
+    c3 = res.X_cf.to_numpy()[rows].sum(axis=0)
+    half = cum["obs_ci_high"].iloc[-1] - cum["cum_observed_effect"].iloc[-1]
+    assert half == pytest.approx(crit * float(np.sqrt(c3 @ V @ c3)), rel=1e-10)
 
 
 def test_count_effect_delta_method_against_parameter_simulation(fits) -> None:
@@ -232,3 +241,13 @@ def test_effect_arguments_are_checked(fits) -> None:
         res.effect(500)
     with pytest.raises(ValueError, match="k must be >= 0"):
         res.effect(-1)
+
+
+def test_frames_for_figures_and_report(fits) -> None:
+    fr = fits["comparative"].frames()
+    assert set(fr) == {"estimates", "fit_stats", "counterfactual", "cumulative_effect"}
+    assert (fr["estimates"]["model"] == "comparative_negbin").all()
+    assert {"series", "period", "observed", "fitted", "counterfactual", "effect"} <= set(fr["counterfactual"])
+    # periods serialise as YYYY-MM
+    csv = fr["counterfactual"].to_csv(index=False)
+    assert "\ncomparative_negbin,clash,2012-01," in csv

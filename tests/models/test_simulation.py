@@ -59,13 +59,27 @@ def _check(out: dict[str, dict[str, float]], truth: dict[str, float], reps: int)
         assert lo <= out[k]["coverage"] <= hi, (k, out[k], (lo, hi))
 
 
-def test_ols_hac_recovers_level_and_slope_and_covers() -> None:
-    """200 replications of a 60-month series with white-noise errors (sd 1)."""
+def test_ols_recovers_level_and_slope_and_covers_with_white_noise() -> None:
+    """200 replications of a 60-month series with white-noise errors (sd 1). With no autocorrelation the
+    lag-0 member of the Newey-West family (heteroskedasticity-robust, n/(n-k)) must cover at nominal."""
+    t = np.arange(N, dtype=float)
+    mu = _mean_path(t, 10.0, 0.05, LEVEL, SLOPE)
+    truth = {"level_iv": LEVEL, "slope_iv": SLOPE}
+    out = _run(200, 1, lambda rng: monthly(mu + rng.normal(size=N)), "ols_hac", truth, hac_maxlags=0)
+    _check(out, truth, 200)
+
+
+def test_ols_hac_default_lag_short_series_floor() -> None:
+    """Newey-West intervals under-cover in short series: with n = 60 and the rule lag 3 the level-change
+    coverage was 0.897 in a 2000-replication run (white noise; 0.936 at lag 1, 0.841 at lag 6) - a known
+    finite-sample property of HAC estimators, reported in the documentation. This test only guards against
+    gross errors (coverage below 0.85 with 200 replications, more than 2 binomial sd below 0.897)."""
     t = np.arange(N, dtype=float)
     mu = _mean_path(t, 10.0, 0.05, LEVEL, SLOPE)
     truth = {"level_iv": LEVEL, "slope_iv": SLOPE}
     out = _run(200, 1, lambda rng: monthly(mu + rng.normal(size=N)), "ols_hac", truth)
-    _check(out, truth, 200)
+    assert abs(out["level_iv"]["mean"] - LEVEL) < 4 * out["level_iv"]["mcse"]
+    assert out["level_iv"]["coverage"] >= 0.85 and out["slope_iv"]["coverage"] >= 0.85
 
 
 def test_quasipoisson_recovers_rate_ratios_and_covers() -> None:
@@ -83,13 +97,31 @@ def test_quasipoisson_recovers_rate_ratios_and_covers() -> None:
 
 
 @pytest.mark.slow
-def test_gls_ar_covers_under_ar1_errors() -> None:
-    """400 replications, AR(1) errors with phi = 0.5: exact-ML AR(1) GLS keeps nominal coverage."""
-    t = np.arange(N, dtype=float)
-    mu = _mean_path(t, 10.0, 0.05, LEVEL, SLOPE)
-    truth = {"level_iv": LEVEL, "slope_iv": SLOPE}
-    out = _run(400, 3, lambda rng: monthly(mu + _ar1(rng, N, 0.5, 1.0)), "gls_ar", truth, ar_order=1)
-    _check(out, truth, 400)
+def test_gls_ar_covers_under_ar1_errors_and_beats_hac() -> None:
+    """300 replications of a 120-month series with AR(1) errors, phi = 0.5, intervention at month 60.
+    Exact-likelihood AR(1) GLS (REML and ML) covers at the nominal rate (binomial band [0.912, 0.988]);
+    Newey-West with the rule lag (4) is visibly worse under this autocorrelation (0.865 vs 0.955 for REML
+    in a 400-replication run), which the test states as REML coverage > HAC coverage."""
+    n = 120
+    t = np.arange(n, dtype=float)
+    mu = 10.0 + 0.05 * t + LEVEL * (t >= 60) + SLOPE * np.where(t >= 60, t - 60, 0)
+    iv = {"iv": "2017-01"}
+    rng = np.random.default_rng(3)
+    hits: dict[str, list[bool]] = {"REML": [], "ML": [], "hac": []}
+    ests: list[float] = []
+    for _ in range(300):
+        y = monthly(mu + _ar1(rng, n, 0.5, 1.0))
+        for m in hits:
+            res = fit_its(y, iv, "ols_hac") if m == "hac" else fit_its(y, iv, "gls_ar", gls_method=m)
+            ci = res.conf_int()
+            hits[m].append(bool(ci.loc["level_iv", "lower"] <= LEVEL <= ci.loc["level_iv", "upper"]))
+            if m == "REML":
+                ests.append(float(res.params["level_iv"]))
+    lo, hi = _band(300)
+    assert lo <= np.mean(hits["REML"]) <= hi
+    assert lo <= np.mean(hits["ML"]) <= hi
+    assert np.mean(hits["REML"]) > np.mean(hits["hac"])
+    assert abs(np.mean(ests) - LEVEL) < 4 * np.std(ests) / math.sqrt(300)
 
 
 @pytest.mark.slow
@@ -107,20 +139,25 @@ def test_negbin_recovers_and_covers() -> None:
 
 
 @pytest.mark.slow
-def test_ols_hac_large_coverage_and_effect_interval() -> None:
-    """1000 replications with mild AR(1) errors (phi = 0.3, Newey-West lag 3): coverage of the level change
-    and of the effect 6 months after, within [0.93, 0.97]... widened to [0.91, 0.98] because HAC intervals
-    are known to under-cover somewhat with n = 60 under autocorrelation (a finite-sample property, stated
-    rather than hidden)."""
+def test_effect_and_cumulative_intervals_cover() -> None:
+    """400 replications, quasi-Poisson counts: the delta-method intervals of the effect 6 months after the
+    intervention (in counts) and of the cumulative effect over months 0..11 cover the true values at the
+    nominal rate (band [0.917, 0.983])."""
     t = np.arange(N, dtype=float)
-    mu = _mean_path(t, 10.0, 0.05, LEVEL, SLOPE)
-    rng = np.random.default_rng(5)
-    hits_level, hits_eff = [], []
-    for _ in range(1000):
-        res = fit_its(monthly(mu + _ar1(rng, N, 0.3, 1.0)), IV, "ols_hac")
-        ci = res.conf_int()
-        hits_level.append(ci.loc["level_iv", "lower"] <= LEVEL <= ci.loc["level_iv", "upper"])
+    eta_cf = math.log(20) + 0.01 * t
+    eta = eta_cf + np.where(t >= IV_AT, -0.4 + 0.01 * (t - IV_AT), 0.0)
+    true_eff = np.exp(eta) - np.exp(eta_cf)
+    true_e6 = true_eff[IV_AT + 6]
+    true_cum = true_eff[IV_AT:IV_AT + 12].sum()
+    rng = np.random.default_rng(6)
+    h6, hc = [], []
+    for _ in range(400):
+        mu = np.exp(eta)
+        res = fit_its(monthly(rng.negative_binomial(8, 8 / (8 + mu))), IV, "quasipoisson")
         e = res.effect(6)
-        hits_eff.append(e["ci_low"].iloc[0] <= LEVEL + 6 * SLOPE <= e["ci_high"].iloc[0])
-    assert 0.91 <= np.mean(hits_level) <= 0.98
-    assert 0.91 <= np.mean(hits_eff) <= 0.98
+        h6.append(e["ci_low"].iloc[0] <= true_e6 <= e["ci_high"].iloc[0])
+        c = res.cumulative_effect(k=11).iloc[-1]
+        hc.append(c["ci_low"] <= true_cum <= c["ci_high"])
+    lo, hi = _band(400)
+    assert lo <= np.mean(h6) <= hi
+    assert lo <= np.mean(hc) <= hi

@@ -41,6 +41,8 @@ def test_fast_path_equals_fit_its_loop(counts_series: pd.Series, model: str, ato
         np.testing.assert_allclose(fast[col].to_numpy(), slow[col].to_numpy(), rtol=1e-6 if atol > 1e-9 else 1e-8,
                                    atol=atol)
     assert fast["period"].tolist() == [pd.Period("2014-09", "M") + int(s) for s in shifts]
+    # both paths flag the same overdispersed Poisson fits
+    assert (fast["warning"].str.contains("Overdispersion") == slow["warning"].str.contains("Overdispersion")).all()
     # and the real row is exactly the model suite's fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Poisson overdispersion warnings are not the point here
@@ -90,3 +92,25 @@ def test_refused_placebo_fits_are_rows_not_dropped(counts_series: pd.Series) -> 
 def test_placebo_refuses_when_no_date_is_eligible(counts_series: pd.Series) -> None:
     with pytest.raises(ValueError, match="no eligible placebo date"):
         placebo_in_time(counts_series.iloc[:40], {"x": "2009-09"}, min_pre=16, min_post=16)
+
+
+def test_placebo_grid_per_outcome_and_model(counts_series: pd.Series) -> None:
+    from externalize.robustness import placebo_grid
+
+    outcomes = {"external": counts_series, "too_short": counts_series.iloc[:30]}
+    summary, dist = placebo_grid(outcomes, {"x": "2014-09"}, ("ols_hac", "poisson"))
+    assert len(summary) == 4
+    bad = summary[summary["outcome"] == "too_short"]
+    assert bad["error"].str.len().gt(0).all() and bad["p_value"].isna().all()
+    one = placebo_in_time(counts_series, {"x": "2014-09"}, "poisson")
+    row = summary[(summary["outcome"] == "external") & (summary["model"] == "poisson")].iloc[0]
+    assert row["p_value"] == one.p_value and row["n_placebo"] == one.n_placebo
+    assert set(dist["model"]) == {"ols_hac", "poisson"} and set(dist["outcome"]) == {"external"}
+    assert len(dist) == 2 * len(one.frame)
+
+
+def test_refit_schedules_refuses_shifts_outside_the_window(counts_series: pd.Series) -> None:
+    with pytest.raises(ValueError, match="outside the window"):
+        refit_schedules(counts_series, {"x": "2014-09"}, np.array([0, 45]))
+    with pytest.raises(ValueError, match="min_pre"):
+        refit_schedules(counts_series, {"x": "2014-09"}, np.array([-75]), min_pre=8)

@@ -45,8 +45,8 @@ def _aligned(series: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
 def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str, pd.Period | str],
                     reference: str, model: str = "poisson", *, seasonality: int = 0,
                     offsets: Mapping[str, pd.Series] | None = None, washout: int = 0, min_pre: int = 8,
-                    hac_maxlags: int | None = None, robust: str | None = None, impact: str | Mapping[str, str] = "level_slope",
-                    alpha: float = 0.05) -> ITSResult:
+                    hac_maxlags: int | None = None, robust: str | None = None,
+                    impact: str | Mapping[str, str] = "level_slope", alpha: float = 0.05) -> ITSResult:
     """Stacked comparative ITS; see the module docstring. `series` maps a name to a monthly series (all on
     the same window); `reference` names the series the others are compared with."""
     if model not in COMPARATIVE_MODELS:
@@ -166,18 +166,20 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
     header = [f"Comparative ITS ({model}), reference series '{reference}': terms '<term>:<series>' are the "
               "change in <series> minus the change in the reference", f"covariance: {cov_label}"
               + (f", lag {lag}" if lag is not None else "")]
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("alpha must be in (0, 1)")
     return ITSResult(model=f"comparative_{model}", interventions=dict(base.interventions), result=res,
                      params=params, cov=cov, use_t=use_t, df_resid=float(res.df_resid), link=link,
                      X=X_all, X_cf=Xcf_all, offset=np.zeros(len(y_all)) if off_all is None else off_all,
                      rows=rows_all, observed=y_all, fit_mask=fit_mask, post=post,
                      intervention_terms=tuple(iv_terms), ratio_label=None if link == "identity" else "rate_ratio",
-                     stats=stats_, header=header)
+                     stats=stats_, header=header, alpha=alpha)
 
 
 def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mapping[str, pd.Period | str], *,
               model: str = "binomial", seasonality: int = 0, washout: int = 0, min_pre: int = 8,
-              robust: str | None = None, hac_maxlags: int | None = None, impact: str | Mapping[str, str] = "level_slope",
-              alpha: float = 0.05) -> ITSResult:
+              robust: str | None = None, hac_maxlags: int | None = None,
+              impact: str | Mapping[str, str] = "level_slope", alpha: float = 0.05) -> ITSResult:
     """Binomial (logit) ITS of numerator / denominator per month; `model="quasibinomial"` scales the
     covariance by Pearson chi2/df (t inference)."""
     if model not in SHARE_MODELS:
@@ -243,6 +245,10 @@ def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mappi
         observed = np.where(informative, a / np.where(informative, b, 1.0), np.nan)
     share = pd.Series(observed, index=num.index)
     header = [f"Share model ({model}, logit link): coefficients are log odds ratios; covariance: {cov_label}"]
-    return single_series_result(model=f"share_{model}", design=design, y=share, raw=res, params=params,
-                                cov=cov, use_t=use_t, df_resid=res.df_resid, link="logit", offset=None,
-                                stats_=stats_, header=header, observed=observed, fit_mask=mask)
+    if not 0.0 < alpha < 1.0:
+        raise ValueError("alpha must be in (0, 1)")
+    out = single_series_result(model=f"share_{model}", design=design, y=share, raw=res, params=params,
+                               cov=cov, use_t=use_t, df_resid=res.df_resid, link="logit", offset=None,
+                               stats_=stats_, header=header, observed=observed, fit_mask=mask)
+    out.alpha = alpha
+    return out

@@ -32,7 +32,7 @@ def fit_its(y: pd.Series, interventions: Mapping[str, pd.Period | str], model: s
     hac_maxlags: Newey-West lag (ols_hac, and count models with robust="hac"); None -> floor(4(n/100)^(2/9)).
     ar_order: AR order for gls_ar / arima; ma_order, seasonal_order: arima only.
     gls_method: "ML" (default, nlme method="ML") or "REML" (less biased AR parameters in short series).
-    alpha: default level used by the fit's reported intervals (methods take their own alpha).
+    alpha: level of the intervals the result's methods report when called without alpha (default 0.05).
     robust: "hac" for a Newey-West sandwich on count models.
     impact: "level_slope" (default), "level" (step only) or "slope" (trend change only), or a mapping
         intervention name -> one of those.
@@ -52,9 +52,12 @@ def fit_its(y: pd.Series, interventions: Mapping[str, pd.Period | str], model: s
         if robust is not None:
             raise ValueError(f"robust= applies to count models; {model} has its own covariance")
     if model == "ols_hac":
-        return fit_ols_hac(y, design, hac_maxlags=hac_maxlags)
-    if model == "gls_ar":
-        return fit_gls_ar(y, design, ar_order=ar_order, method=gls_method)
-    if model == "arima":
-        return fit_arima(y, design, ar_order=ar_order, ma_order=ma_order, seasonal_order=seasonal_order)
-    return fit_count(y, design, model, offset=offset, robust=robust, hac_maxlags=hac_maxlags)
+        res = fit_ols_hac(y, design, hac_maxlags=hac_maxlags)
+    elif model == "gls_ar":
+        res = fit_gls_ar(y, design, ar_order=ar_order, method=gls_method)
+    elif model == "arima":
+        res = fit_arima(y, design, ar_order=ar_order, ma_order=ma_order, seasonal_order=seasonal_order)
+    else:
+        res = fit_count(y, design, model, offset=offset, robust=robust, hac_maxlags=hac_maxlags)
+    res.alpha = alpha
+    return res

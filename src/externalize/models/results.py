@@ -5,7 +5,9 @@ here from three ingredients each model supplies: the coefficient vector, its cov
 OIM, quasi-likelihood ... whichever the model used) and the design rows with and without the intervention
 terms. Intervals for fitted values, counterfactuals and effects use the delta method on that covariance, so
 they inherit the autocorrelation / overdispersion handling of the fit. They are intervals for the *mean*
-(the model's expected value), not prediction intervals for a new observation.
+(the model's expected value), not prediction intervals for a new observation. For models with AR / ARMA
+errors (gls_ar, arima) "fitted" is the regression mean X b (the segmented trend), not the one-step-ahead
+prediction that also uses past residuals.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class ITSResult:
     ratio_label: str | None         # "rate_ratio" / "odds_ratio" for log / logit links, None otherwise
     stats: dict[str, Any]
     header: list[str] = field(default_factory=list)
+    alpha: float = 0.05             # default level for intervals when a method is called without alpha
 
     def __post_init__(self) -> None:
         if self.link not in LINKS:
@@ -83,17 +86,19 @@ class ITSResult:
         self.pvalues = pd.Series(p, index=self.params.index)
 
     # ----------------------------------------------------------------------------------------- coefficients
-    def _crit(self, alpha: float) -> float:
+    def _crit(self, alpha: float | None) -> float:
+        alpha = self.alpha if alpha is None else alpha
         if not 0.0 < alpha < 1.0:
             raise ValueError("alpha must be in (0, 1)")
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else stats.norm.ppf(1 - alpha / 2))
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals (t with df_resid when the model uses t, normal otherwise)."""
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals (t with df_resid when the model uses t, normal otherwise). `alpha=None` uses the
+        level given to the fit (default 0.05); so do the other methods below."""
         c = self._crit(alpha)
         return pd.DataFrame({"lower": self.params - c * self.bse, "upper": self.params + c * self.bse})
 
-    def tidy(self, alpha: float = 0.05) -> pd.DataFrame:
+    def tidy(self, alpha: float | None = None) -> pd.DataFrame:
         """One row per term: estimate, std_error, statistic, p_value, ci_low, ci_high (+ ratios for log/logit)."""
         ci = self.conf_int(alpha)
         out = pd.DataFrame({
@@ -146,7 +151,7 @@ class ITSResult:
             return np.arange(len(self.rows))
         return np.flatnonzero((self.rows["series"] == key).to_numpy())
 
-    def counterfactual(self, alpha: float = 0.05) -> pd.DataFrame:
+    def counterfactual(self, alpha: float | None = None) -> pd.DataFrame:
         """Observed, fitted and counterfactual (all intervention terms off) per month, with mean intervals
         (computed on the link scale and transformed), and effect = fitted - counterfactual."""
         c = self._crit(alpha)
@@ -167,7 +172,7 @@ class ITSResult:
         out["in_fit"] = self.fit_mask.astype(bool)
         return out
 
-    def effect(self, k: int, intervention: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    def effect(self, k: int, intervention: str | None = None, alpha: float | None = None) -> pd.DataFrame:
         """Effect k months after an intervention month (k=0: the intervention month itself) on the response
         scale, fitted minus counterfactual with every intervention switched off, with a delta-method interval.
         With several interventions the effect at a month includes all interventions active by then."""
@@ -195,12 +200,19 @@ class ITSResult:
             recs.append(rec)
         return pd.DataFrame(recs)
 
-    def cumulative_effect(self, k: int | None = None, alpha: float = 0.05) -> pd.DataFrame:
-        """Running sum of monthly effects from the first intervention month (to k months after it, or to the end),
-        with delta-method intervals from the full parameter covariance (so months are not treated as independent)."""
+    def cumulative_effect(self, k: int | None = None, alpha: float | None = None) -> pd.DataFrame:
+        """Running sums from the first intervention month (to k months after it, or to the end of the window).
+
+        cum_effect (with std_error, ci_low, ci_high): sum of fitted - counterfactual, the model's effect;
+        delta-method interval from the full parameter covariance, so months are not treated as independent.
+        cum_observed_effect (with obs_ci_low, obs_ci_high): sum of observed - counterfactual; its interval
+        carries the uncertainty of the counterfactual only (the observations are taken as given). Months
+        without an observation (e.g. zero denominators of a share) contribute nothing to this column.
+        """
         first = next(iter(self.interventions.values()))
         c = self._crit(alpha)
         p = self._pieces()
+        grad_cf = _dmu_deta(p["eta_cf"], self.link)[:, None] * p["Xc"]
         parts = []
         periods = self.rows["period"].to_numpy()
         for key in self._group_keys():
@@ -209,12 +221,28 @@ class ITSResult:
             g = np.cumsum(p["grad"][sel], axis=0)
             est = np.cumsum(p["mu"][sel] - p["mu_cf"][sel])
             se = np.sqrt(np.einsum("ij,jk,ik->i", g, p["V"], g))
+            seen = np.isfinite(self.observed[sel])
+            obs = np.cumsum(np.where(seen, self.observed[sel] - p["mu_cf"][sel], 0.0))
+            gc = np.cumsum(np.where(seen[:, None], grad_cf[sel], 0.0), axis=0)
+            se_o = np.sqrt(np.einsum("ij,jk,ik->i", gc, p["V"], gc))
             part = pd.DataFrame({"period": periods[sel], "cum_effect": est, "std_error": se,
-                                 "ci_low": est - c * se, "ci_high": est + c * se})
+                                 "ci_low": est - c * se, "ci_high": est + c * se,
+                                 "cum_observed_effect": obs, "obs_ci_low": obs - c * se_o,
+                                 "obs_ci_high": obs + c * se_o})
             if key is not None:
                 part.insert(0, "series", key)
             parts.append(part)
         return pd.concat(parts, ignore_index=True)
+
+    def frames(self, alpha: float | None = None) -> dict[str, pd.DataFrame]:
+        """Everything a figure or report table needs, as data frames keyed estimates / fit_stats /
+        counterfactual / cumulative_effect, each with a `model` column so several fits can be concatenated."""
+        out = {"estimates": self.tidy(alpha), "fit_stats": self.fit_stats(),
+               "counterfactual": self.counterfactual(alpha), "cumulative_effect": self.cumulative_effect(alpha=alpha)}
+        for name, df in out.items():
+            if name != "fit_stats":
+                df.insert(0, "model", self.model)
+        return out
 
     # ----------------------------------------------------------------------------------------- text
     def summary(self) -> str:

@@ -91,30 +91,37 @@ def fit_gls_ar(y: pd.Series, design: Design, *, ar_order: int = 1, method: str =
     times = np.flatnonzero(mask).astype(float)
     n, k = X.shape
 
-    def negllf(u: np.ndarray) -> float:
-        phi = constrain_stationary_univariate(u)
+    def negllf_phi(phi: np.ndarray) -> float:
         try:
             return -_profile(phi, yf, X, times, reml)["llf"]
         except (linalg.LinAlgError, ValueError):
             return np.inf
 
-    # Starting values: white noise, and Yule-Walker on OLS residuals; the best optimum is kept.
-    ols_resid = yf - X @ np.linalg.lstsq(X, yf, rcond=None)[0]
-    yw_phi = yule_walker_ar(ols_resid, ar_order)
-    starts = [np.zeros(ar_order)]
-    try:
-        starts.append(unconstrain_stationary_univariate(np.clip(yw_phi, -0.95, 0.95)))
-    except (ValueError, np.linalg.LinAlgError):
-        pass
-    best = None
-    for u0 in starts:
-        opt = optimize.minimize(negllf, u0, method="Nelder-Mead" if ar_order == 1 else "BFGS",
-                                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000}
-                                if ar_order == 1 else {"gtol": 1e-8, "maxiter": 2000})
-        if best is None or opt.fun < best.fun:
-            best = opt
-    assert best is not None
-    phi = constrain_stationary_univariate(best.x)
+    if ar_order == 1:
+        # one parameter: coarse grid over (-1, 1) to find the basin, then bounded Brent inside it
+        grid = np.linspace(-0.95, 0.95, 39)
+        vals = [negllf_phi(np.array([g])) for g in grid]
+        j = int(np.argmin(vals))
+        lo_b, hi_b = max(-0.999, grid[j] - 0.05), min(0.999, grid[j] + 0.05)
+        opt1 = optimize.minimize_scalar(lambda v: negllf_phi(np.array([v])), bounds=(lo_b, hi_b),
+                                        method="bounded", options={"xatol": 1e-10})
+        phi = np.array([float(opt1.x)])
+        converged = bool(opt1.success)
+    else:
+        # several AR parameters: optimise in the unconstrained (stationary) parameterisation from white noise
+        # and from Yule-Walker on the OLS residuals; the best optimum is kept
+        ols_resid = yf - X @ np.linalg.lstsq(X, yf, rcond=None)[0]
+        starts = [np.zeros(ar_order)]
+        try:
+            starts.append(unconstrain_stationary_univariate(np.clip(yule_walker_ar(ols_resid, ar_order),
+                                                                    -0.95, 0.95)))
+        except (ValueError, np.linalg.LinAlgError):
+            pass
+        opts = [optimize.minimize(lambda u: negllf_phi(constrain_stationary_univariate(u)), u0, method="BFGS",
+                                  options={"gtol": 1e-8, "maxiter": 2000}) for u0 in starts]
+        best = min(opts, key=lambda o: o.fun)
+        phi = constrain_stationary_univariate(best.x)
+        converged = bool(best.success)
     prof = _profile(phi, yf, X, times, reml)
     # statsmodels GLS at the estimated correlation with the scale held at the nlme value: summary.gls uses
     # RSS/(n-k) for the coefficient covariance under both ML and REML
@@ -129,13 +136,16 @@ def fit_gls_ar(y: pd.Series, design: Design, *, ar_order: int = 1, method: str =
               "llf": llf, "dispersion": prof["s2"], "cov_type": f"GLS AR({ar_order}), exact {method}",
               "hac_maxlags": np.nan,
               **residual_checks(prof["ew"] / np.sqrt(prof["s2"])),
-              "converged": bool(best.success),
+              "converged": converged,
               "notes": f"AR parameters: {phis}; sigma^2 ({method}) = {prof['s2']:.6g}"
               + ("; llf is the restricted log-likelihood" if reml else ""),
               "ar_params": " ".join(f"{v:.6g}" for v in phi)}
     header = [f"Regression with AR({ar_order}) errors, exact Gaussian {method} (first observations kept; "
               f"nlme::gls corARMA {method} convention); {phis}",
-              "Residual checks use the whitened (decorrelated) residuals"]
+              "Residual checks use the whitened (decorrelated) residuals",
+              "The statsmodels table below is the GLS fit at the estimated AR parameters: its coefficients and "
+              "standard errors are this model's, but its log-likelihood / AIC treat the AR parameters as known; "
+              "use the values above"]
     return single_series_result(model="gls_ar", design=design, y=y, raw=raw, params=params, cov=cov,
                                 use_t=True, df_resid=n - k, link="identity", offset=None,
                                 stats_=stats_, header=header)

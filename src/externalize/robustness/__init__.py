@@ -5,7 +5,13 @@ The vectorised refits behind the placebo and bootstrap paths live in `fastfit`."
 
 from externalize.robustness.breaks import BreaksResult, SupFResult, multiple_breaks, sup_f_test
 from externalize.robustness.fastfit import BatchFit, batch_ols, batch_poisson, segmented_designs
-from externalize.robustness.placebo import PlaceboResult, empirical_p_value, placebo_in_time, refit_schedules
+from externalize.robustness.placebo import (
+    PlaceboResult,
+    empirical_p_value,
+    placebo_grid,
+    placebo_in_time,
+    refit_schedules,
+)
 from externalize.robustness.resampling import BootstrapResult, block_bootstrap, permutation_test
 from externalize.robustness.simulation import (
     DEFAULT_ESTIMATORS,
@@ -14,11 +20,11 @@ from externalize.robustness.simulation import (
     default_scenarios,
     run_simulation,
 )
-from externalize.robustness.speccurve import Spec, specification_curve
+from externalize.robustness.speccurve import Spec, specification_curve, summarise_curve
 
 __all__ = [
     "DEFAULT_ESTIMATORS", "BatchFit", "BootstrapResult", "BreaksResult", "PlaceboResult", "Scenario",
     "SimulationResult", "Spec", "SupFResult", "batch_ols", "batch_poisson", "block_bootstrap",
-    "default_scenarios", "empirical_p_value", "multiple_breaks", "permutation_test", "placebo_in_time",
-    "refit_schedules", "run_simulation", "segmented_designs", "specification_curve", "sup_f_test",
+    "default_scenarios", "empirical_p_value", "multiple_breaks", "permutation_test", "placebo_grid", "placebo_in_time",
+    "refit_schedules", "run_simulation", "segmented_designs", "specification_curve", "summarise_curve", "sup_f_test",
 ]

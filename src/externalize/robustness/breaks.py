@@ -41,7 +41,9 @@ def _transform(y: pd.Series, transform: str) -> np.ndarray:
         raise ValueError(f"transform must be one of {TRANSFORMS}")
     if transform != "none" and (v < 0).any():
         raise ValueError(f"transform {transform!r} needs y >= 0")
-    return {"none": v, "log1p": np.log1p(v), "sqrt": np.sqrt(v)}[transform]
+    if transform == "log1p":
+        return np.log1p(v)
+    return np.sqrt(v) if transform == "sqrt" else v
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ class BreaksResult:
     """Multiple breaks. `frame`: one row per number of breaks m = 0..max_breaks with columns m, breakpoints
     (tuple of pd.Period: first month of each new regime), rss, bic, selected (bool).
     `segments`: one row per regime of the selected partition with columns segment, start, end (pd.Period),
-    n, intercept, slope (per-segment OLS, slope per month, intercept at the segment's first month)."""
+    n, intercept, slope (per-segment OLS, slope per month, intercept at the segment's first month), mean."""
 
     n_breaks: int
     breakpoints: tuple[pd.Period, ...]
@@ -222,7 +224,7 @@ def multiple_breaks(y: pd.Series, interventions: Mapping[str, pd.Period | str] |
         tt = np.arange(b - a, dtype=float)
         coef = np.polyfit(tt, v[a:b], 1)
         segs.append({"segment": i, "start": y.index[a], "end": y.index[b - 1], "n": b - a,
-                     "intercept": float(coef[1]), "slope": float(coef[0])})
+                     "intercept": float(coef[1]), "slope": float(coef[0]), "mean": float(v[a:b].mean())})
     near = float("nan")
     if interventions and sel:
         first = next(iter(parse_interventions(interventions, y.index).values()))

@@ -85,10 +85,11 @@ def segmented_designs(index: pd.PeriodIndex, schedules: np.ndarray, names: Seque
 
 def _hac_meat(u: np.ndarray, maxlags: int) -> np.ndarray:
     """Bartlett-weighted long-run covariance of scores u (B, n, k): sum_l w_l (G_l + G_l')."""
-    S = np.einsum("bti,btj->bij", u, u)
+    uT = np.swapaxes(u, 1, 2)
+    S = uT @ u
     for lag in range(1, maxlags + 1):
         w = 1.0 - lag / (maxlags + 1.0)
-        G = np.einsum("bti,btj->bij", u[:, lag:], u[:, :-lag])
+        G = uT[:, :, lag:] @ u[:, :-lag]
         S += w * (G + np.swapaxes(G, 1, 2))
     return S
 

@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from externalize.models import fit_its
+from externalize.models.counts import OVERDISPERSION_THRESHOLD
 from externalize.models.design import as_monthly, hac_lag_rule, parse_interventions
 from externalize.robustness.fastfit import BatchFit, batch_ols, batch_poisson, segmented_designs
 
@@ -77,7 +78,8 @@ def resolve_term(term: str, first: str) -> str:
     return f"{term}_{first}" if term in ("level", "slope") else term
 
 
-def _batch_rows(fit: BatchFit, term: str, shifts: np.ndarray, periods: list[pd.Period], n: int) -> pd.DataFrame:
+def _batch_rows(fit: BatchFit, term: str, shifts: np.ndarray, periods: list[pd.Period], n: int,
+                model: str) -> pd.DataFrame:
     j = fit.column(term)
     est = fit.params[:, j]
     se = fit.bse[:, j]
@@ -86,9 +88,15 @@ def _batch_rows(fit: BatchFit, term: str, shifts: np.ndarray, periods: list[pd.P
     absz = np.abs(stat)
     p = 2.0 * (stats.t.sf(absz, fit.df_resid) if fit.use_t else stats.norm.sf(absz))
     ok = fit.converged & np.isfinite(est) & np.isfinite(se)
+    warn = ""
+    if model == "poisson":
+        # the same check (and threshold) as the model suite's OverdispersionWarning, recorded per fit
+        warn = np.where(fit.dispersion > OVERDISPERSION_THRESHOLD,
+                        [f"OverdispersionWarning: Pearson chi2/df = {d:.2f} > {OVERDISPERSION_THRESHOLD}"
+                         for d in fit.dispersion], "")
     return pd.DataFrame({"shift": shifts.astype(int), "period": periods, "is_real": shifts == 0,
                          "n": n, "estimate": est, "std_error": se, "statistic": stat, "p_value": p,
-                         "converged": ok, "error": np.where(ok, "", "IRLS did not converge"), "warning": ""})
+                         "converged": ok, "error": np.where(ok, "", "IRLS did not converge"), "warning": warn})
 
 
 def refit_schedules(y: pd.Series, interventions: Mapping[str, pd.Period | str], shifts: np.ndarray,
@@ -110,6 +118,11 @@ def refit_schedules(y: pd.Series, interventions: Mapping[str, pd.Period | str], 
     periods = [y.index[0] + int(base[0] + s) for s in shifts]
     n = len(y)
     if fast and model in FAST_MODELS and not fit_kwargs:
+        # the model suite refuses these fits; the batch would return garbage for them, so refuse up front
+        bad = (base.min() + shifts < min_pre) | (base.max() + shifts > n - 1)
+        if bad.any():
+            raise ValueError(f"shifts {shifts[bad].tolist()} put an intervention outside the window or leave "
+                             f"fewer than min_pre={min_pre} months before it")
         X, terms = segmented_designs(y.index, base[None, :] + shifts[:, None], names, seasonality=seasonality)
         if term not in terms:
             raise ValueError(f"term {term!r} not in the design ({', '.join(terms)})")
@@ -121,7 +134,7 @@ def refit_schedules(y: pd.Series, interventions: Mapping[str, pd.Period | str], 
             if (yv < 0).any():
                 raise ValueError("count models need y >= 0")
             fit = batch_poisson(X, yv, terms=terms, scale="X2" if model == "quasipoisson" else "poisson")
-        return _batch_rows(fit, term, shifts, periods, n)
+        return _batch_rows(fit, term, shifts, periods, n, model)
 
     recs = []
     for s, per in zip(shifts, periods, strict=True):
@@ -212,3 +225,35 @@ def placebo_in_time(y: pd.Series, interventions: Mapping[str, pd.Period | str], 
                          n_failed=int((~placebo["used"]).sum()),
                          share_below=float(np.mean(vals <= real_val)) if len(vals) else float("nan"),
                          frame=frame)
+
+
+def placebo_grid(outcomes: Mapping[str, pd.Series], interventions: Mapping[str, pd.Period | str],
+                 models: tuple[str, ...] = ("ols_hac", "quasipoisson"), **kwargs: Any
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`placebo_in_time` for every outcome x model (keywords passed through).
+
+    Returns (summary, distributions): summary has one row per outcome x model with the columns of
+    `PlaceboResult.tidy()` plus outcome and error (refusal of the real fit or of the whole analysis; the
+    other columns are then NaN); distributions is the concatenation of the result frames with outcome and
+    model columns first (the data of a placebo histogram with the real estimate marked).
+    """
+    summaries, frames = [], []
+    for outcome, y in outcomes.items():
+        for model in models:
+            try:
+                r = placebo_in_time(y, interventions, model, **kwargs)
+            except ValueError as exc:
+                summaries.append({"outcome": outcome, "model": model, "error": str(exc)})
+                continue
+            summaries.append({"outcome": outcome, **r.tidy().iloc[0].to_dict(), "error": ""})
+            f = r.frame.copy()
+            f.insert(0, "model", model)
+            f.insert(0, "outcome", outcome)
+            frames.append(f)
+    summary = pd.DataFrame(summaries)
+    cols = ["outcome", "model", "term", "statistic", "real_estimate", "real_value", "p_value", "n_placebo",
+            "n_failed", "share_below", "error"]
+    summary = summary.reindex(columns=cols)
+    dist = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["outcome", "model",
+                                                                                      *REFIT_COLUMNS, "used"])
+    return summary, dist

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from externalize.models.design import as_monthly, hac_lag_rule, parse_interventions
+from externalize.models.design import as_monthly, parse_interventions
 from externalize.robustness.fastfit import batch_ols, batch_poisson, segmented_designs
 from externalize.robustness.placebo import PlaceboResult, placebo_in_time, resolve_term
 

@@ -137,7 +137,7 @@ def _fit(y: pd.Series, iv: Mapping[str, pd.Period], model: str, options: Mapping
         warnings.simplefilter("always")
         try:
             res = fit_its(y, iv, model, **dict(options))
-        except ValueError as exc:  # e.g. an all-zero simulated series
+        except (ValueError, np.linalg.LinAlgError) as exc:  # e.g. an all-zero simulated series
             rec["error"] = str(exc)
             return rec
     rec["warned"] = bool(caught)

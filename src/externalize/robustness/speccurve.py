@@ -55,7 +55,7 @@ def _fit_one(spec: Spec, alpha: float) -> dict[str, Any]:
         warnings.simplefilter("always")
         try:
             res = fit_its(spec.series, spec.interventions, spec.model, alpha=alpha, **dict(spec.options))
-        except ValueError as exc:  # the model suite's refusals (short pre-period, singular design, ...)
+        except (ValueError, np.linalg.LinAlgError) as exc:  # refusals (short pre-period, singular design, ...)
             rec["error"] = str(exc)
             res = None
     rec["warning"] = "; ".join(sorted({f"{w.category.__name__}: {w.message}" for w in caught}))
@@ -102,3 +102,27 @@ def specification_curve(specs: Iterable[Spec], *, alpha: float = 0.05) -> pd.Dat
     out.loc[ok, "rank"] = out.loc[ok, "estimate"].rank(method="first").to_numpy()
     out = out.sort_values(["rank"], na_position="last", kind="stable").reset_index(drop=True)
     return out[[*dims, *CURVE_COLUMNS]]
+
+
+def summarise_curve(curve: pd.DataFrame, by: str | None = "model", *, alpha: float = 0.05) -> pd.DataFrame:
+    """The table that goes with the curve: per group of `by` (default "model", since identity- and log-link
+    estimates are on different scales; None for one overall row) the columns n_specs, n_refused, n_positive,
+    share_positive, n_significant (p < alpha), share_significant_positive, share_significant_negative,
+    median_estimate, min_estimate, max_estimate (shares over the specifications that ran)."""
+    groups = [("all", curve)] if by is None else list(curve.groupby(by, sort=True))
+    rows = []
+    for key, g in groups:
+        ok = g[g["error"] == ""]
+        m = len(ok)
+        est, sig = ok["estimate"], ok["p_value"] < alpha
+        rows.append({"group": key, "n_specs": len(g), "n_refused": len(g) - m,
+                     "n_positive": int((est > 0).sum()),
+                     "share_positive": float((est > 0).mean()) if m else np.nan,
+                     "n_significant": int(sig.sum()),
+                     "share_significant_positive": float((sig & (est > 0)).mean()) if m else np.nan,
+                     "share_significant_negative": float((sig & (est < 0)).mean()) if m else np.nan,
+                     "median_estimate": float(est.median()) if m else np.nan,
+                     "min_estimate": float(est.min()) if m else np.nan,
+                     "max_estimate": float(est.max()) if m else np.nan})
+    out = pd.DataFrame(rows)
+    return out.rename(columns={"group": by if by is not None else "group"})

@@ -161,6 +161,15 @@ cq <- glm(y ~ t0 + level + slope + series + series:t0 + series:level + series:sl
 s <- summary(cq)$coefficients
 add_coefs("sim_comparative_quasipoisson", s[, 1], s[, 2], s[, 4])
 
+# Driscoll-Kraay covariance (scores summed over series within a month, then Newey-West over months,
+# Bartlett, lag 3, adjust = TRUE): sandwich::vcovPL with the series as cluster and time as order
+dk <- function(m) vcovPL(m, cluster = ~ series, order.by = ~ t0, lag = 3, adjust = TRUE, kernel = "Bartlett")
+co <- lm(y ~ t0 + level + slope + series + series:t0 + series:level + series:slope, data = st)
+ct <- coeftest(co, vcov. = dk(co))
+add_coefs("sim_comparative_ols_dk", ct[, 1], ct[, 2], ct[, 4])
+ct <- coeftest(cp, vcov. = dk(cp))
+add_coefs("sim_comparative_poisson_dk", ct[, 1], ct[, 2], ct[, 4])
+
 # Binomial (logit) model of the externalization share (joint + external) / (joint + external + clash)
 d$num <- sim$joint + sim$external; d$den <- d$num + sim$clash
 sh <- glm(cbind(num, den - num) ~ t0 + level + slope, family = binomial, data = d)

@@ -1,0 +1,55 @@
+"""UCDP One-Sided Violence Dataset (v23.1): actor-years of deliberate killing of civilians.
+
+One yearly row per actor-year: record_id "<dyad_id>-<year>", side_a = `actor_name` (a coalition stays one
+comma-separated string, as UCDP writes it), side_b <NA> (the victims are civilians, not an actor),
+relation "attack", country = `location`, n = 1, fatalities best / low / high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from externalize.registry import SourceSpec
+from externalize.schema import conform_yearly
+from externalize.sources.base import AdapterOutput, require_columns
+from externalize.sources.ucdp_dyadic import _numeric, read_csv_strict
+
+SOURCE_IDS: tuple[str, ...] = ("ucdp_onesided",)
+
+COLUMNS = ("dyad_id", "actor_name", "year", "best_fatality_estimate", "low_fatality_estimate",
+           "high_fatality_estimate", "location")
+
+
+def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
+    raw = require_columns(raw, COLUMNS, path)
+    year = _numeric(raw["year"], path, "year")
+    no_year = year.isna()
+    no_dyad = raw["dyad_id"].isna() & ~no_year
+    record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
+    keep = ~no_year & ~no_dyad
+    duplicate = keep & record_id.duplicated(keep="first")
+    keep &= ~duplicate
+    table = pd.DataFrame({
+        "source": source,
+        "record_id": record_id,
+        "year": year,
+        "side_a": raw["actor_name"].str.strip(),
+        "relation": "attack",
+        "country": raw["location"].str.strip(),
+        "n": 1,
+        "fatalities": _numeric(raw["best_fatality_estimate"], path, "best_fatality_estimate"),
+        "fatalities_low": _numeric(raw["low_fatality_estimate"], path, "low_fatality_estimate"),
+        "fatalities_high": _numeric(raw["high_fatality_estimate"], path, "high_fatality_estimate"),
+    })[keep.to_numpy()]
+    excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
+                "duplicate actor-year": int(duplicate.sum())}
+    return AdapterOutput(rows_read=len(raw), yearly=conform_yearly(table),
+                         excluded={k: v for k, v in excluded.items() if v})
+
+
+def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:
+    path = Path(files["main"])
+    return normalise_actor_years(read_csv_strict(path), spec.key, path)

@@ -1,0 +1,315 @@
+"""The actor taxonomy: raw actor string (per source scheme) -> family (AQ, IS, coalition, JIH, other), dated.
+
+data/taxonomy/actors.csv is curated by hand (see data/taxonomy/README.md); this module loads and validates it
+and maps actor strings to families, vectorised over the unique strings of a column.
+
+Date convention: an entry applies on valid_from <= date < valid_to (valid_to exclusive: "until"); empty
+bounds are open. Outside its range an entry gives `family_after` (or "other" when that is empty).
+The Nusra lineage (branch "Jabhat al-Nusra": al-Nusra, Jabhat Fateh al-Sham, HTS) takes its valid_to from
+the study config (`nusra_counts_as_aq_until`), not from the CSV: that cut-off is a study choice.
+
+Multi-actor strings: a whole string listed in the taxonomy is looked up as it is. Otherwise it is split into
+components on " | " (GTD gname | gname2 | gname3) and then on ", " (UCDP coalitions such as
+"IS, Jabhat Fateh al-Sham"), each component is looked up, and the component families are combined:
+AQ and IS -> "AQ+IS"; one of them -> that family; only coalition states -> "coalition"; else "other".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from externalize.config import TaxonomyChoices
+from externalize.registry import PROJECT_ROOT
+
+DEFAULT_ACTORS = PROJECT_ROOT / "data" / "taxonomy" / "actors.csv"
+
+ACTOR_COLUMNS = ("scheme", "raw_name", "family", "branch", "valid_from", "valid_to", "family_after", "note",
+                 "evidence")
+SCHEMES = ("ucdp", "gtd", "mmp", "gade", "pirus", "csis", "new_america", "any")
+# families an actors.csv row may give; "JIH" is for generic labels ("Jihadist") of plot sources
+ENTRY_FAMILIES = ("AQ", "IS", "coalition", "JIH", "other")
+FAMILY_ACTORS = ("AQ", "IS", "AQ+IS", "JIH")  # values of family_a/_b that make a row a family row
+NUSRA_BRANCH = "Jabhat al-Nusra"
+COMPONENT_SEPARATORS = (" | ", ", ")
+
+# Family markers: a raw string matching one of these must be listed in actors.csv (with whatever family the
+# curator decides, "other" included). One place, used by marker_unmapped() and by the candidate script.
+MARKER_PATTERNS: tuple[str, ...] = (
+    r"\bal[- ]?qa['`’]?[ie]?da\b",        # al-Qaida, al-Qa'ida, al-Qaeda, Al-Qaida, alQaida
+    r"\bqa['`’]?[ie]?da\b",               # Qaida / Qaeda without "al"
+    r"\bqaidat\b",                        # Qaidat al-Jihad
+    r"\bnusr[ae]h?\b",                    # Nusra, Nusrah, al-Nusrah Front
+    r"\bislamic state\b",                 # Islamic State (of Iraq, of Iraq and the Levant, ... Province of)
+    r"\bisil\b", r"\bisis\b", r"\bisi\b",
+    r"\bdaesh\b", r"\bdaish\b",
+    r"\bkhorasan\b", r"\bkhurasan\b",
+    r"\bwilay[ae]t\b",
+    r"\bjund al[- ]khilaf",               # Jund al-Khilafah (Algeria, Tunisia)
+    r"\bfat[ae]h al[- ]sham\b",           # Jabhat Fateh al-Sham
+    r"\btahrir al[- ]sham\b", r"^hts$",   # Hay'at Tahrir al-Sham
+    r"\baq(?:i|ap|im|is|y|c)?\b",         # AQ, AQI, AQAP, AQIM, AQIS, AQY, AQC
+    r"\bbayt al[- ]maqdis\b",             # Ansar Bayt al-Maqdis -> Sinai Province
+    r"\bboko haram\b",                    # -> Islamic State West Africa Province
+    r"^is$",                              # UCDP's name for the IS lineage
+    r"\bshabaa?b\b",                      # al-Shabaab (AQ affiliate since 2012)
+)
+MARKER_RE = re.compile("|".join(f"(?:{p})" for p in MARKER_PATTERNS), re.IGNORECASE)
+
+
+class TaxonomyError(ValueError):
+    """actors.csv is malformed; the message names the row (1-based, as in a spreadsheet, header = row 1)."""
+
+
+def normalise_name(s: str) -> str:
+    """Loose form of a name for the fallback lookup: NFKC, case-folded, one kind of apostrophe and dash,
+    single spaces. Exact strings are tried first; this only catches spelling noise between releases."""
+    s = unicodedata.normalize("NFKC", s)
+    s = s.replace("’", "'").replace("‘", "'").replace("`", "'").replace("–", "-").replace("—", "-")
+    return " ".join(s.casefold().split())
+
+
+def has_marker(name: str) -> bool:
+    return bool(MARKER_RE.search(name))
+
+
+@dataclass(frozen=True)
+class Entry:
+    scheme: str
+    raw_name: str
+    family: str
+    branch: str
+    valid_from: pd.Timestamp | None
+    valid_to: pd.Timestamp | None
+    family_after: str
+    row: int
+
+
+@dataclass
+class Taxonomy:
+    """Loaded actors.csv. Use `family_of` for columns and `branch_of` for the branch of a listed string."""
+
+    table: pd.DataFrame
+    path: Path | None = None
+    _by_name: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
+    _by_norm: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for i, r in enumerate(self.table.itertuples(index=False), start=2):
+            e = Entry(r.scheme, r.raw_name, r.family, r.branch, r.valid_from, r.valid_to, r.family_after, i)
+            self._by_name.setdefault(r.raw_name, []).append(e)
+            self._by_norm.setdefault(normalise_name(r.raw_name), []).append(e)
+
+    # ------------------------------------------------------------------ lookup of one string
+    def entries(self, name: str, scheme: str | None = None) -> list[Entry]:
+        """Entries for an exact (else loosely normalised) name; a scheme's own rows win over 'any' rows."""
+        found = self._by_name.get(name) or self._by_norm.get(normalise_name(name)) or []
+        if scheme is None or not found:
+            return found
+        own = [e for e in found if e.scheme == scheme]
+        if own:
+            return own
+        generic = [e for e in found if e.scheme == "any"]
+        return generic or found
+
+    def is_listed(self, name: str, scheme: str | None = None) -> bool:
+        return bool(self.entries(name, scheme))
+
+    def components(self, name: str, scheme: str | None = None) -> list[str]:
+        """The listed whole string, or its components after splitting on ' | ' then ', '."""
+        if self.is_listed(name, scheme):
+            return [name]
+        parts = [p.strip() for p in name.split(COMPONENT_SEPARATORS[0]) if p.strip()]
+        out: list[str] = []
+        for p in parts:
+            if self.is_listed(p, scheme) or COMPONENT_SEPARATORS[1] not in p:
+                out.append(p)
+            else:
+                out.extend(q.strip() for q in p.split(COMPONENT_SEPARATORS[1]) if q.strip())
+        return out
+
+    def branch_of(self, name: str, scheme: str | None = None) -> str | None:
+        es = self.entries(name, scheme)
+        return es[0].branch if es else None
+
+    # ------------------------------------------------------------------ vectorised
+    def family_of(self, names: pd.Series, dates: pd.Series, choices: TaxonomyChoices,
+                  scheme: str | pd.Series | None = None) -> pd.Series:
+        """Family per row: "AQ", "IS", "AQ+IS", "coalition", "JIH", "other", or <NA> where the name is missing.
+
+        names: actor strings (one side); dates: the dates at which to apply dated affiliations (see
+        `reference_dates`); scheme: the source's naming scheme (a scheme's own rows win over "any" rows),
+        one value or one per row.
+        """
+        names = names.astype("string").reset_index(drop=True)
+        dates = pd.to_datetime(dates).reset_index(drop=True).astype("datetime64[ns]")
+        if len(names) != len(dates):
+            raise ValueError(f"names ({len(names)}) and dates ({len(dates)}) differ in length")
+        if isinstance(scheme, pd.Series):
+            schemes = scheme.astype("string").reset_index(drop=True).fillna("any")
+        else:
+            schemes = pd.Series(scheme if scheme is not None else "any", index=names.index, dtype="string")
+        out = pd.Series(pd.NA, index=names.index, dtype="string")
+        present = names.notna() & (names.str.strip() != "")
+        if not present.any():
+            return out
+        key = pd.DataFrame({"name": names[present], "scheme": schemes[present]})
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(key))
+        cutoff = pd.Timestamp(choices.nusra_counts_as_aq_until)
+        d = dates[present].to_numpy()
+        fam = np.empty(len(codes), dtype=object)
+        for k, (name, sch) in enumerate(uniques):
+            rows = codes == k
+            sch_arg = None if sch == "any" else sch
+            comps = self.components(str(name), sch_arg)
+            aq = np.zeros(rows.sum(), dtype=bool)
+            is_ = np.zeros_like(aq)
+            coal = np.zeros_like(aq)
+            jih = np.zeros_like(aq)
+            for comp in comps:
+                f = self._component_family(comp, sch_arg, d[rows], cutoff)
+                aq |= f == "AQ"
+                is_ |= f == "IS"
+                coal |= f == "coalition"
+                jih |= f == "JIH"
+            res = np.full(rows.sum(), "other", dtype=object)
+            res[coal] = "coalition"
+            res[jih] = "JIH"
+            res[aq] = "AQ"
+            res[is_] = "IS"
+            res[aq & is_] = "AQ+IS"
+            fam[rows] = res
+        out[present] = pd.array(fam, dtype="string")
+        return out
+
+    def _component_family(self, name: str, scheme: str | None, d: np.ndarray, cutoff: pd.Timestamp
+                          ) -> np.ndarray:
+        """Family of one listed (or unlisted -> "other") component at each date in d."""
+        es = self.entries(name, scheme)
+        if not es:
+            return np.full(len(d), "other", dtype=object)
+        res = np.full(len(d), None, dtype=object)
+        for e in es:
+            lo, hi = e.valid_from, e.valid_to
+            if e.branch == NUSRA_BRANCH and e.family == "AQ":
+                hi = cutoff  # the study choice replaces the CSV's valid_to for the whole Nusra lineage
+            inside = np.ones(len(d), dtype=bool)
+            if lo is not None:
+                inside &= d >= np.datetime64(lo)
+            if hi is not None:
+                inside &= d < np.datetime64(hi)
+            res[inside & (res == None)] = e.family  # noqa: E711 (elementwise on an object array)
+        if (res == None).any():  # noqa: E711
+            # outside every range: the family_after of the entry nearest in time
+            todo = res == None  # noqa: E711
+            best = np.full(todo.sum(), np.inf)
+            fill = np.full(todo.sum(), "other", dtype=object)
+            dd = d[todo].astype("datetime64[D]").astype("int64")
+            for e in es:
+                edges = [x for x in (e.valid_from, e.valid_to) if x is not None]
+                if not edges:
+                    continue
+                dist = np.min([np.abs(dd - np.datetime64(x, "D").astype("int64")) for x in edges], axis=0)
+                closer = dist < best
+                best[closer] = dist[closer]
+                fill[closer] = e.family_after or "other"
+            res[todo] = fill
+        return res
+
+    def marker_unmapped(self, names: pd.Series | list[str], scheme: str | None = None) -> list[str]:
+        """Strings (or their components) that carry a family marker but are not listed in the taxonomy."""
+        uniq = pd.Series(list(names), dtype="string").dropna().str.strip().unique()
+        missing: set[str] = set()
+        for name in uniq:
+            if not name or not has_marker(name) or self.is_listed(name, scheme):
+                continue
+            for comp in self.components(name, scheme):
+                if has_marker(comp) and not self.is_listed(comp, scheme):
+                    missing.add(comp)
+        return sorted(missing)
+
+
+def _parse_date(value: str, row: int, column: str) -> pd.Timestamp | None:
+    if not value:
+        return None
+    try:
+        return pd.Timestamp(date.fromisoformat(value))
+    except ValueError as exc:
+        raise TaxonomyError(f"actors.csv row {row}: {column} {value!r} is not an ISO date (YYYY-MM-DD)") from exc
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and validate actors.csv: known columns, schemes and families, parseable dates, valid_from before
+    valid_to, unique (scheme, raw_name, valid_from), and no two ranges of one name overlapping."""
+    path = Path(path) if path else DEFAULT_ACTORS
+    if not path.is_file():
+        raise TaxonomyError(f"actor taxonomy not found: {path}")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    missing = [c for c in ACTOR_COLUMNS if c not in raw.columns]
+    if missing:
+        raise TaxonomyError(f"{path}: missing columns {missing}")
+    raw = raw.loc[:, list(ACTOR_COLUMNS)]
+    for c in ("scheme", "raw_name", "family", "branch", "family_after", "valid_from", "valid_to"):
+        raw[c] = raw[c].str.strip()
+    vf, vt = [], []
+    for i, r in enumerate(raw.itertuples(index=False), start=2):
+        if not r.raw_name:
+            raise TaxonomyError(f"{path} row {i}: raw_name is empty")
+        if r.scheme not in SCHEMES:
+            raise TaxonomyError(f"{path} row {i} ({r.raw_name!r}): scheme {r.scheme!r} not one of {SCHEMES}")
+        if r.family not in ENTRY_FAMILIES:
+            raise TaxonomyError(f"{path} row {i} ({r.raw_name!r}): family {r.family!r} not one of {ENTRY_FAMILIES}")
+        if r.family_after and r.family_after not in ENTRY_FAMILIES:
+            raise TaxonomyError(f"{path} row {i} ({r.raw_name!r}): family_after {r.family_after!r} "
+                                f"not one of {ENTRY_FAMILIES}")
+        lo, hi = _parse_date(r.valid_from, i, "valid_from"), _parse_date(r.valid_to, i, "valid_to")
+        if lo is not None and hi is not None and not lo < hi:
+            raise TaxonomyError(f"{path} row {i} ({r.raw_name!r}): valid_from {lo.date()} is not before "
+                                f"valid_to {hi.date()}")
+        if r.family_after and lo is None and hi is None:
+            raise TaxonomyError(f"{path} row {i} ({r.raw_name!r}): family_after given but no date range")
+        vf.append(lo)
+        vt.append(hi)
+    raw["valid_from"] = pd.Series(vf, dtype=object)
+    raw["valid_to"] = pd.Series(vt, dtype=object)
+    dup = raw.assign(_vf=raw["valid_from"].astype(str)).duplicated(["scheme", "raw_name", "_vf"], keep=False)
+    if dup.any():
+        rows = [int(i) + 2 for i in np.flatnonzero(dup.to_numpy())]
+        raise TaxonomyError(f"{path}: (scheme, raw_name, valid_from) repeated in rows {rows}: "
+                            f"{raw.loc[dup, 'raw_name'].unique().tolist()}")
+    for (sch, name), grp in raw.groupby(["scheme", "raw_name"], sort=False):
+        if len(grp) < 2:
+            continue
+        spans = sorted(((x if x is not None else pd.Timestamp.min), (y if y is not None else pd.Timestamp.max),
+                        int(ix) + 2) for x, y, ix in zip(grp["valid_from"], grp["valid_to"], grp.index, strict=True))
+        for (a0, a1, ra), (b0, _b1, rb) in zip(spans, spans[1:], strict=False):
+            if b0 < a1:
+                raise TaxonomyError(f"{path}: rows {ra} and {rb} ({sch}, {name!r}) have overlapping date ranges")
+    return Taxonomy(table=raw.reset_index(drop=True), path=path)
+
+
+def reference_dates(df: pd.DataFrame) -> pd.Series:
+    """The date at which a row's dated affiliations are judged.
+
+    events (with `date`, `date_precision`): the exact day; the 15th for month precision; 1 July for year
+    precision, so a row known only to the year is judged at mid-year rather than on 1 January.
+    yearly rows (only `year`): 1 July of the year.
+    """
+    if "date" in df.columns:
+        d = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        prec = df["date_precision"].astype("string") if "date_precision" in df.columns else None
+        if prec is not None:
+            month = (prec == "month").fillna(False).to_numpy()
+            year = (prec == "year").fillna(False).to_numpy()
+            d = d.where(~month, d + pd.Timedelta(days=14))
+            mid = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 7, "day": 1}))
+            d = d.where(~year, mid.astype("datetime64[ns]"))
+        return d.reset_index(drop=True)
+    return pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 7, "day": 1})
+                          ).astype("datetime64[ns]").reset_index(drop=True)
