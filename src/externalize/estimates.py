@@ -166,9 +166,12 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
                 label = {"outcome": o.name, "source": o.source, "model": model, "spec": spec}
                 console.print(f"  fit {o.name} ({model}, {spec})", markup=False)
                 seasonality = mc.seasonality_pairs if model not in ("ols_hac", "gls_ar") else 0
+                # interventions one month apart cannot all have a slope term (slope_a = slope_b + level_b):
+                # the main one gets level and slope, the others a level change only
+                impact = {name: ("level_slope" if name == study.main.name else "level") for name in ivs}
                 res = _try(errors, label, lambda: fit_its(
                     y, ivs, model=model, seasonality=seasonality, washout=mc.washout_months,
-                    min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags), warned)
+                    min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags, impact=impact), warned)
                 if res is not None:
                     record(res, label)
 

@@ -163,30 +163,43 @@ class Taxonomy:
         codes, uniques = pd.factorize(pd.MultiIndex.from_frame(key))
         cutoff = pd.Timestamp(choices.nusra_counts_as_aq_until)
         d = dates[present].to_numpy()
+        # group rows by unique (name, scheme) once; undated names get one family for all their rows
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         fam = np.empty(len(codes), dtype=object)
         for k, (name, sch) in enumerate(uniques):
-            rows = codes == k
             sch_arg = None if sch == "any" else sch
-            comps = self.components(str(name), sch_arg)
-            aq = np.zeros(rows.sum(), dtype=bool)
-            is_ = np.zeros_like(aq)
-            coal = np.zeros_like(aq)
-            jih = np.zeros_like(aq)
-            for comp in comps:
-                f = self._component_family(comp, sch_arg, d[rows], cutoff)
-                aq |= f == "AQ"
-                is_ |= f == "IS"
-                coal |= f == "coalition"
-                jih |= f == "JIH"
-            res = np.full(rows.sum(), "other", dtype=object)
-            res[coal] = "coalition"
-            res[jih] = "JIH"
-            res[aq] = "AQ"
-            res[is_] = "IS"
-            res[aq & is_] = "AQ+IS"
-            fam[rows] = res
+            comps = self.components(str(name), sch_arg) or [str(name)]
+            idx = order[bounds[k]:bounds[k + 1]]
+            if any(self._is_dated(c, sch_arg) for c in comps):
+                fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff) for c in comps])
+            else:  # one family for every row of this string
+                fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx[:1]], cutoff) for c in comps])[0]
         out[present] = pd.array(fam, dtype="string")
         return out
+
+    def _is_dated(self, name: str, scheme: str | None) -> bool:
+        return any(e.valid_from is not None or e.valid_to is not None or e.branch == NUSRA_BRANCH
+                   for e in self.entries(name, scheme))
+
+    @staticmethod
+    def _combine(families: list[np.ndarray]) -> np.ndarray:
+        """Combine component families row-wise: AQ and IS -> AQ+IS; a family beats coalition / JIH / other."""
+        n = len(families[0]) if families else 0
+        aq = np.zeros(n, dtype=bool)
+        is_, coal, jih = aq.copy(), aq.copy(), aq.copy()
+        for f in families:
+            aq |= f == "AQ"
+            is_ |= f == "IS"
+            coal |= f == "coalition"
+            jih |= f == "JIH"
+        res = np.full(n, "other", dtype=object)
+        res[coal] = "coalition"
+        res[jih] = "JIH"
+        res[aq] = "AQ"
+        res[is_] = "IS"
+        res[aq & is_] = "AQ+IS"
+        return res
 
     def _component_family(self, name: str, scheme: str | None, d: np.ndarray, cutoff: pd.Timestamp
                           ) -> np.ndarray:

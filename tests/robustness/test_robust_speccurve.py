@@ -99,3 +99,22 @@ def test_curve_summary_counts_by_model(specs: list[Spec]) -> None:
     assert tab.loc["quasipoisson", "median_estimate"] == pytest.approx(qp["estimate"].median())
     overall = summarise_curve(curve, by=None)
     assert len(overall) == 1 and overall["n_specs"].item() == len(specs)
+
+
+def test_spec_grid_crosses_dimensions_and_skips_nonexistent(nb_series: pd.Series) -> None:
+    from externalize.robustness import spec_grid
+
+    windows = {"2008-2017": nb_series, "2012-2017": nb_series.loc["2012-01":]}
+
+    def build(choice: dict) -> Spec | None:
+        if choice["window"] == "2012-2017" and choice["model"] == "ols_hac":
+            return None  # pretend this combination does not exist
+        return Spec({k: str(v) for k, v in choice.items()}, windows[choice["window"]], {"s": "2014-09"},
+                    choice["model"], {"seasonality": choice["seasonality"]})
+
+    specs = spec_grid({"window": list(windows), "seasonality": [0, 1], "model": ["ols_hac", "quasipoisson"]},
+                      build)
+    assert len(specs) == 2 * 2 * 2 - 2
+    assert [s.labels["window"] for s in specs[:4]] == ["2008-2017"] * 4
+    curve = specification_curve(specs)
+    assert len(curve) == 6 and set(curve["seasonality"]) == {"0", "1"}

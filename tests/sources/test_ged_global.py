@@ -93,3 +93,24 @@ def test_researcher_supplied_file_is_found_by_name(fixtures_dir: Path, tmp_path:
     located = locate_supplied(SPEC, tmp_path)
     assert located is not None and located.path == target and not located.verified
     assert len(run(located.path).events) == 7
+
+
+def test_bad_end_dates_are_counted(fixtures_dir: Path, tmp_path: Path) -> None:
+    df = pd.read_csv(fixtures_dir / "ucdp" / "GEDEvent_v23_1_sample.csv", dtype=str, keep_default_na=False)
+    df = df[df["id"].isin(["300001", "300002", "300003"])].drop_duplicates("id").copy()
+    df.loc[df["id"] == "300001", "date_end"] = "2016-03-13 00:00:00.000"  # before date_start
+    df.loc[df["id"] == "300002", "date_end"] = "soon"
+    p = tmp_path / "GEDEvent_v23_1.csv"
+    df.to_csv(p, index=False)
+    out = run(p)
+    assert out.excluded == {"date_end before date_start": 1, "unparseable date_end": 1}
+    assert out.events["event_id"].tolist() == ["300003"]
+
+
+def test_zipped_release(fixtures_dir: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    p = tmp_path / "GEDEvent_v23_1.csv.zip"
+    with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(fixtures_dir / "ucdp" / "GEDEvent_v23_1_sample.csv", "GEDEvent_v23_1.csv")
+    assert len(run(p).events) == 7

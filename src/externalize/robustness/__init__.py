@@ -20,11 +20,11 @@ from externalize.robustness.simulation import (
     default_scenarios,
     run_simulation,
 )
-from externalize.robustness.speccurve import Spec, specification_curve, summarise_curve
+from externalize.robustness.speccurve import Spec, spec_grid, specification_curve, summarise_curve
 
 __all__ = [
     "DEFAULT_ESTIMATORS", "BatchFit", "BootstrapResult", "BreaksResult", "PlaceboResult", "Scenario",
     "SimulationResult", "Spec", "SupFResult", "batch_ols", "batch_poisson", "block_bootstrap",
     "default_scenarios", "empirical_p_value", "multiple_breaks", "permutation_test", "placebo_grid", "placebo_in_time",
-    "refit_schedules", "run_simulation", "segmented_designs", "specification_curve", "summarise_curve", "sup_f_test",
+    "refit_schedules", "run_simulation", "segmented_designs", "spec_grid", "specification_curve", "summarise_curve", "sup_f_test",
 ]

@@ -10,13 +10,18 @@
     - "iid": Gaussian iid errors. The F sequence does not depend on the trend coefficients or the error
       variance, so this is the exact finite-sample null distribution for Gaussian white-noise errors.
     - "ar1": Gaussian AR(1) errors with rho = lag-1 autocorrelation of the no-break residuals (a parametric
-      bootstrap; monthly event counts are autocorrelated, and sup-F is oversized under positive rho).
+      bootstrap). Monthly event counts are autocorrelated, and white-noise critical values are then far too
+      small: with rho = 0.5 and 96 months the "iid" 5% test rejects a true null ~60% of the time, the "ar1"
+      one ~5% (tests/robustness/test_robust_null_sizes.py). When there is a break, the no-break residuals
+      contain it, rho is overestimated and the "ar1" test is conservative.
     - "andrews": the asymptotic law of Andrews (1993), sup over r in [trim, 1-trim] of
       |W(r) - r W(1)|^2 / (r (1 - r)) for a 2-dimensional Brownian motion W (grid of 2,000 steps). It is the
       limit for stationary regressors; with a trend regressor the exact simulation above is the better guide.
 * `multiple_breaks`: Bai & Perron (2003) least-squares partitions with all coefficients of y ~ 1 + t changing,
   by exact dynamic programming (ruptures.Dynp, model "linear"), minimum segment length h; the number of breaks
-  is chosen by BIC as in strucchange::breakpoints (df = (k + 1)(m + 1)).
+  is chosen by BIC as in strucchange::breakpoints (df = (k + 1)(m + 1)). BIC treats the errors as
+  independent; under positive autocorrelation it tends to pick too many breaks, so read it next to the
+  sup-F test with the "ar1" null.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ the level or slope term of the first intervention. Empirical two-sided p-value:
     p = (1 + #{placebo : |value| >= |real value|}) / (1 + n_placebo)
 
 where `value` is the estimate or its t/z statistic (`statistic=`). The "+1"s count the real date as one
-draw of the reference distribution, so p is never 0 and is exact under exchangeability of dates.
+draw of the reference distribution, so p is never 0, and P(p <= a) <= a when the statistic's values at the
+real and the placebo dates are exchangeable under the null (a permutation-test argument; autocorrelation and
+slow drifts make that only approximate, see tests/robustness/test_robust_null_sizes.py).
 
 Placebo fits whose post-period contains the real intervention absorb part of the real effect; keep them out
 with `exclude_within` (months around the real date) or use only pre-intervention data (`pre_only=True`).
@@ -164,7 +166,7 @@ def refit_schedules(y: pd.Series, interventions: Mapping[str, pd.Period | str], 
 
 def eligible_shifts(n: int, positions: np.ndarray, *, min_pre: int, min_post: int, exclude_within: int) -> np.ndarray:
     """Shifts s (months) such that the shifted first intervention has >= min_pre months before it, the shifted
-    last intervention has >= min_post months from it to the end (inclusive), and 0 < |s| > exclude_within."""
+    last intervention has >= min_post months from it to the end (inclusive), s != 0 and |s| > exclude_within."""
     first, last = int(positions.min()), int(positions.max())
     s = np.arange(min_pre - first, n - min_post - last + 1)
     return s[(np.abs(s) > exclude_within) & (s != 0)]

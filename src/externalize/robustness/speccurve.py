@@ -8,8 +8,9 @@ fits as rows with the refusal message, and ranks the estimates. Drawing is left 
 
 from __future__ import annotations
 
+import itertools
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,24 @@ class Spec:
     model: str = "ols_hac"
     options: Mapping[str, Any] = field(default_factory=dict)
     term: str = "level"
+
+
+def spec_grid(dimensions: Mapping[str, Sequence[Any]],
+              build: Callable[[dict[str, Any]], Spec | None]) -> list[Spec]:
+    """Every combination of the dimension values (in the order given), turned into a `Spec` by `build`.
+
+    `build(choice)` receives {dimension: value} and returns the Spec (series built for that source /
+    taxonomy / window, model and options set), or None for a combination that does not exist (e.g. a GTD
+    doubt-flag choice for a source without that flag). Combinations that exist but cannot be fitted should
+    be returned as Specs: `specification_curve` keeps their refusals as rows.
+    """
+    names = list(dimensions)
+    out = []
+    for values in itertools.product(*(dimensions[n] for n in names)):
+        spec = build(dict(zip(names, values, strict=True)))
+        if spec is not None:
+            out.append(spec)
+    return out
 
 
 def _fit_one(spec: Spec, alpha: float) -> dict[str, Any]:

@@ -80,13 +80,13 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
         raise
 
 
-def _numeric(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    """Numbers as float; text that is not a number is refused rather than turned into NaN."""
+def numeric_column(raw: pd.Series, path: Path, column: str) -> pd.Series:
+    """Numbers as float (missing stays NaN); text that is not a number is refused, not turned into NaN."""
     out = pd.to_numeric(raw, errors="coerce")
     bad = raw.notna() & out.isna()
     if bad.any():
         raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
-                                f"e.g. {raw[bad].unique()[:5].tolist()}")
+                                f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
     return out.astype("float64")
 
 
@@ -103,7 +103,7 @@ def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterO
         best, low, high = "bd_best", "bd_low", "bd_high"
         country = raw["battle_location"].fillna(raw["location_inc"])
     rows_read = len(raw)
-    year = _numeric(raw["year"], path, "year")
+    year = numeric_column(raw["year"], path, "year")
     no_year = year.isna()
     record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
     no_dyad = raw["dyad_id"].isna() & ~no_year
@@ -119,9 +119,9 @@ def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterO
         "relation": "fighting",
         "country": country.str.strip(),
         "n": 1,
-        "fatalities": _numeric(raw[best], path, best),
-        "fatalities_low": _numeric(raw[low], path, low),
-        "fatalities_high": _numeric(raw[high], path, high),
+        "fatalities": numeric_column(raw[best], path, best),
+        "fatalities_low": numeric_column(raw[low], path, low),
+        "fatalities_high": numeric_column(raw[high], path, high),
     })[keep.to_numpy()]
     excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
                 "duplicate dyad-year": int(duplicate.sum())}

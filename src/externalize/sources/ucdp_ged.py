@@ -6,8 +6,9 @@ Keys and layouts
                        10 characters by a shapefile round trip (`type_of_vi`, `dyad_new_i`, ...). The cut
                        names are accepted as aliases of the codebook names (ALIASES_10).
   ucdp_ged_syria_iraq  GED subset as an R .rds data.frame with `year` but no date columns: every event is
-                       dated to its year only (date_precision "year"), no one-sided violence, and no
-                       `type_of_violence` column (left <NA>).
+                       dated to its year only (date_precision "year"). It has no one-sided violence and
+                       no `type_of_violence` column, so type_of_violence is <NA> (it is used when a
+                       year-only file has it).
 
 Dating rule (one rule for every GED file)
   An event is dated by `date_start`. GED `date_prec` says how exact that is, and sets the precision kept:
@@ -44,7 +45,7 @@ from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
 from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import check_not_truncated
+from externalize.sources.ucdp_dyadic import check_not_truncated, numeric_column
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -82,7 +83,7 @@ ALIASES_10: dict[str, str] = {
 }
 DATE_PREC_PRECISION: dict[int, str] = {1: "day", 2: "day", 3: "month", 4: "month", 5: "year"}
 
-_READ_COLUMNS = set(REQUIRED) | set(YEAR_ONLY_REQUIRED) | {"year"}
+_READ_COLUMNS = set(REQUIRED) | set(YEAR_ONLY_REQUIRED)
 
 
 def _canonical(name: str) -> str:
@@ -121,15 +122,6 @@ def read_ged_rds(path: Path) -> pd.DataFrame:
     return obj.reset_index(drop=True)
 
 
-def _number(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    out = pd.to_numeric(raw, errors="coerce")
-    bad = raw.notna() & out.isna()
-    if bad.any():
-        raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
-                                f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
-    return out.astype("float64")
-
-
 def _text(raw: pd.Series) -> pd.Series:
     return raw.astype("string").str.strip().replace("", pd.NA)
 
@@ -162,7 +154,7 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
 
     if year_only:
         require_columns(raw, YEAR_ONLY_REQUIRED, path)
-        year = _number(raw["year"], path, "year")
+        year = numeric_column(raw["year"], path, "year")
         exclude(year.isna(), "no year")
         yr = year.fillna(1970).astype("int64")
         date = pd.to_datetime(pd.DataFrame({"year": yr, "month": 1, "day": 1})).astype("datetime64[ns]")
@@ -170,9 +162,18 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         month = pd.Series(pd.NA, index=raw.index, dtype="Int8")
         day = pd.Series(pd.NA, index=raw.index, dtype="Int8")
         date_end = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-        deaths = [_number(raw[c], path, c) for c in ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")]
-        fatalities = deaths[0] + deaths[1] + deaths[2] + deaths[3]
-        tov = pd.Series(pd.NA, index=raw.index, dtype="Int8")
+        if "best" in raw.columns:
+            fatalities = numeric_column(raw["best"], path, "best")
+        else:
+            deaths = [numeric_column(raw[c], path, c) for c in ("deaths_a", "deaths_b", "deaths_civilians",
+                                                         "deaths_unknown")]
+            fatalities = deaths[0] + deaths[1] + deaths[2] + deaths[3]
+        if "type_of_violence" in raw.columns:
+            tov_num = numeric_column(raw["type_of_violence"], path, "type_of_violence")
+            exclude(~tov_num.isin([1, 2, 3]), "unknown type_of_violence code")
+            tov = tov_num.where(tov_num.isin([1, 2, 3])).astype("Int8")
+        else:
+            tov = pd.Series(pd.NA, index=raw.index, dtype="Int8")
         region = _text(raw["region"]) if "region" in raw.columns else pd.Series(pd.NA, index=raw.index,
                                                                                    dtype="string")
     else:
@@ -182,10 +183,10 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         exclude(start.isna(), "unparseable date_start")
         exclude(raw["date_end"].notna() & end.isna(), "unparseable date_end")
         exclude(end.notna() & start.notna() & (end < start), "date_end before date_start")
-        prec_code = _number(raw["date_prec"], path, "date_prec")
+        prec_code = numeric_column(raw["date_prec"], path, "date_prec")
         precision = prec_code.map(DATE_PREC_PRECISION).astype("string")
         exclude(precision.isna(), "unknown date_prec code")
-        tov_num = _number(raw["type_of_violence"], path, "type_of_violence")
+        tov_num = numeric_column(raw["type_of_violence"], path, "type_of_violence")
         exclude(~tov_num.isin([1, 2, 3]), "unknown type_of_violence code")
         tov = tov_num.where(tov_num.isin([1, 2, 3])).astype("Int8")
         start = start.fillna(pd.Timestamp("1970-01-01"))
@@ -199,7 +200,7 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
                                                           start.dt.to_period("Y").dt.start_time)),
                          index=raw.index).astype("datetime64[ns]")
         date_end = end
-        fatalities = _number(raw["best"], path, "best")
+        fatalities = numeric_column(raw["best"], path, "best")
         region = _text(raw["region"])
 
     ids_ok = event_id.notna() & ~drop
@@ -219,8 +220,8 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         "date_end": date_end,
         "country": _text(raw["country"]),
         "region": region,
-        "latitude": _number(raw["latitude"], path, "latitude"),
-        "longitude": _number(raw["longitude"], path, "longitude"),
+        "latitude": numeric_column(raw["latitude"], path, "latitude"),
+        "longitude": numeric_column(raw["longitude"], path, "longitude"),
         "side_a": _text(raw["side_a"]),
         "side_b": _text(raw["side_b"]),
         "relation": "fighting",

@@ -15,7 +15,7 @@ import pandas as pd
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
 from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import _numeric, read_csv_strict
+from externalize.sources.ucdp_dyadic import numeric_column, read_csv_strict
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_onesided",)
 
@@ -25,7 +25,7 @@ COLUMNS = ("dyad_id", "actor_name", "year", "best_fatality_estimate", "low_fatal
 
 def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
     raw = require_columns(raw, COLUMNS, path)
-    year = _numeric(raw["year"], path, "year")
+    year = numeric_column(raw["year"], path, "year")
     no_year = year.isna()
     no_dyad = raw["dyad_id"].isna() & ~no_year
     record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
@@ -40,9 +40,9 @@ def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> Adapter
         "relation": "attack",
         "country": raw["location"].str.strip(),
         "n": 1,
-        "fatalities": _numeric(raw["best_fatality_estimate"], path, "best_fatality_estimate"),
-        "fatalities_low": _numeric(raw["low_fatality_estimate"], path, "low_fatality_estimate"),
-        "fatalities_high": _numeric(raw["high_fatality_estimate"], path, "high_fatality_estimate"),
+        "fatalities": numeric_column(raw["best_fatality_estimate"], path, "best_fatality_estimate"),
+        "fatalities_low": numeric_column(raw["low_fatality_estimate"], path, "low_fatality_estimate"),
+        "fatalities_high": numeric_column(raw["high_fatality_estimate"], path, "high_fatality_estimate"),
     })[keep.to_numpy()]
     excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
                 "duplicate actor-year": int(duplicate.sum())}

@@ -1,0 +1,471 @@
+"""Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
+
+`save_figure` writes the PNG (300 dpi, print resolution), an SVG (vector) and the frame as CSV beside them, so
+every figure can be redrawn or checked from its CSV alone. `make_figures` draws the study's figures from the
+saved tables (reports/output/tables/) and the build (data/processed/).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotnine as p9
+
+from externalize.config import StudyConfig
+
+DPI = 300
+CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", "strikes": "#4d4d4d",
+                 "other": "#8c8c8c"}
+FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
+ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
+COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
+
+
+def theme_externalize(base_size: float = 9) -> p9.theme:
+    """The one theme every figure uses: light background, horizontal grid, legend at the bottom."""
+    return p9.theme_bw(base_size=base_size) + p9.theme(
+        panel_grid_minor=p9.element_blank(),
+        panel_grid_major_x=p9.element_line(colour="#eeeeee"),
+        strip_background=p9.element_rect(fill="#f0f0f0", colour="#bbbbbb"),
+        strip_text=p9.element_text(size=base_size - 0.5),
+        legend_position="bottom",
+        legend_title=p9.element_blank(),
+        plot_title=p9.element_text(size=base_size + 2, weight="bold"),
+        plot_caption=p9.element_text(size=base_size - 1.5, ha="left"),
+        axis_text=p9.element_text(size=base_size - 1),
+    )
+
+
+def save_figure(plot: p9.ggplot, frame: pd.DataFrame, name: str, out_dir: str | Path,
+                width: float = 7.0, height: float = 5.0) -> dict[str, Path]:
+    """Write <name>.png (300 dpi), <name>.svg and <name>.csv (the plotted frame) into out_dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg", "csv": out / f"{name}.csv"}
+    frame.to_csv(paths["csv"], index=False, float_format="%.10g")
+    with warnings.catch_warnings():
+        # plotnine announces the file name and size it saves (PlotnineWarning): information, not a problem
+        warnings.filterwarnings("ignore", message="Saving ", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Filename:", category=UserWarning)
+        plot.save(paths["png"], width=width, height=height, dpi=DPI, verbose=False)
+        plot.save(paths["svg"], width=width, height=height, verbose=False)
+    return paths
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    """True where a text column (read back from CSV, so maybe all-NaN float) is empty."""
+    return s.isna() | s.astype(str).str.strip().eq("")
+
+
+def _truth(s: pd.Series) -> pd.Series:
+    """Booleans written to CSV come back as bool or as text; read both."""
+    return s.astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
+def _month_start(period: pd.Series) -> pd.Series:
+    return pd.PeriodIndex(period.astype(str), freq="M").to_timestamp().to_series().reset_index(drop=True)
+
+
+def _intervention_frame(study: StudyConfig) -> pd.DataFrame:
+    return pd.DataFrame({"intervention": [i.name.replace("_", " ") for i in study.interventions],
+                         "date": [pd.Timestamp(i.date) for i in study.interventions],
+                         "main": [i.name == study.main_intervention for i in study.interventions]})
+
+
+# ---------------------------------------------------------------- 1. monthly counts per source
+def monthly_counts_data(monthly: pd.DataFrame, classes: Iterable[str] = ("clash", "joint", "external"),
+                        family: str = "all") -> pd.DataFrame:
+    """Monthly counts per source x class inside each source's coverage; sources/classes never non-zero are dropped."""
+    m = monthly[monthly["event_class"].isin(list(classes)) & (monthly["family"] == family)
+                & monthly["in_coverage"].astype(bool)].copy()
+    if m.empty:
+        return pd.DataFrame(columns=["source", "event_class", "period", "date", "count"])
+    keep = m.groupby(["source", "event_class"], observed=True)["count"].transform("sum") > 0
+    m = m[keep]
+    out = pd.DataFrame({"source": m["source"].astype(str).to_numpy(), "event_class": m["event_class"].astype(str).to_numpy(),
+                        "period": m["period"].astype(str).to_numpy(), "count": m["count"].astype(float).to_numpy()})
+    out["date"] = _month_start(out["period"]).to_numpy()
+    return out.sort_values(["source", "event_class", "period"]).reset_index(drop=True)
+
+
+def cases_data(cases: pd.DataFrame, counts: pd.DataFrame, seed_only: bool = True) -> pd.DataFrame:
+    """The seed's cases placed on the first panel of the monthly figure, labels staggered over three heights
+    so that cases days apart stay readable."""
+    c = cases[cases["seed_case"].astype(bool)] if seed_only else cases
+    c = c.sort_values("date").reset_index(drop=True)
+    first = sorted(counts["source"].unique())[0] if len(counts) else ""
+    top = float(counts.loc[counts["source"] == first, "count"].max()) if len(counts) else 1.0
+    levels = np.array([1.0, 0.82, 0.64])
+    return pd.DataFrame({"case_id": c["case_id"].astype(str), "date": pd.to_datetime(c["date"]),
+                         "event_class": c["class"].astype(str), "source": first,
+                         "y": top * levels[np.arange(len(c)) % 3]})
+
+
+def plot_monthly_counts(frame: pd.DataFrame, study: StudyConfig, cases: pd.DataFrame | None = None) -> p9.ggplot:
+    """One panel per source (free y); interventions as dashed lines; the seed's cases as labelled ticks."""
+    ivs = _intervention_frame(study)
+    p = (p9.ggplot(frame, p9.aes("date", "count", colour="event_class"))
+         + p9.geom_vline(p9.aes(xintercept="date"), data=ivs, linetype="dashed", colour="#555555", size=0.4)
+         + p9.geom_line(size=0.45)
+         + p9.facet_wrap("~source", ncol=1, scales="free_y")
+         + p9.scale_colour_manual(values=CLASS_COLOURS)
+         + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
+         + p9.labs(x="", y="events per month", title="Monthly counts by source and class",
+                   caption=_caption("Dashed lines: " + "; ".join(f"{r.intervention} {r.date:%Y-%m-%d}"
+                                                                for r in ivs.itertuples())
+                                    + ("" if cases is None or cases.empty else ". Labels on the first panel: "
+                                       "the seed's cases (case ids as in the case table).")))
+         + theme_externalize())
+    if cases is not None and len(cases):
+        p = (p + p9.geom_segment(p9.aes(x="date", xend="date", y=0, yend="y"), data=cases, inherit_aes=False,
+                                 colour="#d95f02", size=0.3, alpha=0.8)
+             + p9.geom_label(p9.aes("date", "y", label="case_id"), data=cases, inherit_aes=False, size=5,
+                             colour="#d95f02", label_size=0.2, label_padding=0.1))
+    return p
+
+
+# ---------------------------------------------------------------- 2. observed, fitted, counterfactual
+def counterfactual_data(counterfactual: pd.DataFrame, model: str, spec: str = "main",
+                        outcomes: Iterable[str] | None = None, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The counterfactual frames of one model (one per outcome), with month-start dates for plotting."""
+    cf = counterfactual[(counterfactual["model"] == model) & (counterfactual["spec"] == spec)].copy()
+    if outcomes is not None:
+        cf = cf[cf["outcome"].isin(list(outcomes))]
+    cf["date"] = _month_start(cf["period"]).to_numpy()
+    cf["post"] = _truth(cf["post"])
+    cf["panel"] = cf["outcome"].map(lambda o: (labels or {}).get(o, o))
+    cols = ["outcome", "panel", "model", "period", "date", "observed", "fitted", "fitted_low", "fitted_high",
+            "counterfactual", "cf_low", "cf_high", "post"]
+    return cf[cols].reset_index(drop=True)
+
+
+def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+    post = frame[frame["post"]]
+    return (p9.ggplot(frame, p9.aes("date"))
+            + p9.geom_ribbon(p9.aes(ymin="cf_low", ymax="cf_high"), data=post, fill="#fdb863", alpha=0.45)
+            + p9.geom_point(p9.aes(y="observed"), size=0.5, colour="#555555")
+            + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed", size=0.6)
+            + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.6)
+            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted", colour="#333333")
+            + p9.facet_wrap("~panel", ncol=1, scales="free_y", labeller=p9.labeller(panel=_wrap(60)))
+            + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
+            + p9.labs(x="", y="events per month",
+                      title=f"Observed, fitted and counterfactual ({frame['model'].iloc[0] if len(frame) else ''})",
+                      caption=_caption("Points: observed; blue: fitted; orange dashed with band: counterfactual "
+                                       "(the fitted model with every intervention term set to zero) and its 95% "
+                                       f"interval. Dotted line: {study.main.name.replace('_', ' ')} "
+                                       f"({study.main.date:%Y-%m-%d})."))
+            + theme_externalize())
+
+
+def _caption(text: str, width: int = 120) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _wrap(width: int):
+    import textwrap
+
+    return lambda s: "\n".join(textwrap.wrap(str(s), width))
+
+
+# ---------------------------------------------------------------- 3. forest plot of effects
+def forest_data(estimates: pd.DataFrame, yearly_contrast: pd.DataFrame | None = None,
+                intervention: str = "iraq_strikes") -> pd.DataFrame:
+    """Ratio-scale effects (rate / odds ratios) of every count, share, comparative and yearly model.
+
+    OLS / GLS estimates are additive (events per month) and cannot share a ratio axis; they are in the
+    estimates table. Rows: label (outcome, model), kind (level / slope / comparative level / ...), ratio and CI.
+    """
+    e = estimates[estimates["model"].isin(COUNT_MODELS) & estimates["ratio"].notna()].copy()
+    level, slope = f"level_{intervention}", f"slope_{intervention}"
+
+    def kind(term: str) -> str | None:
+        if term == level:
+            return "level change"
+        if term == slope:
+            return "slope change (per month)"
+        if term.startswith(level + ":") or term.startswith("post:"):
+            return "comparative level change"
+        if term.startswith(slope + ":"):
+            return "comparative slope change"
+        if term == "post":
+            return "level change"
+        return None
+
+    e["kind"] = e["term"].map(kind)
+    e = e[e["kind"].notna()]
+    # the stacked yearly comparison also has a shared `post`, which is the reference series' change: drop it
+    e = e[~((e["spec"] == "comparison") & (e["term"] == "post"))]
+    if "spec" in e:
+        e = e[e["spec"].isin(["main", "comparison"])]
+    e["label"] = e["outcome"].astype(str) + " (" + e["model"].astype(str) + ")"
+    out = e[["label", "outcome", "source", "model", "term", "kind", "estimate", "ratio", "ratio_ci_low",
+             "ratio_ci_high", "p_value"]].rename(columns={"ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high"})
+    out["excludes_1"] = (out["ci_low"] > 1) | (out["ci_high"] < 1)
+    return out.sort_values(["kind", "label"]).reset_index(drop=True)
+
+
+def plot_forest(frame: pd.DataFrame) -> p9.ggplot:
+    lo = float(np.nanmin(frame["ci_low"].clip(lower=1e-3))) if len(frame) else 0.5
+    hi = float(np.nanmax(frame["ci_high"].clip(upper=1e3))) if len(frame) else 2
+    f = frame.assign(ci_low=frame["ci_low"].clip(lower=max(lo, 1e-3)), ci_high=frame["ci_high"].clip(upper=min(hi, 1e3)),
+                     significant=np.where(frame["excludes_1"], "95% CI excludes 1", "95% CI includes 1"))
+    return (p9.ggplot(f, p9.aes(x="ratio", y="label"))
+            + p9.geom_vline(xintercept=1, colour="#777777")
+            + p9.geom_errorbarh(p9.aes(xmin="ci_low", xmax="ci_high"), height=0.25, colour="#555555")
+            + p9.geom_point(p9.aes(fill="significant"), shape="o", size=2.2)
+            + p9.scale_fill_manual(values={"95% CI excludes 1": "#b2182b", "95% CI includes 1": "white"})
+            + p9.scale_x_log10()
+            + p9.facet_wrap("~kind", ncol=1, scales="free_y")
+            + p9.labs(x="rate ratio (odds ratio for shares), log scale", y="",
+                      title="Effect estimates with 95% intervals",
+                      caption=_caption("Level: change at the intervention month; slope: change per month after it. "
+                                       "Comparative: change in the first series relative to its reference series. "
+                                       "Filled: the 95% interval excludes 1."))
+            + theme_externalize())
+
+
+# ---------------------------------------------------------------- 4. externalization share
+def share_data(share: pd.DataFrame) -> pd.DataFrame:
+    s = share.copy()
+    s["date"] = _month_start(s["period"]).to_numpy()
+    return s[["comparison", "period", "date", "numerator", "denominator", "share", "fitted", "fitted_low",
+              "fitted_high", "counterfactual"]].reset_index(drop=True)
+
+
+def plot_share(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+    post = frame[frame["date"] >= pd.Timestamp(study.main.month.start_time)]
+    return (p9.ggplot(frame, p9.aes("date"))
+            + p9.geom_ribbon(p9.aes(ymin="fitted_low", ymax="fitted_high"), fill="#92c5de", alpha=0.5)
+            + p9.geom_point(p9.aes(y="share", size="denominator"), colour="#555555", alpha=0.7)
+            + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.7)
+            + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed")
+            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted")
+            + p9.facet_wrap("~comparison", ncol=1)
+            + p9.scale_size_area(max_size=2.5)
+            + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
+            + p9.labs(x="", y="external / (external + reference)", size="events in the month",
+                      title="Externalization share with fitted pre/post trend (binomial logit ITS)",
+                      caption=_caption("Blue: fitted share with 95% band; orange dashed: pre-intervention trend continued."))
+            + theme_externalize())
+
+
+# ---------------------------------------------------------------- 5. robustness
+def placebo_data(placebo: pd.DataFrame, placebo_summary: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Placebo-date statistics per outcome x model; the real one flagged; panel titles carry the p-value."""
+    p = placebo[_blank(placebo["error"])].copy() if "error" in placebo else placebo.copy()
+    p["is_real"] = _truth(p["is_real"])
+    if "used" in p:
+        p = p[_truth(p["used"]) | p["is_real"]]
+    p = p[np.isfinite(p["statistic"].astype(float))]   # refused or degenerate fits have no statistic
+    p["panel"] = p["outcome"].astype(str) + " / " + p["model"].astype(str)
+    if placebo_summary is not None and len(placebo_summary):
+        pv = placebo_summary.set_index(["outcome", "model"])["p_value"]
+        p["panel"] = [f"{o} / {m}\nplacebo p = {pv.get((o, m), np.nan):.3f}" for o, m in zip(p["outcome"], p["model"])]
+    return p[["outcome", "model", "panel", "candidate", "is_real", "estimate", "statistic"]].reset_index(drop=True)
+
+
+def plot_placebo(frame: pd.DataFrame) -> p9.ggplot:
+    fake, real = frame[~frame["is_real"]], frame[frame["is_real"]]
+    return (p9.ggplot(fake, p9.aes("statistic"))
+            + p9.geom_histogram(bins=20, fill="#bababa", colour="white")
+            + p9.geom_vline(p9.aes(xintercept="statistic"), data=real, colour="#b2182b", size=0.9)
+            + p9.facet_wrap("~panel", scales="free", ncol=2)
+            + p9.labs(x="t statistic of the level change at a placebo date", y="placebo dates",
+                      title="Placebo-in-time: the real estimate (red) among fake intervention dates")
+            + theme_externalize())
+
+
+def break_sweep_data(break_sweep: pd.DataFrame) -> pd.DataFrame:
+    b = break_sweep[np.isfinite(break_sweep["f_stat"].astype(float))].copy()   # degenerate series: no F
+    b["date"] = _month_start(b["period"]).to_numpy()
+    return b[["outcome", "source", "period", "date", "f_stat", "crit_5pct"]].reset_index(drop=True)
+
+
+def plot_break_sweep(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+    crit = frame.groupby("outcome", as_index=False)["crit_5pct"].first().dropna()
+    return (p9.ggplot(frame, p9.aes("date", "f_stat"))
+            + p9.geom_line(colour="#2166ac")
+            + p9.geom_hline(p9.aes(yintercept="crit_5pct"), data=crit, linetype="dashed", colour="#b2182b")
+            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted")
+            + p9.facet_wrap("~outcome", ncol=2, scales="free_y")
+            + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
+            + p9.labs(x="candidate break month", y="F statistic",
+                      title="Break-date sweep (sup-F): F statistic per candidate month",
+                      caption=_caption("Red dashed: simulated 5% critical value of sup-F; dotted: the main intervention."))
+            + theme_externalize() + p9.theme(axis_text_x=p9.element_text(rotation=90)))
+
+
+# ---------------------------------------------------------------- 6. coverage
+def coverage_data(coverage: pd.DataFrame, first_year: int, last_year: int,
+                  arms: Iterable[str] = ("clash", "joint", "external", "dose")) -> pd.DataFrame:
+    """One rectangle per source x arm x period unit: a month for sources dated to the month or day, a year for
+    yearly sources. `frequency` says which; rows of absent sources are kept as 'registered, not present'."""
+    lo, hi = pd.Period(f"{first_year}-01", "M"), pd.Period(f"{last_year}-12", "M")
+    rows = []
+    for r in coverage.itertuples(index=False):
+        if r.arm not in set(arms) or str(r.frequency) not in ("day", "month", "year"):
+            continue
+        start, end = max(pd.Period(str(r.start), "M"), lo), min(pd.Period(str(r.end), "M"), hi)
+        if end < start:
+            continue
+        monthly = str(r.frequency) in ("day", "month")
+        present = str(r.in_study).lower() in ("true", "1")
+        label = ("monthly or finer" if monthly else "yearly only") if present else "registered, not present"
+        units = (pd.period_range(start, end, freq="M") if monthly
+                 else pd.period_range(start.asfreq("Y"), end.asfreq("Y"), freq="Y"))
+        for u in units:
+            rows.append({"source": r.source, "arm": ARM_LABELS.get(r.arm, r.arm), "frequency": label,
+                         "unit": "month" if monthly else "year", "period": str(u),
+                         "xmin": max(u.start_time.normalize(), lo.start_time),
+                         "xmax": min((u.end_time + pd.Timedelta(days=1)).normalize(), (hi + 1).start_time)})
+    out = pd.DataFrame(rows, columns=["source", "arm", "frequency", "unit", "period", "xmin", "xmax"])
+    out["row"] = out["arm"] + ": " + out["source"]
+    return out
+
+
+def plot_coverage(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+    order = (frame[["arm", "row"]].drop_duplicates()
+             .assign(k=lambda d: d["arm"].map({"clash": 0, "joint": 1, "external": 2, "strikes": 3}).fillna(4))
+             .sort_values(["k", "row"], ascending=[False, False])["row"].tolist())
+    f = frame.assign(row=pd.Categorical(frame["row"], categories=order))
+    f["y"] = f["row"].cat.codes.astype(float)
+    ivs = _intervention_frame(study)
+    return (p9.ggplot(f)
+            + p9.geom_rect(p9.aes(xmin="xmin", xmax="xmax", ymin="y - 0.4", ymax="y + 0.4", fill="frequency"),
+                           data=f[f["unit"] == "month"], colour="white", size=0.1)
+            # yearly cells get a wider border so a reader sees whole-year blocks, not months
+            + p9.geom_rect(p9.aes(xmin="xmin", xmax="xmax", ymin="y - 0.4", ymax="y + 0.4", fill="frequency"),
+                           data=f[f["unit"] == "year"], colour="white", size=0.8)
+            + p9.geom_vline(p9.aes(xintercept="date"), data=ivs, colour="#b2182b", linetype="dashed", size=0.4)
+            + p9.scale_fill_manual(values=FREQ_COLOURS)
+            + p9.scale_y_continuous(breaks=list(range(len(order))), labels=order, expand=(0, 0.6))
+            + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
+            + p9.labs(x="", y="", title="What the data can show: arm x source x frequency",
+                      caption=_caption("Each cell is one month (narrow cells) or one year (wide cells) that the source "
+                                       "covers. Red dashed: the interventions. Grey: registered releases not "
+                                       "present in the data folder."))
+            + theme_externalize())
+
+
+# ---------------------------------------------------------------- 7. where the classified events are
+def geography_data(events: pd.DataFrame, classes: Iterable[str] = ("clash", "joint", "external"),
+                   top: int = 12) -> pd.DataFrame:
+    """Classified rows (sum of n) per class x country x year, the `top` countries per class by total."""
+    ev = events[events["event_class"].astype(str).isin(list(classes))]
+    if ev.empty:
+        return pd.DataFrame(columns=["event_class", "country", "year", "n"])
+    g = (pd.DataFrame({"event_class": ev["event_class"].astype(str), "country": ev["country"].astype(str).fillna("unknown"),
+                       "year": ev["year"].astype(int), "n": ev["n"].astype(float)})
+         .groupby(["event_class", "country", "year"], as_index=False)["n"].sum())
+    tot = g.groupby(["event_class", "country"])["n"].transform("sum")
+    rank = tot.groupby(g["event_class"]).rank(method="dense", ascending=False)
+    return g[rank <= top].sort_values(["event_class", "country", "year"]).reset_index(drop=True)
+
+
+def plot_geography(frame: pd.DataFrame) -> p9.ggplot:
+    return (p9.ggplot(frame, p9.aes("year", "country", fill="n"))
+            + p9.geom_tile(colour="white")
+            + p9.facet_wrap("~event_class", ncol=1, scales="free_y")
+            + p9.scale_fill_gradient(low="#d1e5f0", high="#053061", trans="log10")
+            + p9.scale_x_continuous(breaks=sorted(frame["year"].unique())[::2] if len(frame) else None)
+            + p9.labs(x="", y="", fill="events (log scale)",
+                      title="Where the classified events are: country x year, all sources pooled",
+                      caption=_caption("Rows of every source are pooled; a country-year may hold several sources' "
+                                       "records of the same events."))
+            + theme_externalize() + p9.theme(legend_title=p9.element_text(size=7)))
+
+
+# ---------------------------------------------------------------- the study's figures
+FIGURES = ("monthly_counts", "counterfactual", "forest", "share", "placebo", "break_sweep", "coverage", "geography")
+
+
+def _load_cases() -> pd.DataFrame | None:
+    try:
+        from externalize.cases import load_cases
+
+        return load_cases()
+    except (ImportError, FileNotFoundError, ValueError):
+        return None   # no catalogue: the figure is drawn without case labels (its caption says so)
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.is_file() or path.stat().st_size <= 1:
+        return None
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None
+
+
+def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
+                 cases: pd.DataFrame | None = None) -> dict[str, dict[str, Path]]:
+    """Draw every figure whose input exists; out_dir is reports/output (tables/ read, figures/ written).
+    `cases` defaults to the case catalogue (data/cases/cases.csv) when it is present."""
+    from externalize.build import DEFAULT_OUT
+
+    out = Path(out_dir)
+    tables, figdir = out / "tables", out / "figures"
+    processed = Path(processed_dir) if processed_dir else DEFAULT_OUT
+    written: dict[str, dict[str, Path]] = {}
+    main_model = study.models.main_model
+    labels = {o.name: o.label for o in study.outcomes}
+
+    if (processed / "series_monthly.parquet").is_file():
+        monthly = pd.read_parquet(processed / "series_monthly.parquet")
+        f = monthly_counts_data(monthly)
+        if len(f):
+            if cases is None:
+                cases = _load_cases()
+            cf_cases = cases_data(cases, f) if cases is not None and len(cases) else None
+            n_src = f["source"].nunique()
+            written["monthly_counts"] = save_figure(plot_monthly_counts(f, study, cf_cases), f, "monthly_counts",
+                                                    figdir, height=1.4 + 1.4 * n_src)
+            if cf_cases is not None:
+                cf_cases.to_csv(figdir / "monthly_counts_cases.csv", index=False)
+    cf = _read(tables / "counterfactual.csv")
+    if cf is not None:
+        f = counterfactual_data(cf, main_model, labels=labels)
+        if len(f):
+            written["counterfactual"] = save_figure(plot_counterfactual(f, study), f, "counterfactual", figdir,
+                                                    height=1.2 + 1.6 * f["outcome"].nunique())
+    est = _read(tables / "estimates.csv")
+    if est is not None:
+        f = forest_data(est, intervention=study.main.name)
+        if len(f):
+            written["forest"] = save_figure(plot_forest(f), f, "forest", figdir, height=1.5 + 0.22 * len(f) + 0.4 * f["kind"].nunique())
+    sh = _read(tables / "share.csv")
+    if sh is not None and len(sh):
+        f = share_data(sh)
+        written["share"] = save_figure(plot_share(f, study), f, "share", figdir,
+                                       height=1.5 + 2.0 * f["comparison"].nunique())
+    pl = _read(tables / "placebo.csv")
+    if pl is not None and len(pl):
+        f = placebo_data(pl, _read(tables / "placebo_summary.csv"))
+        if len(f):
+            written["placebo"] = save_figure(plot_placebo(f), f, "placebo", figdir,
+                                             height=1.2 + 1.6 * np.ceil(f["panel"].nunique() / 2))
+    bs = _read(tables / "break_sweep.csv")
+    if bs is not None and len(bs):
+        f = break_sweep_data(bs)
+        written["break_sweep"] = save_figure(plot_break_sweep(f, study), f, "break_sweep", figdir,
+                                             height=1.4 + 1.8 * np.ceil(f["outcome"].nunique() / 2))
+    cov = _read(processed / "coverage.csv")
+    if cov is not None:
+        f = coverage_data(cov, study.yearly_start, study.yearly_end)
+        if len(f):
+            written["coverage"] = save_figure(plot_coverage(f, study), f, "coverage", figdir,
+                                              height=1.6 + 0.22 * f["row"].nunique())
+    if (processed / "events.parquet").is_file():
+        ev = pd.read_parquet(processed / "events.parquet", columns=["event_class", "country", "year", "n"])
+        f = geography_data(ev)
+        if len(f):
+            written["geography"] = save_figure(plot_geography(f), f, "geography", figdir,
+                                               height=1.5 + 0.16 * f.groupby("event_class")["country"].nunique().sum())
+    return written
