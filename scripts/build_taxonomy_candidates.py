@@ -16,6 +16,7 @@ import argparse
 import io
 import lzma
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,15 @@ def _values(df: pd.DataFrame, cols: list[str]) -> Iterator[str]:
     for c in cols:
         if c in df.columns:
             yield from (v.strip() for v in df[c] if isinstance(v, str) and v.strip())
+
+
+def _read_rds(path: Path):
+    import rdata  # only needed here
+
+    with warnings.catch_warnings():
+        # rdata falls back from the tibble classes to data.frame and says so; the data are unaffected
+        warnings.filterwarnings("ignore", message=r"Missing constructor for R class", category=UserWarning)
+        return rdata.read_rds(io.BytesIO(lzma.decompress(path.read_bytes())))
 
 
 def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
@@ -59,9 +69,7 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
     ged = _csv(u / "ged_syria_from_rds.csv.xz")
     for v in _values(ged, ["side_a", "side_b"]):
         yield "ucdp", v, "ged_syria_from_rds"
-    import rdata  # only needed here
-
-    rds = rdata.read_rds(io.BytesIO(lzma.decompress((u / "syria-iraq.rds.xz").read_bytes())))
+    rds = _read_rds(u / "syria-iraq.rds.xz")
     for v in _values(pd.DataFrame({c: rds[c].astype(str) for c in ("side_a", "side_b")}), ["side_a", "side_b"]):
         yield "ucdp", v, "syria-iraq.rds"
 
@@ -78,7 +86,7 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
     deg = _csv(data / "gtd_0718_degraded_teaching_copy" / "terrorism_act.csv.xz", sep=";", encoding="utf-8-sig")
     for v in _values(deg, ["gname"]):
         yield "gtd", v, "gtd_0718_degraded"
-    gtd0814 = rdata.read_rds(io.BytesIO(lzma.decompress((g / "GTD0814.rds.xz").read_bytes())))
+    gtd0814 = _read_rds(g / "GTD0814.rds.xz")
     for c in ("gname", "gname2", "gname3"):
         for v in pd.Series(gtd0814[c]).dropna().astype(str):
             if v.strip():

@@ -114,3 +114,12 @@ def test_zipped_release(fixtures_dir: Path, tmp_path: Path) -> None:
     with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.write(fixtures_dir / "ucdp" / "GEDEvent_v23_1_sample.csv", "GEDEvent_v23_1.csv")
     assert len(run(p).events) == 7
+
+
+def test_value_outside_schema_names_the_file(fixtures_dir: Path, tmp_path: Path) -> None:
+    df = pd.read_csv(fixtures_dir / "ucdp" / "GEDEvent_v23_1_sample.csv", dtype=str, keep_default_na=False)
+    df.loc[0, "latitude"] = "200.5"
+    p = tmp_path / "GEDEvent_v23_1.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(SourceFormatError, match=r"GEDEvent_v23_1\.csv: values outside the schema.*latitude"):
+        run(p)

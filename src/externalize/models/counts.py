@@ -18,6 +18,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 import pandas as pd
 import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -66,18 +67,40 @@ def glm_cov_kwargs(robust: str | None, n: int, hac_maxlags: int | None) -> tuple
             "HAC (Newey-West, Bartlett, n/(n-k))")
 
 
+def _profile_negbin_alpha(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None) -> tuple[float, bool]:
+    """ML alpha by maximising the NB2 profile likelihood over log(alpha) (bounded, so alpha stays > 0).
+
+    Used when the joint Newton fit fails, which happens when the counts are not overdispersed and the
+    optimum lies at (or near) the Poisson boundary alpha -> 0."""
+    def negloglik(log_alpha: float) -> float:
+        fam = sm.families.NegativeBinomial(alpha=float(np.exp(log_alpha)))
+        return -float(sm.GLM(y, X, family=fam, offset=offset).fit().llf)
+
+    res = minimize_scalar(negloglik, bounds=(-16.0, 5.0), method="bounded", options={"xatol": 1e-8})
+    return float(np.exp(res.x)), bool(res.success)
+
+
 def fit_negbin_alpha(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None) -> tuple[float, bool]:
-    """ML estimate of the NB2 dispersion alpha (joint with the coefficients)."""
+    """ML estimate of the NB2 dispersion alpha (joint with the coefficients), falling back to the profile
+    likelihood over log(alpha) when the joint fit strays to alpha <= 0 or fails numerically."""
     start = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit()
     mu = np.asarray(start.fittedvalues)
     a0 = max(float(((y - mu) ** 2 - mu).sum() / (mu ** 2).sum()), 1e-3)  # moment estimate as start
-    with warnings.catch_warnings():
-        # the discrete NB optimiser reports non-convergence through warnings; we read mle_retvals instead
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        res = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=offset).fit(
-            start_params=np.r_[np.asarray(start.params), a0], method="newton", maxiter=200, disp=0)
-    return float(res.params.iloc[-1] if hasattr(res.params, "iloc") else res.params[-1]), \
-        bool(res.mle_retvals.get("converged", False))
+    try:
+        with warnings.catch_warnings():
+            # the discrete NB optimiser reports non-convergence through warnings; we read mle_retvals instead
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            # a log of a negative alpha during the search means the joint fit is leaving the parameter space
+            warnings.simplefilter("error", RuntimeWarning)
+            res = sm.NegativeBinomial(y, X, loglike_method="nb2", offset=offset).fit(
+                start_params=np.r_[np.asarray(start.params), a0], method="newton", maxiter=200, disp=0)
+        alpha = float(res.params.iloc[-1] if hasattr(res.params, "iloc") else res.params[-1])
+        converged = bool(res.mle_retvals.get("converged", False))
+    except (RuntimeWarning, ValueError, np.linalg.LinAlgError):
+        return _profile_negbin_alpha(y, X, offset)
+    if not np.isfinite(alpha) or alpha <= 0 or not converged:
+        return _profile_negbin_alpha(y, X, offset)
+    return alpha, converged
 
 
 def fit_quasi(glm: sm.GLM):

@@ -26,7 +26,7 @@ from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
 from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.ucdp_dyadic import conformed, read_csv_strict
 
 SOURCE_IDS: tuple[str, ...] = ("mapping_militants",)
 
@@ -116,7 +116,7 @@ def normalise_relationships(raw: pd.DataFrame, source: str, path: Path, key: pd.
         "date_precision": dates["precision"], "date": dates["date"],
         "side_a": names[0], "side_b": names[1], "relation": relation, "n": 1,
     })[(~drop).to_numpy()]
-    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:

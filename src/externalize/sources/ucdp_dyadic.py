@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
+import pandera.errors
 
 from externalize.errors import SourceFormatError
 from externalize.locate import read_bytes
@@ -80,6 +81,15 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
         raise
 
 
+def conformed(conform: Callable[[pd.DataFrame], pd.DataFrame], table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Apply schema.conform_events / conform_yearly; a value the schema refuses (a latitude of 200, a negative
+    death count) is reported as a SourceFormatError naming the file, like every other bad-input error."""
+    try:
+        return conform(table)
+    except pandera.errors.SchemaError as exc:
+        raise SourceFormatError(f"{path}: values outside the schema: {exc}") from exc
+
+
 def numeric_column(raw: pd.Series, path: Path, column: str) -> pd.Series:
     """Numbers as float (missing stays NaN); text that is not a number is refused, not turned into NaN."""
     out = pd.to_numeric(raw, errors="coerce")
@@ -125,7 +135,7 @@ def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterO
     })[keep.to_numpy()]
     excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
                 "duplicate dyad-year": int(duplicate.sum())}
-    return AdapterOutput(rows_read=rows_read, yearly=conform_yearly(table),
+    return AdapterOutput(rows_read=rows_read, yearly=conformed(conform_yearly, table, path),
                          excluded={k: v for k, v in excluded.items() if v})
 
 

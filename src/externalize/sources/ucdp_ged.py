@@ -45,7 +45,7 @@ from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
 from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import check_not_truncated, numeric_column
+from externalize.sources.ucdp_dyadic import check_not_truncated, conformed, numeric_column
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -107,15 +107,20 @@ def read_ged_csv(path: Path) -> pd.DataFrame:
 
 
 def read_ged_rds(path: Path) -> pd.DataFrame:
-    """An R .rds holding a GED data.frame (rdata: parse the decompressed bytes, then convert)."""
+    """An R .rds (or .rda holding one data.frame) with GED rows: rdata parses the decompressed bytes, then
+    converts them to pandas."""
     import rdata
 
     data = read_bytes(path)
+    ext = ".rds" if inner_name(path).lower().endswith(".rds") else ".rda"
     try:
-        parsed = rdata.parser.parse_data(data, extension=".rds")
+        parsed = rdata.parser.parse_data(data, extension=ext)
         obj = rdata.conversion.convert(parsed)
     except (ValueError, EOFError, lzma.LZMAError, NotImplementedError, IndexError, KeyError) as exc:
         raise SourceFormatError(f"{path}: not a readable R data file ({type(exc).__name__}: {exc})") from exc
+    if isinstance(obj, dict):  # .rda: named objects; accept exactly one data.frame
+        frames = [v for v in obj.values() if isinstance(v, pd.DataFrame)]
+        obj = frames[0] if len(frames) == 1 else obj
     if not isinstance(obj, pd.DataFrame):
         raise SourceFormatError(f"{path}: expected an R data.frame, found {type(obj).__name__}")
     obj = obj.rename(columns={c: _canonical(str(c)) for c in obj.columns})
@@ -229,7 +234,7 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         "fatalities": fatalities,
         "type_of_violence": tov,
     })[keep]
-    return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=rows_read, events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def spanning_months(events: pd.DataFrame) -> int:

@@ -15,7 +15,7 @@ import pandas as pd
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
 from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import numeric_column, read_csv_strict
+from externalize.sources.ucdp_dyadic import conformed, numeric_column, read_csv_strict
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_onesided",)
 
@@ -46,7 +46,7 @@ def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> Adapter
     })[keep.to_numpy()]
     excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
                 "duplicate actor-year": int(duplicate.sum())}
-    return AdapterOutput(rows_read=len(raw), yearly=conform_yearly(table),
+    return AdapterOutput(rows_read=len(raw), yearly=conformed(conform_yearly, table, path),
                          excluded={k: v for k, v in excluded.items() if v})
 
 

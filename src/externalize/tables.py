@@ -1,0 +1,168 @@
+"""Report tables: the saved result frames turned into display frames with one rounding rule, and HTML.
+
+Rounding (the same everywhere, text included): estimates, ratios and intervals 3 decimals; p-values 3 decimals
+or "<0.001"; counts as integers with thousands separators. The report's text uses these same functions, so a
+number in a sentence is the string in the table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+DIGITS = 3
+MODEL_NAMES = {"ols_hac": "OLS, Newey-West", "gls_ar": "GLS AR(1)", "arima": "ARIMA", "poisson": "Poisson",
+               "quasipoisson": "quasi-Poisson", "negbin": "negative binomial",
+               "binomial_share": "binomial logit (share)", "quasipoisson_yearly": "quasi-Poisson, yearly"}
+
+
+def _missing(x: object) -> bool:
+    try:
+        return x is None or pd.isna(x)
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(x: object, digits: int = DIGITS) -> str:
+    if _missing(x):
+        return "–"
+    v = float(x)  # type: ignore[arg-type]
+    if v != 0 and abs(v) < 10 ** (-digits):
+        return f"{v:.{digits - 1}e}"
+    out = f"{v:.{digits}f}"
+    return "0." + "0" * digits if out == "-0." + "0" * digits else out
+
+
+def fmt_p(p: object) -> str:
+    if _missing(p):
+        return "–"
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"  # type: ignore[arg-type]
+
+
+def fmt_ci(lo: object, hi: object, digits: int = DIGITS) -> str:
+    if _missing(lo) or _missing(hi):
+        return "–"
+    return f"[{fmt_num(lo, digits)}, {fmt_num(hi, digits)}]"
+
+
+def fmt_int(x: object) -> str:
+    if _missing(x):
+        return "–"
+    return f"{int(round(float(x))):,}"  # type: ignore[arg-type]
+
+
+def model_name(model: str) -> str:
+    return MODEL_NAMES.get(str(model), str(model))
+
+
+def term_name(term: str, intervention: str) -> str:
+    """Readable term: level_iraq_strikes -> 'level change'; post:x -> 'post-period change, x vs reference'."""
+    t = str(term)
+    if t == f"level_{intervention}" or t == "post":
+        return "level change"
+    if t == f"slope_{intervention}":
+        return "slope change (per month)"
+    for prefix, what in ((f"level_{intervention}:", "level change"), (f"slope_{intervention}:", "slope change"),
+                         ("post:", "post-period change")):
+        if t.startswith(prefix):
+            return f"{what}, {t[len(prefix):]} minus reference"
+    return t
+
+
+def estimates_table(estimates: pd.DataFrame, intervention: str, models: Iterable[str] | None = None,
+                    specs: Iterable[str] = ("main", "comparison"), labels: Mapping[str, str] | None = None
+                    ) -> pd.DataFrame:
+    """The effect terms (level, slope, post and their comparative versions) of the chosen fits.
+
+    Count and share models report ratios (rate / odds ratios, exp of the coefficient); OLS / GLS report the
+    additive change in events per month. The column `scale` says which.
+    """
+    e = estimates[estimates["spec"].isin(list(specs))]
+    if models is not None:
+        e = e[e["model"].isin(list(models))]
+    keep = e["term"].map(lambda t: term_name(t, intervention) != str(t))
+    # the stacked yearly comparison's shared `post` is the reference's own change, not an effect on the outcome
+    keep &= ~((e["spec"] == "comparison") & (e["term"] == "post"))
+    e = e[keep]
+    rows = []
+    for r in e.itertuples(index=False):
+        ratio = not _missing(getattr(r, "ratio", None))
+        rows.append({
+            "Outcome": (labels or {}).get(r.outcome, r.outcome), "Source": r.source, "Model": model_name(r.model),
+            "Term": term_name(r.term, intervention),
+            "Scale": "ratio" if ratio else "events per month",
+            "Estimate": fmt_num(r.ratio if ratio else r.estimate),
+            "95% CI": fmt_ci(r.ratio_ci_low, r.ratio_ci_high) if ratio else fmt_ci(r.ci_low, r.ci_high),
+            "p": fmt_p(r.p_value),
+        })
+    return pd.DataFrame(rows, columns=["Outcome", "Source", "Model", "Term", "Scale", "Estimate", "95% CI", "p"])
+
+
+def yearly_table(yearly_contrast: pd.DataFrame) -> pd.DataFrame:
+    y = yearly_contrast
+    return pd.DataFrame({
+        "Outcome": y["label"], "Source": y["source"], "Years before": y["years_pre"], "Years after": y["years_post"],
+        "Mean per year before": y["mean_pre"].map(lambda v: fmt_num(v, 1)),
+        "Mean per year after": y["mean_post"].map(lambda v: fmt_num(v, 1)),
+        "Rate ratio": y.get("rate_ratio", pd.Series(index=y.index, dtype=float)).map(fmt_num),
+        "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(y.get("rr_ci_low", [None] * len(y)),
+                                                    y.get("rr_ci_high", [None] * len(y)))],
+        "p": y.get("p_value", pd.Series(index=y.index, dtype=float)).map(fmt_p),
+    })
+
+
+def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows read, kept, excluded and kept by class per source, with the checksum and balance checks."""
+    cols = {"source": "Source", "rows_read": "Rows read", "rows_kept": "Kept", "rows_excluded": "Excluded",
+            "class_clash": "Clash", "class_joint": "Joint", "class_external": "External", "class_other": "Other",
+            "class_none": "No family actor", "checksum_verified": "Checksum verified", "balances": "Balances"}
+    out = pd.DataFrame({new: ledger[old] for old, new in cols.items() if old in ledger})
+    for c in out.columns:
+        if c not in ("Source", "Checksum verified", "Balances"):
+            out[c] = out[c].map(fmt_int)
+    for c in ("Checksum verified", "Balances"):
+        if c in out:
+            out[c] = out[c].map(lambda v: "yes" if str(v).lower() in ("true", "1") else "NO")
+    return out
+
+
+def data_table(coverage: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per source in the study: what it measures, coverage, frequency, arms, rows kept, present."""
+    g = coverage.groupby("source", sort=False).agg(
+        arms=("arm", lambda a: ", ".join(sorted(set(map(str, a))))), frequency=("frequency", "first"),
+        start=("start", "first"), end=("end", "first"), rows=("rows", "first"), in_study=("in_study", "first"),
+    ).reset_index()
+    out = pd.DataFrame({"Source": g["source"], "Arms": g["arms"], "Dated to": g["frequency"],
+                        "Coverage": g["start"].astype(str) + " to " + g["end"].astype(str),
+                        "Rows kept": g["rows"].map(fmt_int),
+                        "Present": g["in_study"].map(lambda v: "yes" if str(v).lower() in ("true", "1") else "no")})
+    if registry is not None and len(registry):
+        reg = registry.set_index("source")
+        out.insert(1, "Title", out["Source"].map(lambda s: reg["title"].get(s, "")))
+        out["Version"] = out["Source"].map(lambda s: reg["version"].get(s, ""))
+    return out
+
+
+def fit_stats_table(fit_stats: pd.DataFrame, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+    f = fit_stats
+    col = lambda name: f[name] if name in f else pd.Series([None] * len(f), index=f.index)  # noqa: E731
+    return pd.DataFrame({
+        "Outcome": f["outcome"].map(lambda o: (labels or {}).get(o, o)), "Model": f["model"].map(model_name),
+        "Spec": col("spec"), "n": col("n").map(fmt_int), "AIC": col("aic").map(lambda v: fmt_num(v, 1)),
+        "Dispersion": col("dispersion").map(fmt_num), "HAC lags": col("hac_maxlags").map(fmt_int),
+        "Durbin-Watson": col("durbin_watson").map(fmt_num), "Ljung-Box p": col("ljung_box_p").map(fmt_p),
+    })
+
+
+def to_html(frame: pd.DataFrame, caption: str | None = None, table_class: str = "tbl") -> str:
+    """A plain, self-contained HTML table (no index, no external resources) styled by the report's CSS."""
+    styler = frame.style.hide(axis="index").set_table_attributes(f'class="{table_class}"')
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler.to_html(doctype_html=False, exclude_styles=True)
+
+
+def is_finite(x: object) -> bool:
+    return not _missing(x) and math.isfinite(float(x))  # type: ignore[arg-type]
