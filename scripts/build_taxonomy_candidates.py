@@ -46,8 +46,10 @@ def _read_rds(path: Path):
         return rdata.read_rds(io.BytesIO(lzma.decompress(path.read_bytes())))
 
 
-def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
-    """(scheme, raw string, file) for every actor string in the real files."""
+def name_lists(data: Path, heavy: bool = True) -> Iterator[tuple[str, str, str]]:
+    """(scheme, raw string, file) for every actor string in the real files.
+
+    heavy=False skips the three slow files (GTD0814.rds, syria-iraq.rds, the PIRUS workbook; about 20 s)."""
     u = data / "ucdp"
     actors = _csv(u / "ucdp-actor-221.csv.xz")
     for col in ("NameData", "NameOrig", "NameOrigFull"):
@@ -69,9 +71,10 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
     ged = _csv(u / "ged_syria_from_rds.csv.xz")
     for v in _values(ged, ["side_a", "side_b"]):
         yield "ucdp", v, "ged_syria_from_rds"
-    rds = _read_rds(u / "syria-iraq.rds.xz")
-    for v in _values(pd.DataFrame({c: rds[c].astype(str) for c in ("side_a", "side_b")}), ["side_a", "side_b"]):
-        yield "ucdp", v, "syria-iraq.rds"
+    if heavy:
+        rds = _read_rds(u / "syria-iraq.rds.xz")
+        for v in _values(pd.DataFrame({c: rds[c].astype(str) for c in ("side_a", "side_b")}), ["side_a", "side_b"]):
+            yield "ucdp", v, "syria-iraq.rds"
 
     g = data / "gtd"
     for line in lzma.decompress((g / "gtd_gname_values_list.txt.xz").read_bytes()).decode("utf-8-sig").splitlines():
@@ -86,11 +89,12 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
     deg = _csv(data / "gtd_0718_degraded_teaching_copy" / "terrorism_act.csv.xz", sep=";", encoding="utf-8-sig")
     for v in _values(deg, ["gname"]):
         yield "gtd", v, "gtd_0718_degraded"
-    gtd0814 = _read_rds(g / "GTD0814.rds.xz")
-    for c in ("gname", "gname2", "gname3"):
-        for v in pd.Series(gtd0814[c]).dropna().astype(str):
-            if v.strip():
-                yield "gtd", v.strip(), "GTD0814"
+    if heavy:
+        gtd0814 = _read_rds(g / "GTD0814.rds.xz")
+        for c in ("gname", "gname2", "gname3"):
+            for v in pd.Series(gtd0814[c]).dropna().astype(str):
+                if v.strip():
+                    yield "gtd", v.strip(), "GTD0814"
 
     m = data / "mapping_militants"
     for v in _values(_csv(m / "Militant-Group-Relationships-clean.csv.xz"), ["group1_name", "group2_name"]):
@@ -103,6 +107,8 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
         for c in _csv(gade / f).columns[1:]:
             yield "gade", c.strip(), f.removesuffix(".csv.xz")
 
+    if not heavy:
+        return
     import openpyxl  # only needed here
 
     wb = openpyxl.load_workbook(io.BytesIO(lzma.decompress((data / "pirus" / "PIRUS_Public_May2020.xlsx.xz")
@@ -118,9 +124,9 @@ def name_lists(data: Path) -> Iterator[tuple[str, str, str]]:
                 yield "pirus", v.strip(), "PIRUS_Public_May2020"
 
 
-def candidates(data: Path, all_names: bool = False) -> pd.DataFrame:
+def candidates(data: Path, all_names: bool = False, heavy: bool = True) -> pd.DataFrame:
     tax = load_taxonomy()
-    rows = pd.DataFrame(list(name_lists(data)), columns=["scheme", "raw_name", "file"])
+    rows = pd.DataFrame(list(name_lists(data, heavy)), columns=["scheme", "raw_name", "file"])
     out = (rows.groupby(["scheme", "raw_name"], sort=True)
            .agg(occurrences=("file", "size"), files=("file", lambda s: ";".join(sorted(set(s)))))
            .reset_index())

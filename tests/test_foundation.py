@@ -236,3 +236,12 @@ def test_every_shared_data_file_is_registered(shared_data_dir):
     registered = {f.path for s in load_registry().values() for f in s.files}
     present = {str(p.relative_to(shared_data_dir)) for p in shared_data_dir.rglob("*.xz")}
     assert present - registered == set(), "files in the data folder that the registry does not account for"
+
+
+def test_synthetic_releases_are_never_picked_up_unless_allowed(tmp_path, monkeypatch):
+    monkeypatch.delenv("EXTERNALIZE_DATA", raising=False)
+    (tmp_path / "GEDEvent_vSYNTHETIC.csv").write_text("id\n1\n")
+    spec = load_registry()["ucdp_ged_global"]
+    assert locate_source(spec, tmp_path) is None
+    got = locate_source(spec, tmp_path, allow_synthetic=True)
+    assert got["main"].path.name == "GEDEvent_vSYNTHETIC.csv" and not got["main"].verified

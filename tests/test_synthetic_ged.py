@@ -63,6 +63,8 @@ def test_internal_consistency(release: tuple[Path, dict, pd.DataFrame]) -> None:
     assert (span.between(31, 300) | cut)[num["date_prec"] == 5].all()
     assert (raw["year"].astype(int) == start.dt.year).all()
     assert raw["dyad_name"].eq(raw["side_a"] + " - " + raw["side_b"]).all()
+    assert (raw.groupby(["side_a", "side_b"])["country"].nunique() == 1).all()
+    assert (raw.groupby("country")["country_id"].nunique() == 1).all()
     one_sided = num["type_of_violence"] == 3
     assert (raw.loc[one_sided, "side_b"] == "Civilians").all()
 

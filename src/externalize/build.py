@@ -93,7 +93,7 @@ def _read_source(spec: SourceSpec, files: Mapping[str, LocatedFile], cache_dir: 
 def read_sources(registry: Mapping[str, SourceSpec], data_dir: str | Path | None = None,
                  allow_checksum_mismatch: bool = False, cache_dir: Path | None = None,
                  console: Console | None = None, only: list[str] | None = None,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, Ledger, dict]:
+                 allow_synthetic: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, Ledger, dict]:
     """Read every present source into one events table and one yearly table, with the ledger.
 
     A researcher-supplied release that is absent, or a registered file that is missing, is skipped and the
@@ -114,7 +114,7 @@ def read_sources(registry: Mapping[str, SourceSpec], data_dir: str | Path | None
             try:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", UnverifiedDataWarning)
-                    located = locate_source(spec, data_dir, allow_checksum_mismatch)
+                    located = locate_source(spec, data_dir, allow_checksum_mismatch, allow_synthetic)
                 for w in caught:
                     console.print(f"[yellow]WARNING[/]: {w.message}")
             except DataNotFoundError as exc:

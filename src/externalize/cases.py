@@ -15,14 +15,14 @@ UCDP syria-iraq subset can therefore only confirm the year.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from externalize.errors import ExternalizeError
-from externalize.registry import PROJECT_ROOT
+from externalize.registry import PROJECT_ROOT, load_registry
 
 CASES_DIR = PROJECT_ROOT / "data" / "cases"
 DEFAULT_CASES = CASES_DIR / "cases.csv"
@@ -223,7 +223,8 @@ def _window_mean(s: pd.Series, periods: pd.PeriodIndex) -> tuple[float, int]:
 
 
 def cases_in_numbers(cases: pd.DataFrame, monthly_series: pd.DataFrame, family: str = "all",
-                     window: int = 12, sources: Iterable[str] | None = None) -> pd.DataFrame:
+                     window: int = 12, sources: Iterable[str] | None = None,
+                     arms: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Per case x monthly source of the case's class: the count in the case's month and the mean count over
     the `window` months before and after it (the case month itself excluded).
 
@@ -231,7 +232,13 @@ def cases_in_numbers(cases: pd.DataFrame, monthly_series: pd.DataFrame, family: 
     in_coverage). A month the source does not cover is NaN; a pre / post mean is NaN unless all `window`
     months are covered (the number covered is reported). Statements have no count class: one row each with
     source <NA>. Cases whose class has no series in `monthly_series` also get one all-NaN row.
+
+    `arms` maps a source to the classes it can measure (default: the `arms` of data/sources.toml). The series
+    grid zero-fills every class for every source, so without this a plot source would report "0 clashes";
+    a source absent from `arms` is kept.
     """
+    if arms is None:
+        arms = {key: spec.arms for key, spec in load_registry().items()}
     m = monthly_series[monthly_series["family"] == family]
     if sources is not None:
         m = m[m["source"].isin(list(sources))]
@@ -243,6 +250,8 @@ def cases_in_numbers(cases: pd.DataFrame, monthly_series: pd.DataFrame, family: 
         month = pd.Period(c["date"], freq="M")
         cls = COUNT_CLASS.get(str(base["class"]))
         series = m[m["event_class"] == cls] if cls else m.iloc[0:0]
+        measurable = [src for src in series["source"].unique() if src not in arms or cls in set(arms[src])]
+        series = series[series["source"].isin(measurable)]
         if series.empty:
             rows.append({**base, "source": pd.NA, "period": month, "count": np.nan, "pre_mean": np.nan,
                          "post_mean": np.nan, "pre_months_covered": 0, "post_months_covered": 0})

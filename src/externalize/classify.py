@@ -229,7 +229,9 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     n = len(df)
     col = lambda c: df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")  # noqa: E731
     source = df["source"].astype("string")
-    schemes = source.map(scheme_for_source).astype("string")
+    src_codes, src_u = pd.factorize(source)
+    schemes = pd.Series(np.asarray([scheme_for_source(str(x)) for x in src_u], dtype=object)[src_codes]
+                        if len(src_u) else [], index=df.index, dtype="string")
     ref = reference_dates(df)
     fam_a = taxonomy.family_of(col("side_a"), ref, choices, schemes)
     fam_b = taxonomy.family_of(col("side_b"), ref, choices, schemes)

@@ -162,7 +162,7 @@ def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
             + theme_externalize())
 
 
-def _caption(text: str, width: int = 120) -> str:
+def _caption(text: str, width: int = 100) -> str:
     import textwrap
 
     return "\n".join(textwrap.wrap(text, width))

@@ -89,26 +89,35 @@ def locate_file(spec: SourceSpec, sf: SourceFile, data_dir: str | Path | None = 
     raise DataNotFoundError(_missing_message(spec, sf.path, searched))
 
 
-def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None) -> LocatedFile | None:
-    """A researcher-supplied release: the first file (top level or one folder down) matching `match`."""
+SYNTHETIC_MARK = "SYNTHETIC"  # in the name of every file the synthetic-release writers produce
+
+
+def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
+                    allow_synthetic: bool = False) -> LocatedFile | None:
+    """A researcher-supplied release: the first file (top level or one folder down) matching `match`.
+
+    Synthetic releases (benchmarks, tests) are never picked up unless allow_synthetic is set, so that no
+    synthetic row can feed a finding."""
     for _, base in candidate_data_dirs(data_dir):
         if not base.is_dir():
             continue
         found = sorted(p for p in list(base.glob("*")) + list(base.glob("*/*"))
-                       if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in spec.match))
+                       if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in spec.match)
+                       and (allow_synthetic or SYNTHETIC_MARK not in p.name))
         if found:
             return LocatedFile("main", found[0], sha256_of(found[0]), verified=False)
     return None
 
 
 def locate_source(spec: SourceSpec, data_dir: str | Path | None = None,
-                  allow_checksum_mismatch: bool = False) -> dict[str, LocatedFile] | None:
+                  allow_checksum_mismatch: bool = False, allow_synthetic: bool = False,
+                  ) -> dict[str, LocatedFile] | None:
     """All files of a source by role; None when a researcher-supplied source is absent.
 
     Raises DataNotFoundError when a registered (non-supplied) file is missing.
     """
     if spec.researcher_supplied:
-        got = locate_supplied(spec, data_dir)
+        got = locate_supplied(spec, data_dir, allow_synthetic)
         return None if got is None else {"main": got}
     return {sf.role: locate_file(spec, sf, data_dir, allow_checksum_mismatch) for sf in spec.files}
 

@@ -135,13 +135,14 @@ def data_table(coverage: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
         start=("start", "first"), end=("end", "first"), rows=("rows", "first"), in_study=("in_study", "first"),
     ).reset_index()
     out = pd.DataFrame({"Source": g["source"], "Arms": g["arms"], "Dated to": g["frequency"],
-                        "Coverage": g["start"].astype(str) + " to " + g["end"].astype(str),
+                        "Coverage": g["start"].astype(str) + " – " + g["end"].astype(str),
                         "Rows kept": g["rows"].map(fmt_int),
                         "Present": g["in_study"].map(lambda v: "yes" if str(v).lower() in ("true", "1") else "no")})
     if registry is not None and len(registry):
         reg = registry.set_index("source")
-        out.insert(1, "Title", out["Source"].map(lambda s: reg["title"].get(s, "")))
-        out["Version"] = out["Source"].map(lambda s: reg["version"].get(s, ""))
+        # key, title and version in one cell keeps the table readable on an A4 page
+        out["Source"] = [f"{s}: {reg['title'].get(s, '')} (version {reg['version'].get(s, '?')})"
+                         if s in reg.index else s for s in out["Source"]]
     return out
 
 

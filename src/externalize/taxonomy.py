@@ -99,6 +99,7 @@ class Taxonomy:
     path: Path | None = None
     _by_name: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
     _by_norm: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
+    _undated: dict[tuple[str, str | None], str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for i, r in enumerate(self.table.itertuples(index=False), start=2):
@@ -159,11 +160,16 @@ class Taxonomy:
         present = names.notna() & (names.str.strip() != "")
         if not present.any():
             return out
-        key = pd.DataFrame({"name": names[present], "scheme": schemes[present]})
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(key))
+        # unique (name, scheme) pairs via two factorizations (much faster than a MultiIndex on 500k rows)
+        name_codes, name_u = pd.factorize(names[present])
+        sch_codes, sch_u = pd.factorize(schemes[present])
+        pair_u, codes = np.unique(name_codes.astype(np.int64) * len(sch_u) + sch_codes, return_inverse=True)
+        name_l, sch_l = name_u.tolist(), sch_u.tolist()
+        uniques = [(name_l[p // len(sch_l)], sch_l[p % len(sch_l)]) for p in pair_u.tolist()]
         cutoff = pd.Timestamp(choices.nusra_counts_as_aq_until)
         d = dates[present].to_numpy()
-        # group rows by unique (name, scheme) once; undated names get one family for all their rows
+        # rows grouped by unique (name, scheme); undated names get one family for all their rows
+        codes = codes.ravel()
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         fam = np.empty(len(codes), dtype=object)
@@ -173,8 +179,12 @@ class Taxonomy:
             idx = order[bounds[k]:bounds[k + 1]]
             if any(self._is_dated(c, sch_arg) for c in comps):
                 fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff) for c in comps])
-            else:  # one family for every row of this string
-                fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx[:1]], cutoff) for c in comps])[0]
+            else:  # one family for every row of this string (memoised: it does not depend on the date)
+                memo_key = (str(name), sch_arg)
+                if memo_key not in self._undated:
+                    self._undated[memo_key] = self._combine(
+                        [self._component_family(c, sch_arg, d[idx[:1]], cutoff) for c in comps])[0]
+                fam[idx] = self._undated[memo_key]
         out[present] = pd.array(fam, dtype="string")
         return out
 

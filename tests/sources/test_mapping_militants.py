@@ -27,9 +27,10 @@ def run(fixtures_dir: Path, main: str = "relationships_sample.csv") -> AdapterOu
 
 def test_dates_both_formats_and_pivot() -> None:
     raw = pd.Series(["2/18/10", "2005-00-00", "2014-02-00", "1/1/68", "12/31/17", "1/1/18", "2014-13-00",
-                     "spring 2014", "2/30/14", "2014-00-05", "2014-02-15", pd.NA])
+                     "spring 2014", "2/30/14", "2014-00-05", "2014-02-15", pd.NA, "0000-00-00"])
     d = mmp.parse_mmp_dates(raw, pivot_year=2017)
-    assert d["ok"].tolist() == [True, True, True, True, True, True, False, False, False, False, True, False]
+    assert d["ok"].tolist() == [True, True, True, True, True, True, False, False, False, False, True, False,
+                                False]
     ok = d[d["ok"]]
     assert ok["date"].tolist() == [pd.Timestamp(x) for x in
                                    ("2010-02-18", "2005-01-01", "2014-02-01", "1968-01-01", "2017-12-31",

@@ -287,3 +287,17 @@ def test_real_syria_iraq_years_and_same_side(shared_data_dir: Path) -> None:
     shared = e[_same_side(e, "IS", "Jabhat Fateh al-Sham")].groupby("year").size().to_dict()
     assert shared == {2013: 135, 2014: 6}
     assert not math.isnan(e["fatalities"].sum())
+
+
+@pytest.mark.realdata
+def test_real_battledeaths_and_onesided_is_rows(shared_data_dir: Path) -> None:
+    bd = run_real("ucdp_battledeaths", shared_data_dir).yearly
+    r = row(bd, record_id="524-2014")
+    # the coalition supports the Government of Iraq as side_a_2nd; the primary sides stay as UCDP gives them
+    assert (r["side_a"], r["side_b"], r["fatalities"]) == ("Government of Iraq", "IS", 13761.0)
+    gov_iraq = bd[(bd["side_a"] == "Government of Iraq") & (bd["side_b"] == "IS")]
+    assert (gov_iraq["year"].min(), gov_iraq["year"].max(), len(gov_iraq)) == (2004, 2022, 19)
+    os_ = run_real("ucdp_onesided", shared_data_dir).yearly
+    is_years = os_.loc[os_["side_a"] == "IS", "year"]
+    assert (is_years.min(), is_years.max(), len(is_years)) == (2004, 2022, 19)
+    assert os_["side_b"].isna().all() and (os_["relation"] == "attack").all()

@@ -67,7 +67,7 @@ def load_crenshaw_codes(path: Path = CRENSHAW_CODES_FILE) -> pd.Series:
     codes = pd.to_numeric(table["code"], errors="raise").astype("int64")
     if codes.duplicated().any():
         raise SourceFormatError(f"{path}: code repeated")
-    return pd.Series(table["country"].astype("string").to_numpy(), index=codes.to_numpy(), name="country")
+    return pd.Series(table["country"].to_numpy(), index=codes.to_numpy(), name="country", dtype="string")
 
 
 def _counts(raw: pd.DataFrame, path: Path) -> pd.DataFrame:

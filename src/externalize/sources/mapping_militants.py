@@ -11,8 +11,9 @@ Dates come in two formats in the same column:
 Two-digit years are resolved with a pivot equal to the last year the release covers (the registry's
 coverage_end, 2017 for this export): YY <= 17 -> 20YY, YY > 17 -> 19YY. No relationship can be dated after
 the release was compiled, and the earliest MMP relationship is from 1959, so this pivot is unambiguous here.
-A date in neither format, or an impossible one (month 13), is excluded under "unparseable date" and
-counted; an unknown `type` under "unknown relationship type"; a repeated `unique_id` under "duplicate id".
+A date in neither format, or an impossible one (month 13, 30 February, a day without a month, a year outside
+1900-2100), is excluded under "unparseable date" and counted; an unknown `type` under "unknown relationship
+type"; a repeated `unique_id` under "duplicate id".
 """
 
 from __future__ import annotations
@@ -56,7 +57,10 @@ def parse_mmp_dates(raw: pd.Series, pivot_year: int = DEFAULT_PIVOT_YEAR) -> pd.
     # error in the source, not an unknown: such rows are not ok (dates_from_parts would silently drop it).
     bad_parts = (month > 12) | (day > 31) | (mdy["m"].notna() & ((month < 1) | (day < 1)))
     bad_parts |= (month == 0) & (day > 0)  # a day without a month
-    date, precision = dates_from_parts(year.fillna(1970), month, day)
+    # a year outside the schema's range (e.g. 0000) is an error in the source; keep it away from the
+    # date arithmetic, which cannot represent it
+    bad_parts |= year.notna() & ~year.between(1900, 2100)
+    date, precision = dates_from_parts(year.where(year.between(1900, 2100)).fillna(1970), month, day)
     # an impossible calendar day (e.g. 2/30/14) comes back as month precision; treat it as an error too
     said_day = (day > 0).fillna(False)
     bad_parts |= said_day & (precision != "day")

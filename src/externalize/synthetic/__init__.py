@@ -4,7 +4,8 @@ Every file written here is labelled synthetic: the file name contains SYNTHETIC,
 and a sidecar `<file>.expected.json` records the seed and the counts that were built in. Synthetic data never
 feeds a finding. Write these files to a temporary folder, never into a data folder a study reads: their
 names match the researcher-supplied patterns of the registry (GEDEvent_v*.csv, globalterrorismdb_*.csv) on
-purpose, so that benchmarks exercise the real loading path.
+purpose, so that benchmarks exercise the real loading path; the build ignores files whose name carries
+SYNTHETIC_MARK unless told otherwise (`allow_synthetic=True`, used by the benchmark).
 
     externalize.synthetic.ged.write_ged_release(path, n_rows=300_000, seed=0) -> Path
     externalize.synthetic.gtd.write_gtd_release(path, n_rows=200_000, seed=0, fmt="csv") -> Path
@@ -12,6 +13,6 @@ purpose, so that benchmarks exercise the real loading path.
 
 from __future__ import annotations
 
-SYNTHETIC_MARK = "SYNTHETIC"
+from externalize.locate import SYNTHETIC_MARK
 
 __all__ = ["SYNTHETIC_MARK"]

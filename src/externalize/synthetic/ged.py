@@ -7,9 +7,9 @@ per year, and how many events span more than one month), so tests can check load
 
 The dyads are a fixed menu that includes AQ- and IS-family actors in the way UCDP writes them (IS against
 Jabhat Fateh al-Sham, the coalition string "IS, Jabhat Fateh al-Sham", AQAP, al-Qaida) plus dyads with no
-family actor. Dates: day uniform in 1989-2022; date_prec drawn with weights close to the real GED; date_end
-is date_start plus a span that matches the code (0 days for code 1, 1-5 for 2, 6 for 3, 8-30 for 4, 31-300
-for 5, cut at 31 December).
+family actor, each in one country (coordinates are random and do not lie in it). Dates: day uniform in
+1989-2022; date_prec mostly 1 (90%; GED Syria has 93%), else 2-5; date_end is date_start plus a span that
+matches the code (0 days for code 1, 1-5 for 2, 6 for 3, 8-30 for 4, 31-300 for 5, cut at 31 December).
 """
 
 from __future__ import annotations
@@ -25,27 +25,25 @@ from externalize.synthetic import SYNTHETIC_MARK
 
 FILE_NAME = "GEDEvent_vSYNTHETIC.csv"
 
-# (side_a, side_b, type_of_violence, weight); the family dyads carry about 15% of the rows
-DYADS: tuple[tuple[str, str, int, float], ...] = (
-    ("IS", "Jabhat Fateh al-Sham", 2, 0.02),
-    ("IS, Jabhat Fateh al-Sham", "PYD", 2, 0.01),
-    ("Government of Syria", "IS", 1, 0.04),
-    ("Government of Iraq", "IS", 1, 0.03),
-    ("IS", "Civilians", 3, 0.02),
-    ("Government of Yemen (North Yemen)", "AQAP", 1, 0.01),
-    ("AQAP", "Civilians", 3, 0.01),
-    ("Government of United States of America", "al-Qaida", 1, 0.01),
-    ("Government of India", "CPI-Maoist", 1, 0.12),
-    ("Government of Colombia", "FARC", 1, 0.12),
-    ("Sinaloa Cartel", "Jalisco Cartel New Generation", 2, 0.10),
-    ("Fulani", "Yoruba", 2, 0.10),
-    ("Government of Myanmar (Burma)", "KIO", 1, 0.15),
-    ("Government of Myanmar (Burma)", "Civilians", 3, 0.10),
-    ("Government of DR Congo (Zaire)", "M23", 1, 0.15),
+# (side_a, side_b, type_of_violence, country, region, weight); the family dyads carry about 15% of the rows
+DYADS: tuple[tuple[str, str, int, str, str, float], ...] = (
+    ("IS", "Jabhat Fateh al-Sham", 2, "Syria", "Middle East", 0.02),
+    ("IS, Jabhat Fateh al-Sham", "PYD", 2, "Syria", "Middle East", 0.01),
+    ("Government of Syria", "IS", 1, "Syria", "Middle East", 0.04),
+    ("Government of Iraq", "IS", 1, "Iraq", "Middle East", 0.03),
+    ("IS", "Civilians", 3, "Iraq", "Middle East", 0.02),
+    ("Government of Yemen (North Yemen)", "AQAP", 1, "Yemen (North Yemen)", "Middle East", 0.01),
+    ("AQAP", "Civilians", 3, "Yemen (North Yemen)", "Middle East", 0.01),
+    ("Government of United States of America", "al-Qaida", 1, "Afghanistan", "Asia", 0.01),
+    ("Government of India", "CPI-Maoist", 1, "India", "Asia", 0.12),
+    ("Government of Colombia", "FARC", 1, "Colombia", "Americas", 0.12),
+    ("Sinaloa Cartel", "Jalisco Cartel New Generation", 2, "Mexico", "Americas", 0.10),
+    ("Fulani", "Yoruba", 2, "Nigeria", "Africa", 0.10),
+    ("Government of Myanmar (Burma)", "KIO", 1, "Myanmar (Burma)", "Asia", 0.15),
+    ("Government of Myanmar (Burma)", "Civilians", 3, "Myanmar (Burma)", "Asia", 0.10),
+    ("Government of DR Congo (Zaire)", "M23", 1, "DR Congo (Zaire)", "Africa", 0.15),
 )
 FAMILY_NAMES = ("IS", "Jabhat Fateh al-Sham", "AQAP", "al-Qaida")
-COUNTRIES = ("Syria", "Iraq", "Yemen (North Yemen)", "India", "Colombia", "Mexico", "Nigeria",
-             "Myanmar (Burma)", "DR Congo (Zaire)")
 DATE_PREC_WEIGHTS = {1: 0.90, 2: 0.05, 3: 0.01, 4: 0.025, 5: 0.015}
 
 
@@ -91,7 +89,9 @@ def synthetic_ged_frame(n_rows: int = 300_000, seed: int = 0) -> pd.DataFrame:
     ids = np.arange(1, n_rows + 1)
     dyad_name = pd.Series(side_a).str.cat(pd.Series(side_b), sep=" - ")
     text = np.full(n_rows, f"{SYNTHETIC_MARK} record, not UCDP data", dtype=object)
-    country = np.array(COUNTRIES, dtype=object)[rng.integers(0, len(COUNTRIES), n_rows)]
+    country = np.array([d[3] for d in DYADS], dtype=object)[dyad]
+    region = np.array([d[4] for d in DYADS], dtype=object)[dyad]
+    country_codes = {c: 900 + i for i, c in enumerate(sorted({d[3] for d in DYADS}))}  # made-up codes
     start_s, end_s = pd.Series(start), pd.Series(end)
     cols = {
         "id": ids, "relid": pd.Series(ids).map(lambda i: f"SYN-{i}"), "year": start.year,
@@ -108,7 +108,7 @@ def synthetic_ged_frame(n_rows: int = 300_000, seed: int = 0) -> pd.DataFrame:
         "latitude": lat, "longitude": lon,
         "geom_wkt": "POINT (" + pd.Series(lon).astype(str) + " " + pd.Series(lat).astype(str) + ")",
         "priogrid_gid": rng.integers(1, 259200, n_rows), "country": country,
-        "country_id": 900 + rng.integers(0, len(COUNTRIES), n_rows), "region": "Middle East",
+        "country_id": pd.Series(country).map(country_codes), "region": region,
         "event_clarity": 1, "date_prec": prec, "date_start": _ged_date_text(start_s),
         "date_end": _ged_date_text(end_s), "deaths_a": deaths[:, 0], "deaths_b": deaths[:, 1],
         "deaths_civilians": deaths[:, 2], "deaths_unknown": deaths[:, 3], "best": best, "high": high,

@@ -1,0 +1,379 @@
+"""The report: saved tables + figures + build files -> one self-contained HTML file and a PDF of the same HTML.
+
+Every number in the text is computed here from the saved files and formatted by externalize.tables (the same
+rounding as the tables); the template holds words only. The findings section is written by `verdicts`, whose
+rule is stated in the report:
+
+    For a hypothesised increase, a test *supports* the hypothesis when the lower end of its 95% interval is
+    above the no-change value (ratio 1, or 0 for additive estimates); it *contradicts* it when the upper end is
+    below; otherwise it is *inconclusive*. For a hypothesised decrease, the mirror image.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import platform
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from externalize import __version__
+from externalize.config import StudyConfig, load_study
+from externalize.registry import PROJECT_ROOT
+from externalize.tables import (data_table, estimates_table, fit_stats_table, fmt_ci, fmt_int, fmt_num, fmt_p,
+                                is_finite, ledger_table, model_name, to_html, yearly_table)
+
+TEMPLATES = PROJECT_ROOT / "reports" / "templates"
+DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "output"
+#: hypothesised direction of change after the intervention, per event class (the seed's three claims)
+HYPOTHESIS = {"clash": -1, "joint": +1, "external": +1}
+RULE = ("For a hypothesised increase, a test supports the hypothesis when the lower end of its 95% interval "
+        "lies above the no-change value (a ratio of 1, or 0 for changes in events per month), contradicts it "
+        "when the upper end lies below, and is inconclusive otherwise; for a hypothesised decrease, the mirror "
+        "image. Only the level change at the main intervention is judged (slope changes are reported, not "
+        "judged). No adjustment is made for the number of tests, so a single 'supports' among many tests is "
+        "weak evidence.")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One test of one of the seed's claims, with the decision and the numbers behind it."""
+
+    arm: str            # clash | joint | external | comparison | share
+    test: str           # outcome or comparison name
+    label: str
+    model: str
+    term: str
+    scale: str          # "ratio" or "events per month"
+    direction: int      # +1 hypothesised increase, -1 decrease
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    verdict: str        # supports | contradicts | inconclusive | not estimable
+    lower_bound: bool = False
+    placebo_p: float | None = None
+
+    @property
+    def null(self) -> float:
+        return 1.0 if self.scale == "ratio" else 0.0
+
+    @property
+    def hypothesis(self) -> str:
+        return ("increase" if self.direction > 0 else "decrease")
+
+    def sentence(self) -> str:
+        what = "rate ratio" if self.scale == "ratio" else "change in events per month"
+        s = (f"{self.label}: {what} {fmt_num(self.estimate)} (95% CI {fmt_ci(self.ci_low, self.ci_high)}, "
+             f"p {'= ' if fmt_p(self.p_value)[0] != '<' else ''}{fmt_p(self.p_value)}; {model_name(self.model)}); "
+             f"the claim is a{'n' if self.direction > 0 else ''} {self.hypothesis}: {self.verdict}.")
+        if self.placebo_p is not None and is_finite(self.placebo_p):
+            s += f" Placebo-in-time p = {fmt_p(self.placebo_p)}."
+        if self.lower_bound:
+            s += " Counts are lower bounds (perpetrator blanked in part of the source)."
+        return s
+
+
+def decide(ci_low: float, ci_high: float, direction: int, null: float) -> str:
+    """The stated rule: supports / contradicts / inconclusive from the 95% interval and the claimed sign."""
+    if not (is_finite(ci_low) and is_finite(ci_high)):
+        return "not estimable"
+    if ci_low > null:
+        return "supports" if direction > 0 else "contradicts"
+    if ci_high < null:
+        return "supports" if direction < 0 else "contradicts"
+    return "inconclusive"
+
+
+def _row(frame: pd.DataFrame, **eq: object) -> pd.Series | None:
+    m = pd.Series(True, index=frame.index)
+    for k, v in eq.items():
+        m &= frame[k].astype(str) == str(v)
+    return frame[m].iloc[0] if m.any() else None
+
+
+def _truthy(v: object) -> bool:
+    return str(v).lower() in ("true", "1", "1.0")
+
+
+def _make(arm: str, test: str, label: str, r: pd.Series, direction: int, lower: bool,
+          placebo_p: float | None = None) -> Verdict:
+    ratio = "ratio" in r and is_finite(r["ratio"])
+    est, lo, hi = ((r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"]) if ratio
+                   else (r["estimate"], r["ci_low"], r["ci_high"]))
+    scale = "ratio" if ratio else "events per month"
+    return Verdict(arm=arm, test=test, label=label, model=str(r["model"]), term=str(r["term"]), scale=scale,
+                   direction=direction, estimate=float(est), ci_low=float(lo), ci_high=float(hi),
+                   p_value=float(r["p_value"]), verdict=decide(float(lo), float(hi), direction, 1.0 if ratio else 0.0),
+                   lower_bound=lower, placebo_p=placebo_p)
+
+
+def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_model: str,
+             comparisons: Sequence[tuple[str, str, str]] = ()) -> list[Verdict]:
+    """Judge each of the seed's claims on every outcome and comparison that tests it (rule: see RULE).
+
+    tables: 'outcomes' (name, frequency, event_class, label, lower_bound), 'estimates', 'yearly_contrast'
+    (optional 'placebo_summary'). comparisons: (name, outcome, reference) as in the study config; the
+    claimed sign of a comparison is the outcome's claimed sign minus the reference's (clash vs external:
+    negative; joint vs clash: positive; external vs a control series: positive).
+    """
+    outcomes = tables["outcomes"].set_index("name")
+    est = tables.get("estimates", pd.DataFrame())
+    yc = tables.get("yearly_contrast", pd.DataFrame())
+    ps = tables.get("placebo_summary", pd.DataFrame())
+    level = f"level_{intervention}"
+    out: list[Verdict] = []
+    for name, o in outcomes.iterrows():
+        direction = HYPOTHESIS.get(str(o["event_class"]))
+        if direction is None:
+            continue   # control series (class 'other') carry no claim
+        lower = _truthy(o.get("lower_bound", False))
+        if o["frequency"] == "month" and len(est):
+            r = _row(est, outcome=name, model=main_model, spec="main", term=level)
+            if r is None:
+                continue
+            pp = _row(ps, outcome=name, model=main_model) if len(ps) else None
+            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), r, direction, lower,
+                             None if pp is None else float(pp["p_value"])))
+        elif o["frequency"] == "year" and len(yc):
+            r = _row(yc, outcome=name)
+            if r is None or not is_finite(r.get("rate_ratio")):
+                continue
+            rr = pd.Series({"model": r["model"], "term": "post", "ratio": r["rate_ratio"],
+                            "ratio_ci_low": r["rr_ci_low"], "ratio_ci_high": r["rr_ci_high"],
+                            "p_value": r["p_value"]})
+            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower))
+    for cname, o_name, ref_name in comparisons:
+        if o_name not in outcomes.index or ref_name not in outcomes.index or not len(est):
+            continue
+        o, ref = outcomes.loc[o_name], outcomes.loc[ref_name]
+        direction = HYPOTHESIS.get(str(o["event_class"]), 0) - HYPOTHESIS.get(str(ref["event_class"]), 0)
+        if direction == 0:
+            continue
+        direction = 1 if direction > 0 else -1
+        lower = _truthy(o.get("lower_bound", False)) or _truthy(ref.get("lower_bound", False))
+        term = f"{level}:{o_name}" if o["frequency"] == "month" else f"post:{o_name}"
+        label = f"{o['label']} relative to {ref['label']}"
+        r = _row(est, outcome=cname, term=term)
+        if r is not None:
+            out.append(_make("comparison", cname, label, r, direction, lower))
+        s = _row(est, outcome=f"{cname}_share", term=level)
+        if s is not None:
+            out.append(_make("share", f"{cname}_share", f"Share of {o['label']} in the two series", s,
+                             direction, lower))
+    return out
+
+
+def summarise_verdicts(vs: Sequence[Verdict]) -> dict[str, object]:
+    """Counts per decision and the wording of the overall finding (computed, conditional)."""
+    counts = {k: sum(v.verdict == k for v in vs) for k in ("supports", "contradicts", "inconclusive", "not estimable")}
+    direct = [v for v in vs if v.arm == "comparison" and v.direction < 0]   # clash vs external
+    if not vs:
+        overall = "No test of the hypothesis could be estimated from the data present."
+    elif direct and all(v.verdict == "supports" for v in direct) and counts["contradicts"] == 0:
+        overall = ("The direct test (clashes against external attacks) supports the hypothesis, and no test "
+                   "contradicts it.")
+    elif direct and all(v.verdict == "supports" for v in direct):
+        overall = ("The direct test (clashes against external attacks) supports the hypothesis, but other tests "
+                   "contradict it: the evidence is mixed.")
+    elif counts["supports"] == 0:
+        overall = "No test supports the hypothesis: the evidence here does not support it."
+    elif direct:
+        overall = ("Some single-arm tests support the hypothesis, but the direct test (clashes against external "
+                   "attacks) does not: the evidence does not support the hypothesis as a whole.")
+    else:
+        overall = ("Some single-arm tests support the hypothesis; no direct comparison of clashes with external "
+                   "attacks could be estimated, so the hypothesis as a whole is not tested.")
+    return {"counts": counts, "n": len(vs), "overall": overall}
+
+
+# ---------------------------------------------------------------- inputs
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.is_file() or path.stat().st_size <= 1:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def load_tables(tables_dir: Path) -> dict[str, pd.DataFrame]:
+    return {p.stem: _read_csv(p) for p in sorted(Path(tables_dir).glob("*.csv"))}
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "externalize": __version__}
+    for pkg in ("pandas", "numpy", "statsmodels", "scipy", "plotnine", "matplotlib", "pyarrow", "jinja2",
+                "weasyprint", "rich"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _git_commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return head + (" (with uncommitted changes)" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+FIGURE_CAPTIONS = {
+    "coverage": "Coverage: which source covers which arm, in which months or years, at what frequency.",
+    "monthly_counts": "Monthly counts of clashes, joint operations and external attacks per source.",
+    "geography": "Where the classified events happen: country by year.",
+    "counterfactual": "Observed, fitted and counterfactual series around the main intervention.",
+    "forest": "Effect estimates across models and sources (ratio scale).",
+    "share": "The externalization share over time with its fitted pre/post trend.",
+    "placebo": "Placebo-in-time distributions with the real estimate marked.",
+    "break_sweep": "Break-date sweep (sup-F).",
+}
+
+
+def _coverage_facts(coverage: pd.DataFrame, registry: pd.DataFrame) -> dict[str, object]:
+    """What the data can show, from the coverage table: per arm, the sources present that are dated to the
+    month or day (with their span and what they measure) and those dated to the year only."""
+    if coverage.empty:
+        return {}
+    cov = coverage[coverage["in_study"].map(_truthy)]
+    measures = registry.set_index("source")["measures"] if len(registry) else pd.Series(dtype=str)
+    facts: dict[str, object] = {}
+    for arm in ("clash", "joint", "external"):
+        m = cov[(cov["arm"] == arm) & cov["frequency"].isin(["day", "month"])].sort_values("start")
+        y = cov[(cov["arm"] == arm) & (cov["frequency"] == "year")]
+        facts[arm] = {
+            "monthly": [{"source": r.source, "span": f"{r.start} to {r.end}",
+                         "measures": str(measures.get(r.source, ""))} for r in m.itertuples()],
+            "yearly_sources": sorted(y["source"].unique()),
+        }
+    return facts
+
+
+def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) -> dict[str, object]:
+    """Everything the template shows, computed from the saved files."""
+    tables = load_tables(output_dir / "tables")
+    iv = study.main.name
+    labels = {o.name: o.label for o in study.outcomes}
+    if tables.get("outcomes", pd.DataFrame()).empty:
+        tables["outcomes"] = pd.DataFrame([o.__dict__ for o in study.outcomes])
+    vs = verdicts(tables, intervention=iv, main_model=study.models.main_model, comparisons=study.comparisons)
+    est = tables.get("estimates", pd.DataFrame())
+    ledger = _read_csv(processed_dir / "ledger.csv")
+    coverage = _read_csv(processed_dir / "coverage.csv")
+    manifest_path = processed_dir / "build_manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    from externalize.registry import load_registry, registry_frame
+
+    registry = registry_frame(load_registry())
+    figdir = output_dir / "figures"
+    figures = [{"name": n, "uri": _data_uri(figdir / f"{n}.png"), "caption": c}
+               for n, c in FIGURE_CAPTIONS.items() if (figdir / f"{n}.png").is_file()]
+    figs: dict[str, dict | None] = {n: None for n in FIGURE_CAPTIONS} | {f["name"]: f for f in figures}
+
+    main_models = [study.models.main_model, "quasipoisson_yearly"]
+    main_est = estimates_table(est, iv, models=main_models, labels=labels) if len(est) else pd.DataFrame()
+    all_est = estimates_table(est, iv, labels=labels) if len(est) else pd.DataFrame()
+
+    ps, bsum, spec, sim, boot = (tables.get(k, pd.DataFrame()) for k in
+                                 ("placebo_summary", "break_summary", "spec_curve", "simulation_study", "bootstrap"))
+    placebo_rows = [{"outcome": labels.get(r.outcome, r.outcome), "model": model_name(r.model),
+                     "real": fmt_num(r.real_estimate), "p": fmt_p(r.p_value), "n": fmt_int(r.n_placebo)}
+                    for r in ps.itertuples()] if len(ps) else []
+    break_rows = [{"outcome": labels.get(r.outcome, r.outcome), "sup_f": fmt_num(r.sup_f, 2), "p": fmt_p(r.p_value),
+                   "at": r.break_period, "from_iv": fmt_int(r.months_from_intervention)}
+                  for r in bsum.itertuples() if is_finite(r.sup_f)] if len(bsum) else []
+    spec_facts = {}
+    if len(spec):
+        ok = spec[spec["error"].isna()] if "error" in spec else spec
+        pos = ((ok["ci_low"] > 0)).sum()
+        neg = ((ok["ci_high"] < 0)).sum()
+        spec_facts = {"n": fmt_int(len(spec)), "n_ok": fmt_int(len(ok)), "n_failed": fmt_int(len(spec) - len(ok)),
+                      "n_pos": fmt_int(pos), "n_neg": fmt_int(neg), "n_none": fmt_int(len(ok) - pos - neg)}
+    errors = tables.get("fit_errors", pd.DataFrame())
+    ledger_tot = {}
+    if len(ledger):
+        ledger_tot = {"read": fmt_int(ledger["rows_read"].sum()), "kept": fmt_int(ledger["rows_kept"].sum()),
+                      "excluded": fmt_int(ledger["rows_excluded"].sum()), "sources": fmt_int(len(ledger)),
+                      "unverified": ", ".join(ledger.loc[~ledger["checksum_verified"].map(_truthy), "source"])
+                      if "checksum_verified" in ledger else ""}
+    checksums = [{"source": s, "role": role, "sha256": info.get("sha256", ""), "verified": info.get("verified")}
+                 for s, files in sorted(manifest.get("sources", {}).items()) for role, info in files.items()]
+    lower_bound = [o.label for o in study.outcomes if o.lower_bound]
+    study_text = study.path.read_text() if Path(study.path).is_file() else ""
+    return {
+        "title": study.name, "study": study, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "interventions": [{"name": i.name.replace("_", " "), "date": i.date.isoformat(), "source": i.source,
+                           "main": i.name == study.main_intervention} for i in study.interventions],
+        "window": f"{study.window_start} to {study.window_end}",
+        "years": f"{study.yearly_start} to {study.yearly_end}",
+        "main_model": model_name(study.models.main_model),
+        "verdicts": vs, "verdict_summary": summarise_verdicts(vs), "rule": RULE,
+        "figures": figs,
+        "tables": {
+            "data": to_html(data_table(coverage, registry)) if len(coverage) else "",
+            "ledger": to_html(ledger_table(ledger)) if len(ledger) else "",
+            "main_estimates": to_html(main_est) if len(main_est) else "",
+            "all_estimates": to_html(all_est) if len(all_est) else "",
+            "yearly": to_html(yearly_table(tables["yearly_contrast"])) if len(tables.get("yearly_contrast", [])) else "",
+            "fit_stats": to_html(fit_stats_table(tables["fit_stats"], labels)) if len(tables.get("fit_stats", [])) else "",
+            "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
+        },
+        "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
+        "simulation": to_html(sim) if len(sim) else "",
+        "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
+        "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
+        "skipped": manifest.get("skipped", {}), "lower_bound": lower_bound,
+        "n_fit_errors": fmt_int(len(errors)),
+        "checksums": checksums, "versions": _versions(), "git_commit": _git_commit(),
+        "build_commit": manifest.get("git_commit", "unknown"),
+        "study_config": study_text, "study_sha256": hashlib.sha256(study_text.encode()).hexdigest(),
+        "study_path": str(study.path),
+    }
+
+
+def render_html(context: Mapping[str, object], templates: Path = TEMPLATES) -> str:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    css = (templates / "report.css").read_text()
+    return env.get_template("report.html.j2").render(css=css, **context)
+
+
+def render_report(output_dir: str | Path | None = None, study: StudyConfig | None = None,
+                  processed_dir: str | Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
+    """Render reports/output/report.html (self-contained) and report.pdf (WeasyPrint, A4, page numbers)."""
+    from externalize.build import DEFAULT_OUT
+
+    out = Path(output_dir) if output_dir else DEFAULT_OUTPUT
+    study = study or load_study()
+    processed = Path(processed_dir) if processed_dir else DEFAULT_OUT
+    html = render_html(report_context(out, study, processed))
+    html_path, pdf_path = out / "report.html", out / "report.pdf"
+    out.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(html, encoding="utf-8")
+    if not pdf:
+        return html_path, None
+    import logging
+
+    import weasyprint
+
+    # WeasyPrint logs unsupported CSS properties at WARNING; the print CSS is written for it, so keep it quiet
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    weasyprint.HTML(string=html, base_url=str(out)).write_pdf(pdf_path)
+    return html_path, pdf_path

@@ -1,0 +1,94 @@
+"""Profiles of Individual Radicalization in the United States (PIRUS), public release May 2020.
+
+A different quantity from attacks: one row per INDIVIDUAL, dated by `Date_Exposure`, the day the person's
+activity or plot first came to public attention (arrest, indictment or attack), not the day of an attack
+and not the day of radicalisation. relation "exposure"; n = 1; country "United States".
+
+The release is an XLSX (one sheet, 145 columns) stored inside .xz: it is decompressed in memory and read
+with openpyxl from a BytesIO, parsing only the columns below. event_id = Subject_ID.
+side_a = Terrorist_Group_Name1 | 2 | 3 (PIRUS missing codes -99 "unknown" and -88 "not applicable" are
+missing, not names). When no group is named and Radicalization_Islamist == 1, side_a is "Islamist" (the
+taxonomy's pirus label, family JIH); otherwise <NA>.
+Every row is accounted for: a Date_Exposure that is blank, a missing code, or not a date is excluded under
+"no date"; a repeated Subject_ID under "duplicate id".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+from openpyxl.utils.exceptions import InvalidFileException
+
+from externalize.errors import SourceFormatError
+from externalize.locate import read_bytes
+from externalize.registry import SourceSpec
+from externalize.schema import ACTOR_SEPARATOR, conform_events
+from externalize.sources.base import AdapterOutput, join_actors, require_columns
+
+SOURCE_IDS: tuple[str, ...] = ("pirus",)
+COLUMNS = ("Subject_ID", "Date_Exposure", "Terrorist_Group_Name1", "Terrorist_Group_Name2",
+           "Terrorist_Group_Name3", "Radicalization_Islamist")
+MISSING_CODES = {"-99", "-88", "-99.0", "-88.0"}
+ISLAMIST_UNNAMED = "Islamist"
+
+
+def read_pirus_xlsx(path: Path) -> pd.DataFrame:
+    data = read_bytes(path)
+    try:
+        header = pd.read_excel(io.BytesIO(data), nrows=0, engine="openpyxl").columns
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise SourceFormatError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise SourceFormatError(f"{path}: missing columns {missing}; found {list(header)[:40]}")
+    return pd.read_excel(io.BytesIO(data), usecols=list(COLUMNS), dtype=object, engine="openpyxl")
+
+
+def _exposure_dates(raw: pd.Series) -> pd.Series:
+    """Date_Exposure cells: Excel dates (datetime) or text dates; codes and junk -> NaT."""
+    def one(v: object) -> pd.Timestamp:
+        if isinstance(v, (dt.datetime, dt.date)):
+            return pd.Timestamp(v)
+        if v is None or (isinstance(v, float) and pd.isna(v)) or str(v).strip() in MISSING_CODES:
+            return pd.NaT
+        return pd.to_datetime(str(v).strip(), errors="coerce")
+    return pd.Series([one(v) for v in raw], index=raw.index, dtype="datetime64[ns]")
+
+
+def _group(raw: pd.Series) -> pd.Series:
+    s = raw.astype("string").str.strip()
+    return s.mask(s.isin(MISSING_CODES) | (s == ""))
+
+
+def normalise_pirus(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
+    raw = require_columns(raw, COLUMNS, path).reset_index(drop=True)
+    date = _exposure_dates(raw["Date_Exposure"]).dt.normalize()
+    event_id = raw["Subject_ID"].astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    excluded: dict[str, int] = {}
+    drop = date.isna() | event_id.isna()
+    if drop.any():
+        excluded["no date"] = int(drop.sum())
+    dup = ~drop & event_id.where(~drop).duplicated(keep="first")
+    if dup.any():
+        excluded["duplicate id"] = int(dup.sum())
+    drop |= dup
+    groups = join_actors(*(_group(raw[f"Terrorist_Group_Name{i}"]) for i in (1, 2, 3)), sep=ACTOR_SEPARATOR)
+    islamist = pd.to_numeric(raw["Radicalization_Islamist"], errors="coerce") == 1
+    side_a = groups.where(groups.notna() | ~islamist, ISLAMIST_UNNAMED)
+    d = date.fillna(pd.Timestamp("1970-01-01"))
+    events = pd.DataFrame({
+        "source": source, "event_id": event_id, "year": d.dt.year, "month": d.dt.month, "day": d.dt.day,
+        "date_precision": "day", "date": d, "country": "United States", "side_a": side_a,
+        "relation": "exposure", "n": 1,
+    })[(~drop).to_numpy()]
+    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+
+
+def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:
+    path = Path(files["main"])
+    return normalise_pirus(read_pirus_xlsx(path), spec.key, path)

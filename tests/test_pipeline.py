@@ -1,0 +1,96 @@
+"""The pipeline's skipping logic with injected fake steps: a step runs when its inputs (files, study config,
+code) changed or its outputs are missing, is skipped otherwise, and a failed step leaves no stamp."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from externalize.config import load_study
+from externalize.pipeline import STEP_ORDER, Step, default_steps, run_pipeline
+
+
+@pytest.fixture
+def env(tmp_path):
+    study = tmp_path / "study.toml"
+    study.write_text(load_study().path.read_text())
+    raw = tmp_path / "raw.txt"
+    raw.write_text("raw v1")
+    calls: list[str] = []
+
+    def upstream(ctx) -> None:
+        calls.append("up")
+        (ctx.output_dir / "mid.txt").write_text(raw.read_text().upper())
+
+    def downstream(ctx) -> None:
+        calls.append("down")
+        (ctx.output_dir / "final.txt").write_text((ctx.output_dir / "mid.txt").read_text() + "!")
+
+    steps = [Step("up", upstream, lambda c: [raw], lambda c: [c.output_dir / "mid.txt"]),
+             Step("down", downstream, lambda c: [c.output_dir / "mid.txt"], lambda c: [c.output_dir / "final.txt"])]
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def run(**kw):
+        return run_pipeline(study_path=study, steps=steps, output_dir=out, processed_dir=tmp_path / "proc",
+                            console=Console(file=io.StringIO()), **kw)
+
+    return {"run": run, "calls": calls, "raw": raw, "out": out, "study": study}
+
+
+def _status(outcomes) -> dict[str, str]:
+    return {o.name: o.status for o in outcomes}
+
+
+def test_second_run_skips_everything(env):
+    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    assert _status(env["run"]()) == {"up": "skipped", "down": "skipped"}
+    assert env["calls"] == ["up", "down"]
+    stamp = json.loads((env["out"] / ".stamps" / "up.json").read_text())
+    assert len(stamp["digest"]) == 64 and any(k.endswith("raw.txt") for k in stamp["inputs"])
+
+
+def test_changed_input_reruns_the_step_and_its_dependants(env):
+    env["run"]()
+    env["raw"].write_text("raw v2")
+    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    assert (env["out"] / "final.txt").read_text() == "RAW V2!"
+
+
+def test_identical_upstream_output_lets_downstream_skip(env):
+    env["run"]()
+    env["raw"].write_text("RAW V1")          # different input, same upper-cased output
+    assert _status(env["run"]()) == {"up": "ran", "down": "skipped"}
+
+
+def test_study_config_change_and_force_and_missing_output(env):
+    env["run"]()
+    env["study"].write_text(env["study"].read_text() + "\n# a comment changes the file\n")
+    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    assert _status(env["run"](force=True)) == {"up": "ran", "down": "ran"}
+    (env["out"] / "final.txt").unlink()
+    assert _status(env["run"]()) == {"up": "skipped", "down": "ran"}
+
+
+def test_failed_step_writes_no_stamp(tmp_path):
+    study = tmp_path / "study.toml"
+    study.write_text(load_study().path.read_text())
+
+    def boom(ctx) -> None:
+        raise RuntimeError("step failed")
+
+    step = Step("boom", boom, lambda c: [], lambda c: [])
+    with pytest.raises(RuntimeError):
+        run_pipeline(study_path=study, steps=[step], output_dir=tmp_path / "out",
+                     console=Console(file=io.StringIO()))
+    assert not (tmp_path / "out" / ".stamps" / "boom.json").exists()
+
+
+def test_default_steps_are_the_study_order(tmp_path):
+    assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "figures", "report")
+    with pytest.raises(ValueError, match="unknown steps"):
+        run_pipeline(steps=["fitt"], output_dir=tmp_path, console=Console(file=io.StringIO()))

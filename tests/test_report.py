@@ -1,0 +1,328 @@
+"""The report: the verdict rule on hand-made estimates, and a render from a minimal hand-made set of tables
+(self-contained HTML, every section, numbers in the text equal to the table values, a paged PDF). The HTML is
+also loaded in headless Chromium when it is installed, and the report is rendered from the real outputs when a
+full run has produced them."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from externalize.config import load_study
+from externalize.report import Verdict, decide, render_report, summarise_verdicts, verdicts
+from externalize.tables import fmt_ci, fmt_int, fmt_num
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("question", "data", "descriptive", "estimates", "robustness", "evidence", "limitations",
+            "reproducibility", "appendix")
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None)
+
+
+# ---------------------------------------------------------------- the decision rule
+@pytest.mark.parametrize("lo, hi, direction, null, expected", [
+    (1.1, 2.0, +1, 1.0, "supports"),
+    (0.5, 0.9, +1, 1.0, "contradicts"),
+    (0.9, 1.3, +1, 1.0, "inconclusive"),
+    (0.5, 0.9, -1, 1.0, "supports"),
+    (1.1, 2.0, -1, 1.0, "contradicts"),
+    (0.2, 1.5, +1, 0.0, "supports"),        # additive scale: no change is 0
+    (-0.2, 1.5, +1, 0.0, "inconclusive"),
+    (1.0, 2.0, +1, 1.0, "inconclusive"),    # an interval touching the null does not exclude it
+    (np.nan, 2.0, +1, 1.0, "not estimable"),
+])
+def test_decide(lo, hi, direction, null, expected):
+    assert decide(lo, hi, direction, null) == expected
+
+
+def _outcomes() -> pd.DataFrame:
+    return pd.DataFrame([
+        ("gtd_external_attacks", "month", "gtd_0718_degraded", "external", "External attacks", True),
+        ("gtd_local_attacks", "month", "gtd_0718_degraded", "other", "Other attacks", True),
+        ("plots_western_europe", "month", "nesser_cym", "external", "Plots in Western Europe", False),
+        ("ged_clash_events", "year", "ucdp_ged_syria_iraq", "clash", "AQ-IS clashes", False),
+        ("ged_joint_events", "year", "ucdp_ged_syria_iraq", "joint", "AQ-IS joint events", False),
+        ("plots_western_europe_yearly", "year", "nesser_cym", "external", "Plots per year", False),
+    ], columns=["name", "frequency", "source", "event_class", "label", "lower_bound"]).assign(family="all")
+
+
+def _est(outcome, term, ratio, lo, hi, model="quasipoisson", spec="main", p=0.01, source="s"):
+    est = np.log(ratio) if np.isfinite(ratio) else 0.5
+    return {"outcome": outcome, "source": source, "model": model, "spec": spec, "term": term, "estimate": est,
+            "std_error": 0.1, "statistic": 2.0, "p_value": p,
+            "ci_low": np.log(lo) if np.isfinite(ratio) else 0.1, "ci_high": np.log(hi) if np.isfinite(ratio) else 0.9,
+            "ratio": ratio, "ratio_ci_low": lo, "ratio_ci_high": hi}
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    est = pd.DataFrame([
+        _est("gtd_external_attacks", "level_iraq_strikes", 1.4913, 1.1021, 2.0187, p=0.0031),
+        _est("gtd_external_attacks", "slope_iraq_strikes", 1.0012, 0.9951, 1.0074, p=0.71),
+        _est("gtd_external_attacks", "level_iraq_strikes", np.nan, np.nan, np.nan, model="ols_hac"),
+        _est("gtd_local_attacks", "level_iraq_strikes", 1.05, 0.9, 1.2),
+        _est("plots_western_europe", "level_iraq_strikes", 1.2, 0.8, 1.8, p=0.37),
+        _est("yearly_clash_vs_external", "post", 2.0, 1.2, 3.4, model="quasipoisson_yearly", spec="comparison"),
+        _est("yearly_clash_vs_external", "post:ged_clash_events", 3.9223, 1.6166, 9.5170,
+             model="quasipoisson_yearly", spec="comparison", p=0.0025),
+        _est("monthly_external_vs_local", "level_iraq_strikes:gtd_external_attacks", 1.5372, 1.0862, 2.1754,
+             model="poisson", spec="comparison", p=0.015),
+        _est("monthly_external_vs_local_share", "level_iraq_strikes", 1.5412, 1.0884, 2.1824,
+             model="binomial_share", spec="comparison", p=0.0148),
+    ])
+    yc = pd.DataFrame([
+        {"outcome": "ged_clash_events", "source": "ucdp_ged_syria_iraq", "model": "quasipoisson_yearly",
+         "spec": "main", "label": "AQ-IS clashes", "years_pre": "2008-2013", "years_post": "2015-2019",
+         "mean_pre": 4.1667, "mean_post": 38.0, "count_intervention_year": 7, "rate_ratio": 7.959,
+         "rr_ci_low": 3.8423, "rr_ci_high": 16.4865, "p_value": 2.4e-08},
+        {"outcome": "ged_joint_events", "source": "ucdp_ged_syria_iraq", "model": "quasipoisson_yearly",
+         "spec": "main", "label": "AQ-IS joint events", "years_pre": "2008-2013", "years_post": "2015-2019",
+         "mean_pre": 10.0, "mean_post": 2.4, "count_intervention_year": 5, "rate_ratio": 0.33,
+         "rr_ci_low": 0.07, "rr_ci_high": 1.5, "p_value": 0.2},
+    ])
+    ps = pd.DataFrame([{"model": "quasipoisson", "term": "level_iraq_strikes", "statistic": "t",
+                        "real_estimate": 0.3996, "real_value": 2.9, "p_value": 0.0204, "n_placebo": 48,
+                        "n_failed": 0, "share_below": 0.98, "outcome": "gtd_external_attacks",
+                        "source": "gtd_0718_degraded"}])
+    return {"outcomes": _outcomes(), "estimates": est, "yearly_contrast": yc, "placebo_summary": ps}
+
+
+COMPARISONS = (("monthly_external_vs_local", "gtd_external_attacks", "gtd_local_attacks"),
+               ("yearly_clash_vs_external", "ged_clash_events", "plots_western_europe_yearly"),
+               ("yearly_joint_vs_clash", "ged_joint_events", "ged_clash_events"))
+
+
+def test_verdicts_follow_the_rule():
+    vs = {v.test: v for v in verdicts(_tables(), intervention="iraq_strikes", main_model="quasipoisson",
+                                      comparisons=COMPARISONS)}
+    # the control series carries no claim; the joint-vs-clash comparison has no estimate here
+    assert set(vs) == {"gtd_external_attacks", "plots_western_europe", "ged_clash_events", "ged_joint_events",
+                       "monthly_external_vs_local", "monthly_external_vs_local_share", "yearly_clash_vs_external"}
+    assert vs["gtd_external_attacks"].verdict == "supports" and vs["gtd_external_attacks"].lower_bound
+    assert vs["gtd_external_attacks"].placebo_p == pytest.approx(0.0204)
+    assert vs["plots_western_europe"].verdict == "inconclusive"
+    assert vs["ged_clash_events"].direction == -1 and vs["ged_clash_events"].verdict == "contradicts"
+    assert vs["ged_joint_events"].verdict == "inconclusive"
+    # clash relative to external: claimed decrease; the estimate rose -> contradicts
+    v = vs["yearly_clash_vs_external"]
+    assert v.direction == -1 and v.term == "post:ged_clash_events" and v.verdict == "contradicts"
+    assert v.estimate == pytest.approx(3.9223)
+    assert vs["monthly_external_vs_local"].direction == +1 and vs["monthly_external_vs_local"].verdict == "supports"
+    assert vs["monthly_external_vs_local_share"].verdict == "supports"
+
+
+def test_verdicts_additive_model_uses_zero_as_no_change():
+    t = _tables()
+    vs = verdicts(t, intervention="iraq_strikes", main_model="ols_hac")
+    v = next(v for v in vs if v.test == "gtd_external_attacks")
+    assert v.scale == "events per month" and v.null == 0.0 and v.verdict == "supports"   # CI [0.1, 0.9]
+
+
+def _v(arm, direction, verdict):
+    return Verdict(arm=arm, test="t", label="l", model="m", term="x", scale="ratio", direction=direction,
+                   estimate=1.0, ci_low=0.5, ci_high=2.0, p_value=0.5, verdict=verdict)
+
+
+def test_overall_wording_is_conditional():
+    ok = summarise_verdicts([_v("comparison", -1, "supports"), _v("external", 1, "supports")])
+    assert ok["overall"].startswith("The direct test") and "supports the hypothesis, and no test" in ok["overall"]
+    mixed = summarise_verdicts([_v("comparison", -1, "supports"), _v("clash", -1, "contradicts")])
+    assert "mixed" in mixed["overall"]
+    no = summarise_verdicts([_v("comparison", -1, "contradicts"), _v("external", 1, "supports")])
+    assert "does not support" in no["overall"]
+    none = summarise_verdicts([_v("external", 1, "inconclusive")])
+    assert none["overall"].startswith("No test supports")
+    assert none["counts"] == {"supports": 0, "contradicts": 0, "inconclusive": 1, "not estimable": 0}
+
+
+# ---------------------------------------------------------------- rendering
+def _png(path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(path, dpi=50)
+    plt.close(fig)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    processed = tmp_path_factory.mktemp("processed")
+    (out / "tables").mkdir()
+    (out / "figures").mkdir()
+    t = _tables()
+    for name, frame in t.items():
+        frame.to_csv(out / "tables" / f"{name}.csv", index=False)
+    pd.DataFrame([{"model": "quasipoisson", "n": 84, "aic": 400.12, "dispersion": 1.31, "hac_maxlags": np.nan,
+                   "durbin_watson": 1.9, "ljung_box_p": 0.4, "outcome": "gtd_external_attacks", "spec": "main"}]
+                 ).to_csv(out / "tables" / "fit_stats.csv", index=False)
+    pd.DataFrame([{"outcome": "plots_west", "source": "crenshaw_cym", "model": "ols_hac", "spec": "main",
+                   "error": "ValueError: y is zero in every month"}]).to_csv(out / "tables" / "fit_errors.csv",
+                                                                              index=False)
+    for name in ("coverage", "forest", "monthly_counts"):
+        _png(out / "figures" / f"{name}.png")
+    ledger = pd.DataFrame([
+        {"source": "gtd_0718_degraded", "rows_read": 181690, "rows_kept": 181690, "rows_excluded": 0,
+         "class_clash": 0, "class_joint": 3, "class_external": 412, "class_other": 2100, "class_none": 179175,
+         "checksum_verified": True, "balances": True},
+        {"source": "ucdp_ged_syria_iraq", "rows_read": 59005, "rows_kept": 59001, "rows_excluded": 4,
+         "class_clash": 300, "class_joint": 40, "class_external": 0, "class_other": 5000, "class_none": 53661,
+         "checksum_verified": True, "balances": True}])
+    ledger.to_csv(processed / "ledger.csv", index=False)
+    pd.DataFrame([("gtd_0718_degraded", "external", "day", "1970-01", "2017-12", 181690, True),
+                  ("ucdp_ged_syria_iraq", "clash", "year", "2003-01", "2019-12", 59001, True),
+                  ("ucdp_ged_syria", "clash", "day", "2016-01", "2019-11", 16566, True)],
+                 columns=["source", "arm", "frequency", "start", "end", "rows", "in_study"]
+                 ).to_csv(processed / "coverage.csv", index=False)
+    sha = "ab" * 32
+    (processed / "build_manifest.json").write_text(json.dumps({
+        "git_commit": "0123abc", "sources": {"gtd_0718_degraded": {"main": {"path": "x", "sha256": sha,
+                                                                           "verified": True}}},
+        "skipped": {"gtd_full": "researcher-supplied release not present"}}))
+    html, pdf = render_report(out, load_study(), processed)
+    return {"html": html, "pdf": pdf, "text": html.read_text(), "tables": t, "ledger": ledger, "sha": sha}
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refs: list[tuple[str, str, str]] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k in ("src", "href") and v is not None:
+                self.refs.append((tag, k, v))
+            if k == "id":
+                self.ids.add(v)
+
+
+def test_html_is_self_contained_with_every_section(rendered):
+    p = _Refs()
+    p.feed(rendered["text"])
+    imgs = [v for tag, k, v in p.refs if k == "src"]
+    assert len(imgs) == 3 and all(v.startswith("data:image/png;base64,") for v in imgs)
+    # the only hrefs are links (in-page anchors or web addresses), never stylesheets or scripts
+    assert all(tag == "a" and (v.startswith("#") or v.startswith("http")) for tag, k, v in p.refs if k == "href")
+    assert "<link" not in rendered["text"] and "<script" not in rendered["text"]
+    assert set(SECTIONS) <= p.ids
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_numbers_in_the_text_equal_the_tables(rendered):
+    text, t = rendered["text"], rendered["tables"]
+    evidence = _plain(text.split('id="evidence"')[1].split('id="limitations"')[0])
+    est = t["estimates"].set_index(["outcome", "term", "model"])
+    r = est.loc[("gtd_external_attacks", "level_iraq_strikes", "quasipoisson")]
+    # the verdict sentence and the main estimates table show the same strings
+    sentence = f"rate ratio {fmt_num(r.ratio)} (95% CI {fmt_ci(r.ratio_ci_low, r.ratio_ci_high)}"
+    assert sentence in evidence and sentence == "rate ratio 1.491 (95% CI [1.102, 2.019]"
+    estimates = _plain(text.split('id="estimates"')[1].split('id="robustness"')[0])
+    assert f"{fmt_num(r.ratio)} {fmt_ci(r.ratio_ci_low, r.ratio_ci_high)}" in estimates
+    c = est.loc[("yearly_clash_vs_external", "post:ged_clash_events", "quasipoisson_yearly")]
+    assert f"rate ratio {fmt_num(c.ratio)} (95% CI {fmt_ci(c.ratio_ci_low, c.ratio_ci_high)}" in evidence
+    assert "Placebo-in-time p = 0.020" in evidence
+    # counts of decisions equal the verdict function's
+    vs = verdicts(t, intervention="iraq_strikes", main_model="quasipoisson", comparisons=load_study().comparisons)
+    s = summarise_verdicts(vs)
+    assert (f"Of {s['n']} tests, {s['counts']['supports']} support the hypothesis, "
+            f"{s['counts']['contradicts']} contradict it") in evidence
+    assert s["overall"] in evidence
+    # ledger totals and checksums are the files' values
+    data = _plain(text.split('id="data"')[1].split('id="descriptive"')[0])
+    lg = rendered["ledger"]
+    assert f"{fmt_int(lg.rows_read.sum())} raw rows" in data and "240,695 raw rows" in data
+    assert rendered["sha"] in text
+    # the clash arm's monthly start is read from the coverage table
+    assert "ucdp_ged_syria (2016-01 to 2019-11;" in data
+    limits = _plain(text.split('id="limitations"')[1].split('id="reproducibility"')[0])
+    assert "Clash arm, sources dated to the month: ucdp_ged_syria from 2016-01 to 2019-11" in limits
+
+
+def _pdf_pages(path: Path) -> int:
+    """Page count by pypdf if installed, else poppler's pdfinfo, else by counting page objects in the file."""
+    try:
+        from pypdf import PdfReader
+
+        return len(PdfReader(str(path)).pages)
+    except ImportError:
+        pass
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    n = len(re.findall(rb"/Type\s*/Page(?!s)", path.read_bytes()))
+    if n == 0:
+        pytest.skip("neither pypdf nor pdfinfo is installed and the PDF's page objects are compressed")
+    return n
+
+
+def test_pdf_has_the_expected_pages(rendered):
+    pdf = rendered["pdf"]
+    assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+    # three sections start on a new page (evidence, reproducibility, appendix): at least 4 pages
+    n = _pdf_pages(pdf)
+    assert n >= 4
+    if shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+        # A4 is 595.28 x 841.89 points; tolerance 0.5 pt for rounding
+        assert abs(float(size.group(1)) - 595.28) < 0.5 and abs(float(size.group(2)) - 841.89) < 0.5
+
+
+def _chromium_console(html: Path) -> tuple[str, str]:
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--enable-logging=stderr", "--v=0", "--dump-dom", html.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    return proc.stdout, proc.stderr
+
+
+def _console_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines()
+            if "CONSOLE" in line or "Uncaught" in line or "Failed to load resource" in line]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium): "
+                                            "the headless HTML check is skipped")
+def test_html_loads_in_headless_chromium(rendered, tmp_path):
+    # the detector itself: a page with a script error must be caught
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><script>console.error("boom"); notDefined();</script></body></html>')
+    assert len(_console_errors(_chromium_console(bad)[1])) >= 1
+    dom, stderr = _chromium_console(rendered["html"])
+    assert 'id="evidence"' in dom and "What the evidence says" in dom
+    assert _console_errors(stderr) == []
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_report_renders_from_the_real_outputs(tmp_path, shared_data_dir):
+    out, processed = ROOT / "reports" / "output", ROOT / "data" / "processed"
+    if not ((out / "tables" / "estimates.csv").is_file() and (processed / "build_manifest.json").is_file()):
+        pytest.skip("no real outputs yet: run `externalize run` (make report) first")
+    shutil.copytree(out / "tables", tmp_path / "tables")
+    if (out / "figures").is_dir():
+        shutil.copytree(out / "figures", tmp_path / "figures")
+    html, pdf = render_report(tmp_path, load_study(), processed)
+    text = html.read_text()
+    p = _Refs()
+    p.feed(text)
+    assert set(SECTIONS) <= p.ids
+    assert all(v.startswith("data:") for tag, k, v in p.refs if k == "src")
+    assert _pdf_pages(pdf) >= 6
+    if CHROMIUM is not None:
+        _, stderr = _chromium_console(html)
+        assert _console_errors(stderr) == []
