@@ -82,6 +82,8 @@ CASES: list[tuple[str, str | None, dict]] = [
                                country="United States", relation="plot")),
     ("EXT-PLOT-1", "IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
                               side_a="Islamic State of Iraq and the Levant (ISIL)")),
+    ("EXT-PLOT-1", "AQ+IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
+                                 side_a="Islamic State of Iraq and the Levant (ISIL) | al-Qaeda core")),
     ("EXT-FORCES-1", "coalition", dict(source="ucdp_ged_global", date="2016-09-01", side_a="Government of Turkey",
                                        side_b="IS", country="Syria", relation="fighting")),
     ("OTHER-1", "coalition", dict(source="ucdp_ged_global", date="2015-01-15", side_a="Government of Turkey",
@@ -410,7 +412,7 @@ def _adapter_present(name: str) -> bool:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("key", "adapter", "min_jihadist"), [
-    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 400),
+    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 380),
     ("nesser_cym", "hegghammer_plots", 100), ("crenshaw_cym", "hegghammer_plots", 100),
     ("nesser_country_year", "hegghammer_plots", 400)])
 def test_real_plot_sources_through_their_adapters(tax, coal, shared_data_dir, key, adapter, min_jihadist):

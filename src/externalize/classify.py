@@ -8,7 +8,8 @@ must match it (a test checks). In short, the first rule that applies wins:
   CLASH-1       dyadic row: AQ family on one side, IS family on the other
   CLASH-2       MMP rivalry between an AQ- and an IS-family group
   JOINT-EXT-1   both families on one side (as JOINT-1) and the row also meets an external condition
-  JOINT-1       both families on one side (UCDP coalition string, GTD gname | gname2 | gname3)
+  JOINT-1       both families on one side (UCDP coalition string, GTD gname | gname2 | gname3); not in plot
+                sources, where several groups describe one person's or cell's ties
   JOINT-2       MMP alliance / affiliation / merger between an AQ- and an IS-family group
   EXT-PLOT-1    plot / individual sources (jihadist plots in the West; group named or not)
   EXT-FORCES-1  dyadic row: family actor against a coalition state's forces (member on the date)
@@ -278,8 +279,9 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         (doubt & (not choices.include_doubtful_terrorism), "EXCL-DOUBT"),
         (across & ~is_mmp_rel, "CLASH-1"),
         (across & np.isin(relation, list(MMP_RIVALRY)), "CLASH-2"),
-        (one_side_both & ~is_mmp_rel & external_any, "JOINT-EXT-1"),
-        (one_side_both & ~is_mmp_rel, "JOINT-1"),
+        # in plot / individual sources several groups describe one cell's or person's ties, not a joint operation
+        (one_side_both & ~is_mmp_rel & ~plot & external_any, "JOINT-EXT-1"),
+        (one_side_both & ~is_mmp_rel & ~plot, "JOINT-1"),
         (across & np.isin(relation, list(MMP_COOPERATION)), "JOINT-2"),
         (plot & (a_fam | b_fam), "EXT-PLOT-1"),
         (forces, "EXT-FORCES-1"),
