@@ -17,7 +17,6 @@ from externalize.classify import (
     CLASSES,
     RULES,
     RULES_VERSION,
-    TaxonomyError,
     classify_events,
     classify_tables,
     classify_yearly,
@@ -27,7 +26,7 @@ from externalize.classify import (
 from externalize.config import TaxonomyChoices
 from externalize.ledger import Ledger, SourceLedger
 from externalize.schema import conform_events, conform_yearly
-from externalize.taxonomy import FAMILY_ACTORS, load_taxonomy
+from externalize.taxonomy import FAMILY_ACTORS, TaxonomyError, load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = TaxonomyChoices(date(2017, 1, 28), True, True)
@@ -150,6 +149,9 @@ def test_input_columns_and_row_order_are_kept(classified, tax, coal):
     ev = events(rows)
     out, _ = classified
     pd.testing.assert_frame_equal(out[ev.columns], ev)
+    shifted, _ = classify_events(ev.set_axis(ev.index + 100), tax, coal, DEFAULT)
+    assert list(shifted.index) == list(ev.index + 100)
+    assert list(shifted["rule_id"]) == list(out["rule_id"])
     assert list(out.columns[-5:]) == ["family_a", "family_b", "event_class", "rule_id", "rules_version"]
     assert set(out["event_class"]) <= set(CLASSES)
 

@@ -62,3 +62,25 @@ def test_no_post_years_is_refused():
     y = pd.Series(np.arange(1.0, 7.0), index=np.arange(2008, 2014))
     with pytest.raises(ValueError, match="no years on one side"):
         fit_yearly({"a": y}, 2014)
+
+
+def test_exact_rate_ratio_handles_zeros_and_matches_hand_computation():
+    from externalize.estimates import exact_rate_ratio
+    pre = pd.Series([10.0], index=[2013])
+    post = pd.Series([0.0, 0.0, 0.0, 0.0, 0.0], index=range(2015, 2020))
+    r = exact_rate_ratio(pre, post)
+    assert r["exact_ratio"] == 0.0 and r["exact_ci_low"] == 0.0
+    # Clopper-Pearson upper bound for 0 of 10 is 1 - 0.025**(1/10); ratio = p/(1-p) * T0/T1
+    p_hi = 1 - 0.025 ** (1 / 10)
+    assert r["exact_ci_high"] == pytest.approx(p_hi / (1 - p_hi) / 5, rel=1e-9)
+    r2 = exact_rate_ratio(pd.Series([5.0, 5.0]), pd.Series([20.0, 20.0]))
+    assert r2["exact_ratio"] == pytest.approx(4.0)
+    assert r2["exact_ci_low"] > 1.0 and r2["exact_p_value"] < 0.001
+
+
+def test_trend_dropped_when_pre_period_is_short():
+    y = pd.Series([100.0, 300.0, 40.0, 30.0, 35.0], index=[2013, 2014, 2015, 2016, 2017])
+    fit = fit_yearly({"a": y}, 2014)
+    assert "trend" not in set(fit.tidy["term"])
+    assert fit.fit_stats["trend"].iloc[0].startswith("none")
+    assert fit.tidy.set_index("term").loc["post", "ratio"] == pytest.approx(35.0 / 100.0, rel=1e-8)

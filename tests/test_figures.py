@@ -102,6 +102,7 @@ def _estimates() -> pd.DataFrame:
         ("post", 0.7, 2.0, 1.2, 3.4, "cmp", "quasipoisson_yearly", "comparison"),        # reference's change
         ("post:clash", -0.5, 0.6, 0.3, 1.2, "cmp", "quasipoisson_yearly", "comparison"),
         ("post", -0.2, 0.8, 0.4, 1.6, "clash", "quasipoisson_yearly", "main"),
+        ("post", -99.0, 1e-43, 1e-65, 1e-21, "joint", "quasipoisson_yearly", "main"),       # boundary fit
     ]
     return pd.DataFrame(rows, columns=["term", "estimate", "ratio", "ratio_ci_low", "ratio_ci_high", "outcome", "model",
                                        "spec"]).assign(source="s", p_value=0.5, ci_low=-1.0, ci_high=1.0)
@@ -109,13 +110,15 @@ def _estimates() -> pd.DataFrame:
 
 def test_forest_keeps_ratio_scale_effects_only(tmp_path):
     f = F.forest_data(_estimates())
-    assert sorted(f["term"]) == ["level_iraq_strikes", "post", "post:clash", "slope_iraq_strikes"]
+    assert sorted(f["term"]) == ["level_iraq_strikes", "post", "post", "post:clash", "slope_iraq_strikes"]
     assert set(f["model"]) == {"quasipoisson", "quasipoisson_yearly"}
+    assert f.loc[f.degenerate, "outcome"].tolist() == ["joint"]
     assert f.loc[f.term == "post:clash", "kind"].item() == "comparative level change"
     assert f.loc[f.term == "level_iraq_strikes", "excludes_1"].item()
     assert not f.loc[f.term == "post:clash", "excludes_1"].item()
     plot = F.plot_forest(f)
     assert {"geom_point", "geom_errorbarh", "geom_vline"} <= set(_geoms(plot))
+    assert len(plot.data) == 4 and "joint (quasipoisson_yearly)" in plot.labels.caption   # named, not drawn
     assert F.save_figure(plot, f, "forest", tmp_path)["png"].is_file()
 
 

@@ -117,6 +117,17 @@ def test_verdicts_follow_the_rule():
     assert vs["monthly_external_vs_local_share"].verdict == "supports"
 
 
+def test_boundary_fit_is_not_estimable_and_shows_the_means():
+    t = _tables()
+    yc = t["yearly_contrast"]
+    yc.loc[yc.outcome == "ged_joint_events", ["mean_post", "rate_ratio", "rr_ci_low", "rr_ci_high"]] = \
+        [0.0, 1.1e-43, 1.3e-65, 9.7e-22]
+    v = next(v for v in verdicts(t, intervention="iraq_strikes", main_model="quasipoisson")
+             if v.test == "ged_joint_events")
+    assert v.verdict == "not estimable"
+    assert "Mean per year 10.0 in 2008-2013 and 0.0 in 2015-2019" in v.sentence()
+
+
 def test_verdicts_additive_model_uses_zero_as_no_change():
     t = _tables()
     vs = verdicts(t, intervention="iraq_strikes", main_model="ols_hac")

@@ -212,3 +212,9 @@ def test_no_marker_string_is_unmapped_in_the_fast_name_lists(tax, shared_data_di
 def test_no_marker_string_is_unmapped_in_any_name_list(tax, shared_data_dir):
     """Adds GTD0814 (gname, gname2, gname3), the GED syria-iraq .rds sides and PIRUS group names (~25 s)."""
     assert _unmapped_on_real_lists(tax, shared_data_dir, heavy=True) == []
+
+
+def test_family_of_keeps_the_index_of_names(tax):
+    names = pd.Series(["IS", "Taliban"], index=[10, 3], dtype="string")
+    out = tax.family_of(names, pd.Series(pd.to_datetime(["2015-01-01"] * 2), index=[7, 8]), DEFAULT, "ucdp")
+    assert list(out.index) == [10, 3] and list(out) == ["IS", "other"]

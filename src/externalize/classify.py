@@ -214,18 +214,24 @@ def _coalition_side(side: pd.Series, fam: pd.Series, dates: pd.Series, taxonomy:
     out = np.zeros(len(side), dtype=bool)
     if not is_coal.any():
         return out
-    # the taxonomy's branch of a coalition government string is the canonical country
-    sub = pd.DataFrame({"side": side[is_coal].to_numpy(), "scheme": schemes[is_coal].to_numpy()})
-    countries = pd.Series([
-        " | ".join(b for c in taxonomy.components(s, None if sc == "any" else sc)
-                   if (b := taxonomy.branch_of(c, None if sc == "any" else sc)) and coalition.canonical(b))
-        for s, sc in zip(sub["side"], sub["scheme"], strict=True)], dtype="string")
+    # the taxonomy's branch of a coalition government string is the canonical country (once per unique string)
+    key = side[is_coal].astype("string").reset_index(drop=True) + "\x00" + \
+        schemes[is_coal].astype("string").reset_index(drop=True)
+    codes, uniq = pd.factorize(key)
+    names_u = []
+    for u in uniq:
+        s, sc = str(u).split("\x00")
+        sch = None if sc == "any" else sc
+        names_u.append(" | ".join(b for c in taxonomy.components(s, sch)
+                                  if (b := taxonomy.branch_of(c, sch)) and coalition.canonical(b)))
+    countries = pd.Series(np.asarray(names_u, dtype=object)[codes], dtype="string")
     out[is_coal] = coalition.member_on(countries, dates[is_coal].reset_index(drop=True))
     return out
 
 
 def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices
               ) -> pd.DataFrame:
+    index = df.index
     df = df.reset_index(drop=True)
     n = len(df)
     col = lambda c: df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")  # noqa: E731
@@ -307,7 +313,7 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     out["event_class"] = rule_s.map(RULES).astype("string")
     out["rule_id"] = rule_s
     out["rules_version"] = pd.Series(RULES_VERSION, index=out.index, dtype="string")
-    return out
+    return out.set_axis(index)
 
 
 def rule_counts(classified: pd.DataFrame) -> ClassCounts:

@@ -53,12 +53,14 @@ class Outcome:
     family: str
     label: str
     lower_bound: bool = False
+    first_year: int | None = None  # yearly outcomes: first year the quantity can exist
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     monthly_models: tuple[str, ...]
     main_model: str
+    secondary_interventions: tuple[str, ...]
     min_pre_months: int
     seasonality_pairs: int
     hac_maxlags: int | None  # None = Newey-West 1994 rule
@@ -191,8 +193,11 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     main_model = str(_get(md, "main_model", "models"))
     if main_model not in monthly_models:
         raise ConfigError(f"models.main_model {main_model!r} must be one of models.monthly_models")
+    secondary = tuple(str(x) for x in md.get("secondary_interventions", names))
+    if set(secondary) - set(names):
+        raise ConfigError(f"models.secondary_interventions: unknown {sorted(set(secondary) - set(names))}")
     models = ModelConfig(
-        monthly_models=monthly_models, main_model=main_model,
+        monthly_models=monthly_models, main_model=main_model, secondary_interventions=secondary,
         min_pre_months=int(_get(md, "min_pre_months", "models")),
         seasonality_pairs=int(_get(md, "seasonality_pairs", "models")),
         hac_maxlags=lags_value, washout_months=int(_get(md, "washout_months", "models")),
@@ -217,7 +222,8 @@ def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
         o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
                     source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
                     family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
-                    lower_bound=bool(item.get("lower_bound", False)))
+                    lower_bound=bool(item.get("lower_bound", False)),
+                    first_year=int(item["first_year"]) if "first_year" in item else None)
         if not o.name.isidentifier():
             raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
         if o.frequency not in ("month", "year"):

@@ -37,9 +37,35 @@ def yearly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> 
     ys = built.yearly_series
     m = ys[(ys["source"] == outcome.source) & (ys["event_class"] == outcome.event_class)
            & (ys["family"] == outcome.family) & (ys["months_covered"] == 12)]
+    if outcome.first_year is not None:
+        m = m[m["year"] >= outcome.first_year]
     if m.empty:
         raise KeyError(f"no yearly series for outcome {outcome.name!r}")
     return pd.Series(m["count"].to_numpy(float), index=m["year"].astype(int).to_numpy(), name=outcome.name)
+
+
+def exact_rate_ratio(pre: pd.Series, post: pd.Series, alpha: float = 0.05) -> dict[str, float]:
+    """Post/pre ratio of mean yearly counts with the exact conditional (Clopper-Pearson) interval.
+
+    Given the total N, the post count is Binomial(N, p) with p = R*T1 / (R*T1 + T0), R the rate ratio and
+    T0, T1 the numbers of years; the interval for p maps to one for R. Valid with zero counts, which the
+    GLM is not; it assumes Poisson counts (no overdispersion), so it is a lower bound on the uncertainty.
+    """
+    from scipy.stats import binomtest
+
+    k, n0 = int(post.sum()), int(pre.sum())
+    t1, t0 = len(post), len(pre)
+    n = k + n0
+    if n == 0 or t0 == 0 or t1 == 0:
+        return {"exact_ratio": np.nan, "exact_ci_low": np.nan, "exact_ci_high": np.nan, "exact_p_value": np.nan}
+    test = binomtest(k, n, p=t1 / (t0 + t1))
+    ci = test.proportion_ci(confidence_level=1 - alpha, method="exact")
+
+    def to_ratio(p: float) -> float:
+        return np.inf if p >= 1 else (p / (1 - p)) * (t0 / t1)
+
+    return {"exact_ratio": to_ratio(k / n), "exact_ci_low": to_ratio(ci.low), "exact_ci_high": to_ratio(ci.high),
+            "exact_p_value": float(test.pvalue)}
 
 
 @dataclass(frozen=True)
@@ -50,12 +76,16 @@ class YearlyFit:
     fit_stats: pd.DataFrame
 
 
+MIN_PRE_YEARS_FOR_TREND = 3
+
+
 def fit_yearly(series: dict[str, pd.Series], intervention_year: int, reference: str | None = None,
                alpha: float = 0.05) -> YearlyFit:
     """log E[y_st] = a_s + b_s * (t - t0) + c * post_t (+ d_s * post_t for s != reference when stacked).
 
     post = years after the intervention year; the intervention year itself is left out (it is partly
-    treated). Quasi-Poisson: variance = phi * mean with phi = max(1, Pearson chi2 / df). With one series the `post`
+    treated). The trend terms b_s are dropped when any series has fewer than 3 pre-intervention years
+    (a trend could not be told from the step); fit_stats says which. Quasi-Poisson: variance = phi * mean with phi = max(1, Pearson chi2 / df). With one series the `post`
     rate ratio is the level change; with two, `post:<series>` is the difference in the log change between
     <series> and the reference (the comparative test).
     """
@@ -72,11 +102,14 @@ def fit_yearly(series: dict[str, pd.Series], intervention_year: int, reference: 
     t0 = intervention_year
     names = list(series)
     ref = reference or names[0]
+    pre_years = df[df["post"] == 0].groupby("series")["year"].nunique()
+    with_trend = bool(pre_years.reindex(names).fillna(0).min() >= MIN_PRE_YEARS_FOR_TREND)
     X = pd.DataFrame(index=df.index)
     for name in names:
         ind = (df["series"] == name).astype(float)
         X[f"const:{name}" if len(names) > 1 else "const"] = ind
-        X[f"trend:{name}" if len(names) > 1 else "trend"] = ind * (df["year"] - t0)
+        if with_trend:
+            X[f"trend:{name}" if len(names) > 1 else "trend"] = ind * (df["year"] - t0)
     X["post"] = df["post"]
     for name in names:
         if name != ref:
@@ -96,6 +129,8 @@ def fit_yearly(series: dict[str, pd.Series], intervention_year: int, reference: 
     tidy["ratio_ci_high"] = np.exp(tidy["ci_high"])
     stats = pd.DataFrame([{"model": "quasipoisson_yearly", "n": int(res.nobs), "n_params": X.shape[1],
                            "dispersion": float(res.scale), "deviance": float(res.deviance),
+                           "trend": "per series" if with_trend else
+                           f"none (fewer than {MIN_PRE_YEARS_FOR_TREND} pre-intervention years)",
                            "years": f"{df['year'].min()}-{df['year'].max()} without {intervention_year}"}])
     return YearlyFit(tidy, stats)
 
@@ -134,8 +169,8 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
     out = Path(out_dir) if out_dir else DEFAULT_TABLES
     out.mkdir(parents=True, exist_ok=True)
     main = {study.main.name: study.main.month}
-    all_ivs = study.intervention_months()
     mc = study.models
+    all_ivs = {k: v for k, v in study.intervention_months().items() if k in mc.secondary_interventions}
     estimates, stats, cfs, effects, errors, warned = [], [], [], [], [], []
 
     def record(res, label: dict) -> None:
@@ -160,8 +195,8 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
         if y is None:
             continue
         for model in mc.monthly_models:
-            for spec, ivs in (("main", main), ("all_interventions", all_ivs)):
-                if spec == "all_interventions" and model != mc.main_model:
+            for spec, ivs in (("main", main), ("secondary_interventions", all_ivs)):
+                if spec == "secondary_interventions" and model != mc.main_model:
                     continue
                 label = {"outcome": o.name, "source": o.source, "model": model, "spec": spec}
                 console.print(f"  fit {o.name} ({model}, {spec})", markup=False)
@@ -232,7 +267,7 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
         row = {**label, "label": o.label, "years_pre": f"{pre.index.min()}-{pre.index.max()}" if len(pre) else "",
                "years_post": f"{post.index.min()}-{post.index.max()}" if len(post) else "",
                "mean_pre": pre.mean() if len(pre) else np.nan, "mean_post": post.mean() if len(post) else np.nan,
-               "count_intervention_year": s.get(iv_year, np.nan)}
+               "count_intervention_year": s.get(iv_year, np.nan), **exact_rate_ratio(pre, post)}
         if fit is not None:
             estimates.append(fit.tidy.assign(**label))
             stats.append(fit.fit_stats.assign(**label))

@@ -22,6 +22,7 @@ CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", 
                  "other": "#8c8c8c"}
 FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
 ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
+DEGENERATE_RATIO = 1e3
 COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
 
 
@@ -36,6 +37,8 @@ def theme_externalize(base_size: float = 9) -> p9.theme:
         legend_title=p9.element_blank(),
         plot_title=p9.element_text(size=base_size + 2, weight="bold"),
         plot_caption=p9.element_text(size=base_size - 1.5, ha="left"),
+        plot_caption_position="plot",
+        plot_title_position="plot",
         axis_text=p9.element_text(size=base_size - 1),
     )
 
@@ -208,14 +211,22 @@ def forest_data(estimates: pd.DataFrame, yearly_contrast: pd.DataFrame | None = 
     out = e[["label", "outcome", "source", "model", "term", "kind", "estimate", "ratio", "ratio_ci_low",
              "ratio_ci_high", "p_value"]].rename(columns={"ratio_ci_low": "ci_low", "ratio_ci_high": "ci_high"})
     out["excludes_1"] = (out["ci_low"] > 1) | (out["ci_high"] < 1)
+    # boundary fits (a series at zero on one side) give intervals spanning dozens of orders of magnitude:
+    # they are flagged and left out of the drawing (named in its caption), not squeezed onto the axis
+    finite = np.isfinite(out[["ratio", "ci_low", "ci_high"]].astype(float)).all(axis=1)
+    out["degenerate"] = ~finite | (out["ci_low"] < 1 / DEGENERATE_RATIO) | (out["ci_high"] > DEGENERATE_RATIO)
     return out.sort_values(["kind", "label"]).reset_index(drop=True)
 
 
 def plot_forest(frame: pd.DataFrame) -> p9.ggplot:
-    lo = float(np.nanmin(frame["ci_low"].clip(lower=1e-3))) if len(frame) else 0.5
-    hi = float(np.nanmax(frame["ci_high"].clip(upper=1e3))) if len(frame) else 2
-    f = frame.assign(ci_low=frame["ci_low"].clip(lower=max(lo, 1e-3)), ci_high=frame["ci_high"].clip(upper=min(hi, 1e3)),
-                     significant=np.where(frame["excludes_1"], "95% CI excludes 1", "95% CI includes 1"))
+    f = frame[~frame["degenerate"]] if "degenerate" in frame else frame
+    left_out = sorted(set(frame.loc[frame["degenerate"], "label"])) if "degenerate" in frame else []
+    f = f.assign(significant=np.where(f["excludes_1"], "95% CI excludes 1", "95% CI includes 1"))
+    caption = ("Level: change at the intervention month; slope: change per month after it. Comparative: change "
+               "in the first series relative to its reference series. Filled: the 95% interval excludes 1.")
+    if left_out:
+        caption += (" Not drawn (interval beyond 1/1000 to 1000: a series at zero on one side): "
+                    + ", ".join(left_out) + ".")
     return (p9.ggplot(f, p9.aes(x="ratio", y="label"))
             + p9.geom_vline(xintercept=1, colour="#777777")
             + p9.geom_errorbarh(p9.aes(xmin="ci_low", xmax="ci_high"), height=0.25, colour="#555555")
@@ -224,10 +235,7 @@ def plot_forest(frame: pd.DataFrame) -> p9.ggplot:
             + p9.scale_x_log10()
             + p9.facet_wrap("~kind", ncol=1, scales="free_y")
             + p9.labs(x="rate ratio (odds ratio for shares), log scale", y="",
-                      title="Effect estimates with 95% intervals",
-                      caption=_caption("Level: change at the intervention month; slope: change per month after it. "
-                                       "Comparative: change in the first series relative to its reference series. "
-                                       "Filled: the 95% interval excludes 1."))
+                      title="Effect estimates with 95% intervals", caption=_caption(caption))
             + theme_externalize())
 
 
@@ -426,7 +434,7 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
             cf_cases = cases_data(cases, f) if cases is not None and len(cases) else None
             n_src = f["source"].nunique()
             written["monthly_counts"] = save_figure(plot_monthly_counts(f, study, cf_cases), f, "monthly_counts",
-                                                    figdir, height=1.4 + 1.4 * n_src)
+                                                    figdir, height=1.6 + (1.4 if n_src <= 5 else 1.0) * n_src)
             if cf_cases is not None:
                 cf_cases.to_csv(figdir / "monthly_counts_cases.csv", index=False)
     cf = _read(tables / "counterfactual.csv")
@@ -439,7 +447,9 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
     if est is not None:
         f = forest_data(est, intervention=study.main.name)
         if len(f):
-            written["forest"] = save_figure(plot_forest(f), f, "forest", figdir, height=1.5 + 0.22 * len(f) + 0.4 * f["kind"].nunique())
+            n = int((~f["degenerate"]).sum())
+            written["forest"] = save_figure(plot_forest(f), f, "forest", figdir,
+                                            height=2.0 + 0.2 * n + 0.45 * f["kind"].nunique())
     sh = _read(tables / "share.csv")
     if sh is not None and len(sh):
         f = share_data(sh)

@@ -39,8 +39,12 @@ RULE = ("For a hypothesised increase, a test supports the hypothesis when the lo
         "lies above the no-change value (a ratio of 1, or 0 for changes in events per month), contradicts it "
         "when the upper end lies below, and is inconclusive otherwise; for a hypothesised decrease, the mirror "
         "image. Only the level change at the main intervention is judged (slope changes are reported, not "
-        "judged). No adjustment is made for the number of tests, so a single 'supports' among many tests is "
-        "weak evidence.")
+        "judged). A ratio whose interval reaches beyond 1/1000 or 1000 is reported as not estimable: this happens "
+        "when a series is zero on one side of the intervention, where Wald intervals break down; the means before "
+        "and after are then given instead. No adjustment is made for the number of tests, so a single 'supports' "
+        "among many tests is weak evidence.")
+#: ratio intervals beyond [1/DEGENERATE, DEGENERATE] come from a series at zero on one side (boundary fits)
+DEGENERATE = 1e3
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Verdict:
     verdict: str        # supports | contradicts | inconclusive | not estimable
     lower_bound: bool = False
     placebo_p: float | None = None
+    note: str = ""
 
     @property
     def null(self) -> float:
@@ -72,6 +77,9 @@ class Verdict:
 
     def sentence(self) -> str:
         what = "rate ratio" if self.scale == "ratio" else "change in events per month"
+        if self.verdict == "not estimable":
+            return (f"{self.label}: the claim is a{'n' if self.direction > 0 else ''} {self.hypothesis}; not "
+                    f"estimable ({model_name(self.model)}). {self.note}").strip()
         s = (f"{self.label}: {what} {fmt_num(self.estimate)} (95% CI {fmt_ci(self.ci_low, self.ci_high)}, "
              f"p {'= ' if fmt_p(self.p_value)[0] != '<' else ''}{fmt_p(self.p_value)}; {model_name(self.model)}); "
              f"the claim is a{'n' if self.direction > 0 else ''} {self.hypothesis}: {self.verdict}.")
@@ -79,6 +87,8 @@ class Verdict:
             s += f" Placebo-in-time p = {fmt_p(self.placebo_p)}."
         if self.lower_bound:
             s += " Counts are lower bounds (perpetrator blanked in part of the source)."
+        if self.note:
+            s += " " + self.note
         return s
 
 
@@ -104,16 +114,25 @@ def _truthy(v: object) -> bool:
     return str(v).lower() in ("true", "1", "1.0")
 
 
+def degenerate(lo: float, hi: float) -> bool:
+    """A ratio interval reaching beyond [1/DEGENERATE, DEGENERATE] (or not finite): a boundary fit."""
+    return not (is_finite(lo) and is_finite(hi)) or lo < 1 / DEGENERATE or hi > DEGENERATE
+
+
 def _make(arm: str, test: str, label: str, r: pd.Series, direction: int, lower: bool,
-          placebo_p: float | None = None) -> Verdict:
+          placebo_p: float | None = None, note: str = "") -> Verdict:
     ratio = "ratio" in r and is_finite(r["ratio"])
     est, lo, hi = ((r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"]) if ratio
                    else (r["estimate"], r["ci_low"], r["ci_high"]))
     scale = "ratio" if ratio else "events per month"
+    verdict = decide(float(lo), float(hi), direction, 1.0 if ratio else 0.0)
+    if ratio and verdict != "not estimable" and degenerate(float(lo), float(hi)):
+        verdict = "not estimable"
+        note = ("The fitted interval is degenerate (a series at or near zero on one side of the intervention). "
+                + note).strip()
     return Verdict(arm=arm, test=test, label=label, model=str(r["model"]), term=str(r["term"]), scale=scale,
                    direction=direction, estimate=float(est), ci_low=float(lo), ci_high=float(hi),
-                   p_value=float(r["p_value"]), verdict=decide(float(lo), float(hi), direction, 1.0 if ratio else 0.0),
-                   lower_bound=lower, placebo_p=placebo_p)
+                   p_value=float(r["p_value"]), verdict=verdict, lower_bound=lower, placebo_p=placebo_p, note=note)
 
 
 def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_model: str,
@@ -145,12 +164,14 @@ def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_mode
                              None if pp is None else float(pp["p_value"])))
         elif o["frequency"] == "year" and len(yc):
             r = _row(yc, outcome=name)
-            if r is None or not is_finite(r.get("rate_ratio")):
+            if r is None:
                 continue
             rr = pd.Series({"model": r["model"], "term": "post", "ratio": r["rate_ratio"],
                             "ratio_ci_low": r["rr_ci_low"], "ratio_ci_high": r["rr_ci_high"],
                             "p_value": r["p_value"]})
-            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower))
+            note = (f"Mean per year {fmt_num(r['mean_pre'], 1)} in {r['years_pre']} and {fmt_num(r['mean_post'], 1)} "
+                    f"in {r['years_post']}.")
+            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower, note=note))
     for cname, o_name, ref_name in comparisons:
         if o_name not in outcomes.index or ref_name not in outcomes.index or not len(est):
             continue

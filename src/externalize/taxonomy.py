@@ -146,8 +146,9 @@ class Taxonomy:
 
         names: actor strings (one side); dates: the dates at which to apply dated affiliations (see
         `reference_dates`); scheme: the source's naming scheme (a scheme's own rows win over "any" rows),
-        one value or one per row.
+        one value or one per row (positional). The result has the index of `names`.
         """
+        index = names.index
         names = names.astype("string").reset_index(drop=True)
         dates = pd.to_datetime(dates).reset_index(drop=True).astype("datetime64[ns]")
         if len(names) != len(dates):
@@ -159,7 +160,7 @@ class Taxonomy:
         out = pd.Series(pd.NA, index=names.index, dtype="string")
         present = names.notna() & (names.str.strip() != "")
         if not present.any():
-            return out
+            return out.set_axis(index)
         # unique (name, scheme) pairs via two factorizations (much faster than a MultiIndex on 500k rows)
         name_codes, name_u = pd.factorize(names[present])
         sch_codes, sch_u = pd.factorize(schemes[present])
@@ -186,7 +187,7 @@ class Taxonomy:
                         [self._component_family(c, sch_arg, d[idx[:1]], cutoff) for c in comps])[0]
                 fam[idx] = self._undated[memo_key]
         out[present] = pd.array(fam, dtype="string")
-        return out
+        return out.set_axis(index)
 
     def _is_dated(self, name: str, scheme: str | None) -> bool:
         return any(e.valid_from is not None or e.valid_to is not None or e.branch == NUSRA_BRANCH

@@ -266,3 +266,12 @@ def test_real_gtd0814(shared_data_dir: Path) -> None:
     assert ev["year"].min() == 1970 and ev["year"].max() == 2013
     assert (ev["side_a"].str.contains(" | ", regex=False)).sum() > 0  # gname2/3 read
     assert ev["target_type"].notna().all()
+
+
+def test_study_outcomes_from_lower_bound_sources_are_labelled() -> None:
+    from externalize.config import load_study
+
+    study = load_study()
+    used = [o for o in study.outcomes if o.source in gtd.LOWER_BOUND_SOURCES]
+    assert used, "the study config uses no lower-bound source: this check would be empty"
+    assert all(o.lower_bound for o in used), [o.name for o in used if not o.lower_bound]

@@ -1,9 +1,10 @@
 """CSIS terrorist attacks and plots in the United States (public release 2021-04-12, with Washington Post columns).
 
 One event row per data line (980 in the release). The file has no id: event_id is the 1-based data row
-number. Date from Year_csis / Month_csis / Day_csis: a blank month gives year precision (1 row), a blank or 0 day
-month precision (24 rows: 7 blank, 17 coded 0); a month outside 1-12 or a day outside 1-31 is not guessed: the row is excluded
-under "unknown date code". A row without a year is excluded under "no year".
+number. Date from Year_csis / Month_csis / Day_csis: a blank month gives year precision (1 row), a blank or
+0 day month precision (24 rows: 7 blank, 17 coded 0; 0 means unknown, as in GTD). A month outside 0-12, a
+day outside 0-31, or a day without a month is not guessed: the row is excluded under "unknown date code".
+A row without a year is excluded under "no year".
 
 CSIS names no group. Its `Orientation_csis` (Violent Far-right, Violent Far-left, Religious, Ethnonationalist,
 Other) is carried as side_a, as the taxonomy expects (csis scheme: "Religious" = jihadist cases, family JIH);

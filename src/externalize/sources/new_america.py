@@ -51,9 +51,9 @@ def _charge_years(plots: pd.DataFrame, suspects: pd.DataFrame | None) -> pd.Seri
     by_id: dict[str, pd.Timestamp] = {}
     by_name: dict[str, pd.Timestamp] = {}
     # a suspect row may link several plots ("46,47") and names its plot(s) in terror_plot / terror_plot2
+    second = suspects["terror_plot2"] if "terror_plot2" in suspects.columns else pd.Series(pd.NA, index=suspects.index)
     for ids, names, when in zip(suspects["plot_ID"].astype("string"),
-                                zip(suspects["terror_plot"].astype("string"),
-                                    suspects.get("terror_plot2", pd.Series(pd.NA, index=suspects.index)).astype("string")),
+                                zip(suspects["terror_plot"].astype("string"), second.astype("string")),
                                 charged):
         if pd.isna(when):
             continue
