@@ -84,6 +84,11 @@ def test_counterfactual_figure(study, tmp_path):
     assert (f["model"] == "quasipoisson").all() and len(f) == 36
     assert set(f["panel"]) == {"Outcome A"}
     assert f["post"].sum() == 17   # 2014-08 .. 2015-12
+    assert not f["band_clipped"].any() and (f["cf_high_drawn"] == f["cf_high"]).all()
+    wide = F.counterfactual_data(_cf_frame().assign(cf_high=100.0), "quasipoisson")
+    # drawn band cut at 1.5 x max(observed, fitted) = 7.5; the CSV keeps the real bound
+    assert (wide["cf_high_drawn"] == 7.5).all() and (wide["cf_high"] == 100.0).all()
+    assert "Bands are cut at 1.5" in F.plot_counterfactual(wide, study).labels.caption.replace("\n", " ")
     plot = F.plot_counterfactual(f, study)
     g = _geoms(plot)
     assert "geom_ribbon" in g and g.count("geom_line") == 2 and "geom_point" in g
@@ -196,13 +201,16 @@ def test_coverage_marks_the_right_frequencies(study, tmp_path):
 
 
 def test_geography_top_countries(tmp_path):
-    ev = pd.DataFrame({"event_class": ["external"] * 6 + ["clash"] * 3 + ["other"],
-                       "country": ["France", "France", "US", "Belgium", "Belgium", "Belgium", "Syria", "Syria", "Iraq",
-                                   "Yemen"],
-                       "year": [2014, 2015, 2015, 2016, 2016, 2016, 2014, 2014, 2015, 2015], "n": 1})
-    f = F.geography_data(ev, top=2)
+    ev = pd.DataFrame({"event_class": ["external"] * 8 + ["clash"] * 3 + ["other"],
+                       "country": ["France", "France", "US", "Belgium", "Belgium", "Belgium", "United States", "US",
+                                   "Syria", "Syria", "Iraq", "Yemen"],
+                       "year": [2014, 2015, 2015, 2016, 2016, 2016, 1990, 2015, 2014, 2014, 2015, 2015], "n": 1})
+    f = F.geography_data(ev, top=2, years=(2008, 2019))
+    # "US" and "United States" are one country; the 1990 row is outside the years: 2 events, not 3
     assert "other" not in set(f["event_class"])
-    assert set(f.loc[f.event_class == "external", "country"]) == {"Belgium", "France"}   # US (1 event) dropped
+    assert set(f.loc[f.event_class == "external", "country"]) == {"Belgium", "France"}   # US (2) ties France, after it by name
+    assert set(F.geography_data(ev, top=3, years=(2008, 2019))["country"]) >= {"United States"}
+    assert F.geography_data(ev, top=3, years=(2008, 2019)).query("country == 'United States'")["n"].sum() == 2
     assert f.loc[(f.country == "Belgium"), "n"].item() == 3
     assert f.loc[(f.country == "Syria"), "n"].item() == 2
     plot = F.plot_geography(f)

@@ -94,3 +94,15 @@ def test_default_steps_are_the_study_order(tmp_path):
     assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "figures", "report")
     with pytest.raises(ValueError, match="unknown steps"):
         run_pipeline(steps=["fitt"], output_dir=tmp_path, console=Console(file=io.StringIO()))
+
+
+def test_code_fingerprint_per_step():
+    from externalize.pipeline import code_fingerprint
+
+    steps = default_steps()
+    # a step's fingerprint leaves out the modules of later steps, so drawing code edits do not refit models
+    assert {"figures.py", "report.py", "tables.py"} <= set(steps["build"].code_excludes)
+    assert "figures.py" not in steps["figures"].code_excludes
+    assert "report.py" not in steps["report"].code_excludes and "tables.py" not in steps["report"].code_excludes
+    assert code_fingerprint(("figures.py",)) != code_fingerprint()
+    assert code_fingerprint(("no_such_module.py",)) == code_fingerprint()

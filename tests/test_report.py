@@ -180,6 +180,10 @@ def rendered(tmp_path_factory):
     pd.DataFrame([{"outcome": "plots_west", "source": "crenshaw_cym", "model": "ols_hac", "spec": "main",
                    "error": "ValueError: y is zero in every month"}]).to_csv(out / "tables" / "fit_errors.csv",
                                                                               index=False)
+    pd.DataFrame({"scenario": ["a_null", "b_null", "c_level"], "term": "level", "kind": ["size", "size", "power"],
+                  "estimator": "quasipoisson", "n_rep": 200, "n_ok": 200, "rejection_rate": [0.04, 0.07, 0.81],
+                  "rejection_mc_se": 0.015, "coverage": [0.955, 0.93, 0.94], "bias": 0.0, "rmse": 0.1}
+                 ).to_csv(out / "tables" / "simulation_study.csv", index=False)
     for name in ("coverage", "forest", "monthly_counts"):
         _png(out / "figures" / f"{name}.png")
     ledger = pd.DataFrame([
@@ -250,13 +254,18 @@ def test_numbers_in_the_text_equal_the_tables(rendered):
     vs = verdicts(t, intervention="iraq_strikes", main_model="quasipoisson", comparisons=load_study().comparisons)
     s = summarise_verdicts(vs)
     assert (f"Of {s['n']} tests, {s['counts']['supports']} support the hypothesis, "
-            f"{s['counts']['contradicts']} contradict it") in evidence
+            f"{s['counts']['contradicts']} contradict it, {s['counts']['inconclusive']} are inconclusive "
+            f"and {s['counts']['not estimable']} are not estimable") in evidence
     assert s["overall"] in evidence
     # ledger totals and checksums are the files' values
     data = _plain(text.split('id="data"')[1].split('id="descriptive"')[0])
     lg = rendered["ledger"]
     assert f"{fmt_int(lg.rows_read.sum())} raw rows" in data and "240,695 raw rows" in data
     assert rendered["sha"] in text
+    robust = _plain(text.split('id="robustness"')[1].split('id="evidence"')[0])
+    # min / max over the two null scenarios only (the power scenario's 0.81 is not a size)
+    assert "rejects a true null in 0.04 to 0.07 of replications" in robust
+    assert "cover the truth in 0.93 to 0.95 of them" in robust
     # the clash arm's monthly start is read from the coverage table
     assert "ucdp_ged_syria (2016-01 to 2019-11;" in data
     limits = _plain(text.split('id="limitations"')[1].split('id="reproducibility"')[0])

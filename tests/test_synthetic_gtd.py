@@ -102,3 +102,12 @@ def test_full_scale_release_reads_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - t0
     _check_adapter(out, expected)
     assert elapsed < 10.0, f"reading 200,000 GTD rows took {elapsed:.1f} s (budget 10 s)"
+
+
+def test_matches_the_supplied_pattern_but_a_study_build_ignores_it(tmp_path: Path) -> None:
+    from externalize.locate import locate_supplied
+
+    path = write_gtd_release(tmp_path, n_rows=50, seed=4)
+    assert locate_supplied(SPEC, tmp_path) is None  # never feeds a study build by accident
+    found = locate_supplied(SPEC, tmp_path, allow_synthetic=True)
+    assert found is not None and found.path == path and not found.verified

@@ -23,6 +23,7 @@ CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", 
 FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
 ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
 DEGENERATE_RATIO = 1e3
+CLIP_BAND = 1.5
 COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
 
 
@@ -141,15 +142,20 @@ def counterfactual_data(counterfactual: pd.DataFrame, model: str, spec: str = "m
     cf["date"] = _month_start(cf["period"]).to_numpy()
     cf["post"] = _truth(cf["post"])
     cf["panel"] = cf["outcome"].map(lambda o: (labels or {}).get(o, o))
+    # a near-zero pre-period can give a counterfactual band far above the data; drawn bands stop at
+    # CLIP_BAND x the panel's largest observed or fitted value (the CSV keeps cf_high itself)
+    top = cf.groupby("outcome")[["observed", "fitted"]].transform("max").max(axis=1)
+    cf["cf_high_drawn"] = np.minimum(cf["cf_high"], CLIP_BAND * top)
+    cf["band_clipped"] = cf["cf_high"] > cf["cf_high_drawn"]
     cols = ["outcome", "panel", "model", "period", "date", "observed", "fitted", "fitted_low", "fitted_high",
-            "counterfactual", "cf_low", "cf_high", "post"]
+            "counterfactual", "cf_low", "cf_high", "cf_high_drawn", "band_clipped", "post"]
     return cf[cols].reset_index(drop=True)
 
 
 def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
     post = frame[frame["post"]]
     return (p9.ggplot(frame, p9.aes("date"))
-            + p9.geom_ribbon(p9.aes(ymin="cf_low", ymax="cf_high"), data=post, fill="#fdb863", alpha=0.45)
+            + p9.geom_ribbon(p9.aes(ymin="cf_low", ymax="cf_high_drawn"), data=post, fill="#fdb863", alpha=0.45)
             + p9.geom_point(p9.aes(y="observed"), size=0.5, colour="#555555")
             + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed", size=0.6)
             + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.6)
@@ -161,7 +167,11 @@ def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
                       caption=_caption("Points: observed; blue: fitted; orange dashed with band: counterfactual "
                                        "(the fitted model with every intervention term set to zero) and its 95% "
                                        f"interval. Dotted line: {study.main.name.replace('_', ' ')} "
-                                       f"({study.main.date:%Y-%m-%d})."))
+                                       f"({study.main.date:%Y-%m-%d})."
+                                       + (f" Bands are cut at {CLIP_BAND:g} times the panel's largest observed or "
+                                          "fitted value in: " + ", ".join(sorted(frame.loc[frame["band_clipped"],
+                                                                                  "panel"].unique())) + "."
+                                          if frame["band_clipped"].any() else "")))
             + theme_externalize())
 
 
@@ -363,30 +373,42 @@ def plot_coverage(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
 
 
 # ---------------------------------------------------------------- 7. where the classified events are
+#: the same country spelled differently by different sources (the event table keeps each source's spelling)
+COUNTRY_NAMES = {"US": "United States", "USA": "United States", "United States of America": "United States",
+                 "UK": "United Kingdom", "Great Britain": "United Kingdom"}
+
+
 def geography_data(events: pd.DataFrame, classes: Iterable[str] = ("clash", "joint", "external"),
-                   top: int = 12) -> pd.DataFrame:
-    """Classified rows (sum of n) per class x country x year, the `top` countries per class by total."""
+                   top: int = 12, years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Classified rows (sum of n) per class x country x year, the `top` countries per class by total.
+    Country spellings are unified with COUNTRY_NAMES; `years` restricts to an inclusive range."""
     ev = events[events["event_class"].astype(str).isin(list(classes))]
+    if years is not None:
+        ev = ev[ev["year"].astype(int).between(*years)]
     if ev.empty:
         return pd.DataFrame(columns=["event_class", "country", "year", "n"])
-    g = (pd.DataFrame({"event_class": ev["event_class"].astype(str), "country": ev["country"].astype(str).fillna("unknown"),
-                       "year": ev["year"].astype(int), "n": ev["n"].astype(float)})
+    country = ev["country"].astype("string").fillna("unknown").replace(COUNTRY_NAMES)
+    g = (pd.DataFrame({"event_class": ev["event_class"].astype(str).to_numpy(), "country": country.to_numpy(),
+                       "year": ev["year"].astype(int).to_numpy(), "n": ev["n"].astype(float).to_numpy()})
          .groupby(["event_class", "country", "year"], as_index=False)["n"].sum())
-    tot = g.groupby(["event_class", "country"])["n"].transform("sum")
-    rank = tot.groupby(g["event_class"]).rank(method="dense", ascending=False)
-    return g[rank <= top].sort_values(["event_class", "country", "year"]).reset_index(drop=True)
+    tot = (g.groupby(["event_class", "country"], as_index=False)["n"].sum()
+           .sort_values(["event_class", "n", "country"], ascending=[True, False, True]))
+    tot["rank"] = tot.groupby("event_class").cumcount() + 1   # ties broken by name: the same rows every run
+    keep = tot.loc[tot["rank"] <= top, ["event_class", "country"]]
+    return g.merge(keep, on=["event_class", "country"]).sort_values(["event_class", "country", "year"]).reset_index(drop=True)
 
 
 def plot_geography(frame: pd.DataFrame) -> p9.ggplot:
+    years = sorted(frame["year"].unique()) if len(frame) else []
     return (p9.ggplot(frame, p9.aes("year", "country", fill="n"))
             + p9.geom_tile(colour="white")
-            + p9.facet_wrap("~event_class", ncol=1, scales="free_y")
+            + p9.facet_grid("event_class ~ .", scales="free_y", space="free_y")
             + p9.scale_fill_gradient(low="#d1e5f0", high="#053061", trans="log10")
-            + p9.scale_x_continuous(breaks=sorted(frame["year"].unique())[::2] if len(frame) else None)
+            + p9.scale_x_continuous(breaks=years[::2] if len(years) > 8 else years)
             + p9.labs(x="", y="", fill="events (log scale)",
                       title="Where the classified events are: country x year, all sources pooled",
-                      caption=_caption("Rows of every source are pooled; a country-year may hold several sources' "
-                                       "records of the same events."))
+                      caption=_caption("Rows of every source are pooled; a country-year may hold several "
+                                       "sources' records of the same events. Countries ranked by total per class."))
             + theme_externalize() + p9.theme(legend_title=p9.element_text(size=7)))
 
 
@@ -474,8 +496,8 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
                                               height=1.6 + 0.22 * f["row"].nunique())
     if (processed / "events.parquet").is_file():
         ev = pd.read_parquet(processed / "events.parquet", columns=["event_class", "country", "year", "n"])
-        f = geography_data(ev)
+        f = geography_data(ev, years=(study.yearly_start, study.yearly_end))
         if len(f):
             written["geography"] = save_figure(plot_geography(f), f, "geography", figdir,
-                                               height=1.5 + 0.16 * f.groupby("event_class")["country"].nunique().sum())
+                                               height=2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum())
     return written

@@ -56,7 +56,9 @@ class Ledger:
         """One row per source: read, kept, excluded, rows with a family actor, and the balance check."""
         rows = []
         for e in self.entries.values():
-            family = sum(v for (cls, _), v in e.by_rule.items() if cls != "none")
+            # rows with a family actor: everything but NONE-1 (rows excluded by a study choice, e.g. an
+            # uncertain attribution, still have one)
+            family = sum(v for (_, rule), v in e.by_rule.items() if rule != "NONE-1")
             rows.append({
                 "source": e.source, "rows_read": e.rows_read, "rows_kept": e.rows_kept,
                 "rows_excluded": e.rows_excluded, "rows_family_actor": family,

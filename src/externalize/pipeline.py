@@ -63,6 +63,8 @@ class Step:
     run: Callable[[Context], object]
     inputs: Callable[[Context], list[Path]]
     outputs: Callable[[Context], list[Path]]
+    #: package modules this step never runs (those of later steps): editing them does not re-run it
+    code_excludes: tuple[str, ...] = ()
 
 
 def _files(paths: Sequence[Path]) -> list[Path]:
@@ -84,11 +86,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def code_fingerprint() -> str:
-    """sha256 over the package's source files: a code change re-runs every step even at the same version."""
+def code_fingerprint(excludes: Sequence[str] = ()) -> str:
+    """sha256 over the package's source files (but `excludes`, paths relative to the package): a code change
+    re-runs the steps that use it even when the version number did not change."""
     h = hashlib.sha256()
     for p in sorted(PACKAGE_DIR.rglob("*.py")):
-        h.update(p.relative_to(PACKAGE_DIR).as_posix().encode())
+        rel = p.relative_to(PACKAGE_DIR).as_posix()
+        if rel in excludes:
+            continue
+        h.update(rel.encode())
         h.update(p.read_bytes())
     return h.hexdigest()
 
@@ -103,7 +109,7 @@ def input_digest(step: Step, ctx: Context) -> tuple[str, dict[str, str]]:
             key = str(p.resolve())
         files[key] = _sha256(p)
     meta = {"step": step.name, "study": _sha256(ctx.study_path), "version": __version__,
-            "code": ctx.extra.get("code_fingerprint") or code_fingerprint(), "files": files,
+            "code": code_fingerprint(step.code_excludes), "files": files,
             "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch,
                         "data_dir": str(ctx.data_dir) if ctx.data_dir else None}}
     return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest(), files
@@ -189,20 +195,26 @@ _FIT_OUT = ("estimates.csv", "fit_stats.csv", "counterfactual.csv", "effects.csv
 _ROB_OUT = ("placebo.csv", "placebo_summary.csv", "break_sweep.csv", "break_summary.csv", "spec_curve.csv")
 
 
+_DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
+#: modules used only by later steps (or by the runner itself), per step
+_LATER = {"build": _DRAW, "fit": _DRAW, "robustness": _DRAW, "figures": _DRAW[1:], "report": _DRAW[3:]}
+
+
 def default_steps() -> dict[str, Step]:
     def built(ctx: Context) -> list[Path]:
         return [ctx.processed_dir / n for n in _BUILD_OUT]
 
     return {
-        "build": Step("build", _run_build, _raw_inputs, built),
-        "fit": Step("fit", _run_fit, built, lambda c: [c.tables_dir / n for n in _FIT_OUT]),
-        "robustness": Step("robustness", _run_robustness, built, lambda c: [c.tables_dir / n for n in _ROB_OUT]),
+        "build": Step("build", _run_build, _raw_inputs, built, _LATER["build"]),
+        "fit": Step("fit", _run_fit, built, lambda c: [c.tables_dir / n for n in _FIT_OUT], _LATER["fit"]),
+        "robustness": Step("robustness", _run_robustness, built, lambda c: [c.tables_dir / n for n in _ROB_OUT],
+                           _LATER["robustness"]),
         "figures": Step("figures", _run_figures,
                         lambda c: built(c) + [c.tables_dir / n for n in _FIT_OUT + _ROB_OUT],
-                        lambda c: [c.figures_dir]),
+                        lambda c: [c.figures_dir], _LATER["figures"]),
         "report": Step("report", _run_report,
                        lambda c: built(c) + [c.tables_dir, c.figures_dir, PROJECT_ROOT / "reports" / "templates"],
-                       lambda c: [c.output_dir / "report.html", c.output_dir / "report.pdf"]),
+                       lambda c: [c.output_dir / "report.html", c.output_dir / "report.pdf"], _LATER["report"]),
     }
 
 
@@ -232,7 +244,6 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
                   processed_dir=Path(processed_dir) if processed_dir else DEFAULT_OUT,
                   output_dir=Path(output_dir) if output_dir else PROJECT_ROOT / "reports" / "output",
                   console=console, allow_checksum_mismatch=allow_checksum_mismatch)
-    ctx.extra["code_fingerprint"] = code_fingerprint()
     known = default_steps()
     if steps is None:
         plan = [known[n] for n in STEP_ORDER]

@@ -29,7 +29,7 @@ from externalize import __version__
 from externalize.config import StudyConfig, load_study
 from externalize.registry import PROJECT_ROOT
 from externalize.tables import (data_table, estimates_table, fit_stats_table, fmt_ci, fmt_int, fmt_num, fmt_p,
-                                is_finite, ledger_table, model_name, to_html, yearly_table)
+                                is_finite, ledger_table, model_name, simulation_table, to_html, yearly_table)
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
 DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "output"
@@ -287,6 +287,19 @@ def _coverage_facts(coverage: pd.DataFrame, registry: pd.DataFrame) -> dict[str,
     return facts
 
 
+def _simulation_facts(sim: pd.DataFrame, main_model: str) -> dict[str, str]:
+    """Range of the main model's empirical size and coverage across the null scenarios (nominal 0.05 / 0.95)."""
+    if sim.empty or "kind" not in sim:
+        return {}
+    s = sim[(sim["estimator"] == main_model) & (sim["kind"] == "size")]
+    if s.empty:
+        return {}
+    return {"model": model_name(main_model), "n": fmt_int(len(s)),
+            "size_min": fmt_num(s["rejection_rate"].min(), 2), "size_max": fmt_num(s["rejection_rate"].max(), 2),
+            "cov_min": fmt_num(s["coverage"].min(), 2), "cov_max": fmt_num(s["coverage"].max(), 2),
+            "reps": fmt_int(s["n_rep"].max())}
+
+
 def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) -> dict[str, object]:
     """Everything the template shows, computed from the saved files."""
     tables = load_tables(output_dir / "tables")
@@ -357,7 +370,8 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
             "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
-        "simulation": to_html(sim) if len(sim) else "",
+        "simulation": to_html(simulation_table(sim)) if len(sim) else "",
+        "simulation_facts": _simulation_facts(sim, study.models.main_model),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
         "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
         "skipped": manifest.get("skipped", {}), "lower_bound": lower_bound,

@@ -29,7 +29,10 @@ def fmt_num(x: object, digits: int = DIGITS) -> str:
     if _missing(x):
         return "–"
     v = float(x)  # type: ignore[arg-type]
-    if v != 0 and abs(v) < 10 ** (-digits):
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    # very small or very large values (boundary fits) in scientific notation so that columns stay narrow
+    if (v != 0 and abs(v) < 10 ** (-digits)) or abs(v) >= 1e4:
         return f"{v:.{digits - 1}e}"
     out = f"{v:.{digits}f}"
     return "0." + "0" * digits if out == "-0." + "0" * digits else out
@@ -96,8 +99,15 @@ def estimates_table(estimates: pd.DataFrame, intervention: str, models: Iterable
             "Estimate": fmt_num(r.ratio if ratio else r.estimate),
             "95% CI": fmt_ci(r.ratio_ci_low, r.ratio_ci_high) if ratio else fmt_ci(r.ci_low, r.ci_high),
             "p": fmt_p(r.p_value),
+            "Note": "boundary fit" if ratio and _boundary(r.ratio_ci_low, r.ratio_ci_high) else "",
         })
-    return pd.DataFrame(rows, columns=["Outcome", "Source", "Model", "Term", "Scale", "Estimate", "95% CI", "p"])
+    return pd.DataFrame(rows, columns=["Outcome", "Source", "Model", "Term", "Scale", "Estimate", "95% CI", "p",
+                                       "Note"])
+
+
+def _boundary(lo: object, hi: object, limit: float = 1e3) -> bool:
+    """A ratio interval beyond [1/limit, limit]: a series at zero on one side, where Wald intervals fail."""
+    return not (is_finite(lo) and is_finite(hi)) or float(lo) < 1 / limit or float(hi) > limit  # type: ignore[arg-type]
 
 
 def yearly_table(yearly_contrast: pd.DataFrame) -> pd.DataFrame:
@@ -154,6 +164,21 @@ def fit_stats_table(fit_stats: pd.DataFrame, labels: Mapping[str, str] | None = 
         "Spec": col("spec"), "n": col("n").map(fmt_int), "AIC": col("aic").map(lambda v: fmt_num(v, 1)),
         "Dispersion": col("dispersion").map(fmt_num), "HAC lags": col("hac_maxlags").map(fmt_int),
         "Durbin-Watson": col("durbin_watson").map(fmt_num), "Ljung-Box p": col("ljung_box_p").map(fmt_p),
+    })
+
+
+def simulation_table(sim: pd.DataFrame) -> pd.DataFrame:
+    """The simulation study: per scenario x term x estimator, rejection rate (size under the null, power
+    otherwise) with its Monte Carlo standard error, interval coverage, bias and RMSE."""
+    col = lambda name: sim[name] if name in sim else pd.Series([None] * len(sim), index=sim.index)  # noqa: E731
+    return pd.DataFrame({
+        "Scenario": col("scenario"), "Term": col("term"), "Estimator": col("estimator").map(model_name),
+        "Measures": col("kind"),
+        "Rejection rate": [f"{fmt_num(r, 2)} ± {fmt_num(se, 2)}" for r, se in zip(col("rejection_rate"),
+                                                                                  col("rejection_mc_se"))],
+        "Coverage": col("coverage").map(lambda v: fmt_num(v, 2)), "Bias": col("bias").map(fmt_num),
+        "RMSE": col("rmse").map(fmt_num),
+        "Fits": [f"{fmt_int(a)} / {fmt_int(b)}" for a, b in zip(col("n_ok"), col("n_rep"))],
     })
 
 

@@ -85,3 +85,16 @@ def test_real_centcom(shared_data_dir: Path) -> None:
     allc = m[m["country"] == "all"].set_index("period")["strikes"]
     assert allc[:"2014-11"].isna().all() and allc["2016-11":].isna().all()   # campaign months not scraped
     assert allc["2014-12":"2016-10"].notna().all() and allc.sum() == ev["n"].sum()
+
+
+def test_aligned_on_the_study_interventions(sample: centcom.AdapterOutput) -> None:
+    from externalize.config import load_study
+
+    study = load_study()
+    m = centcom.monthly_strikes(sample.events, "2014-08", "2015-02", interventions=study.interventions)
+    allc = m[m["country"] == "all"].set_index("period")
+    # Iraq strikes began 2014-08-08: 2014-08 is month 0, 2014-12 month 4; Syria (2014-09-23): month 3
+    assert allc.loc[pd.Period("2014-08", "M"), "months_from_iraq_strikes"] == 0
+    assert allc.loc[pd.Period("2014-12", "M"), "months_from_iraq_strikes"] == 4
+    assert allc.loc[pd.Period("2014-12", "M"), "months_from_syria_strikes"] == 3
+    assert allc.loc[pd.Period("2014-12", "M"), "months_from_russia_strikes"] == -9

@@ -81,11 +81,19 @@ def test_full_csv_every_date_case_and_field(fx: Path) -> None:
     assert ev.loc["201603220001", "longitude"] == pytest.approx(4.48)
 
 
-def test_full_xlsx_reads_like_the_csv(fx: Path) -> None:
+ENGINES = ["openpyxl", pytest.param("calamine", marks=pytest.mark.skipif(
+    gtd.xlsx_engine() != "calamine", reason="python-calamine not installed (optional, faster XLSX reader)"))]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_full_xlsx_reads_like_the_csv(fx: Path, engine: str) -> None:
+    path = fx / "globalterrorismdb_0718dist_sample.xlsx"
     csv = gtd.read(REG["gtd_full"], {"main": fx / "globalterrorismdb_0718dist_sample.csv"})
-    xlsx = gtd.read(REG["gtd_full"], {"main": fx / "globalterrorismdb_0718dist_sample.xlsx"})
+    xlsx = gtd.normalise_gtd(gtd.read_gtd_xlsx(path, gtd.LAYOUTS["gtd_full"], engine=engine), "gtd_full", path,
+                             gtd.LAYOUTS["gtd_full"])
     assert xlsx.excluded == csv.excluded
     pd.testing.assert_frame_equal(xlsx.events, csv.events)
+    pd.testing.assert_frame_equal(gtd.read(REG["gtd_full"], {"main": path}).events, csv.events)
 
 
 def test_full_missing_column_is_named(fx: Path) -> None:
@@ -93,11 +101,12 @@ def test_full_missing_column_is_named(fx: Path) -> None:
         gtd.read(REG["gtd_full"], {"main": fx / "globalterrorismdb_missing_gname2.csv"})
 
 
-def test_not_a_workbook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_not_a_workbook(tmp_path: Path, engine: str) -> None:
     bad = tmp_path / "globalterrorismdb_0718dist.xlsx"
     bad.write_bytes(b"eventid,iyear\n1,2014\n")
     with pytest.raises(SourceFormatError, match="XLSX"):
-        gtd.read(REG["gtd_full"], {"main": bad})
+        gtd.read_gtd_xlsx(bad, gtd.LAYOUTS["gtd_full"], engine=engine)
 
 
 # ------------------------------------------------------------------------------------------- world_inc

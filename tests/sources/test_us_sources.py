@@ -139,3 +139,8 @@ def test_real_new_america(shared_data_dir: Path) -> None:
     assert len(_on(ev, "2015-12-02")) == 1 and len(_on(ev, "2016-06-12")) == 1
     basis = new_america.dating_basis(read_csv_strict(files["main"]), read_csv_strict(files["suspects"]))["basis"]
     assert basis.value_counts().to_dict() == {"suspect charged": 165, "attack_date": 34, "name year": 17}
+    plots = read_csv_strict(files["main"])
+    dated = new_america.dating_basis(plots, read_csv_strict(files["suspects"]))
+    name_year = pd.to_numeric(plots["plot_name"].str.extract(r"^((?:19|20)\d\d)")[0])
+    charged = dated["basis"] == "suspect charged"
+    assert int((dated.loc[charged, "year"] == name_year[charged]).sum()) == 152  # 13 differ (docstring)

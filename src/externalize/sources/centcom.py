@@ -21,12 +21,13 @@ began 2014-08-08 (Iraq) and 2014-09-23 (Syria), but the first release here is 20
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from externalize.config import Intervention
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
 from externalize.sources.base import AdapterOutput, require_columns
@@ -73,12 +74,13 @@ def shift_release_dates(events: pd.DataFrame, lag_days: int = DEFAULT_LAG_DAYS) 
 
 
 def monthly_strikes(events: pd.DataFrame, start: pd.Period | str, end: pd.Period | str,
-                    lag_days: int = 0) -> pd.DataFrame:
+                    lag_days: int = 0, interventions: Iterable[Intervention] = ()) -> pd.DataFrame:
     """Monthly dose series per country (Iraq, Syria, and "all").
 
     Columns: period, country, strikes (NaN outside the covered days' months: missing, not zero),
     release_days (distinct release dates in the month), days_covered_share (share of the month's days
-    between the first and last release, after the lag), partial (share < 1).
+    between the first and last release, after the lag), partial (share < 1), and for each intervention of
+    the study config `months_from_<name>` (0 = the month the intervention date falls in).
     """
     start, end = pd.Period(start, freq="M"), pd.Period(end, freq="M")
     ev = shift_release_dates(events, lag_days) if lag_days else events
@@ -101,6 +103,8 @@ def monthly_strikes(events: pd.DataFrame, start: pd.Period | str, end: pd.Period
     res["days_covered_share"] = covered / res["period"].dt.days_in_month
     res["partial"] = (res["days_covered_share"] > 0) & (res["days_covered_share"] < 1)
     res["strikes"] = res["strikes"].where(res["days_covered_share"] > 0, np.nan)
+    for iv in interventions:
+        res[f"months_from_{iv.name}"] = [(p - iv.month).n for p in res["period"]]
     return res
 
 
