@@ -47,7 +47,8 @@ def _status(outcomes) -> dict[str, str]:
 
 
 def test_second_run_skips_everything(env):
-    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    first = env["run"]()
+    assert _status(first) == {"up": "ran", "down": "ran"} and first[0].reason == "no previous run"
     assert _status(env["run"]()) == {"up": "skipped", "down": "skipped"}
     assert env["calls"] == ["up", "down"]
     stamp = json.loads((env["out"] / ".stamps" / "up.json").read_text())
@@ -57,7 +58,11 @@ def test_second_run_skips_everything(env):
 def test_changed_input_reruns_the_step_and_its_dependants(env):
     env["run"]()
     env["raw"].write_text("raw v2")
-    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    outcomes = env["run"]()
+    assert _status(outcomes) == {"up": "ran", "down": "ran"}
+    # the run says what changed: the raw file for `up`, its output (mid.txt) for `down`
+    assert outcomes[0].reason.startswith("changed: 1 input file(s)") and "raw.txt" in outcomes[0].reason
+    assert "mid.txt" in outcomes[1].reason
     assert (env["out"] / "final.txt").read_text() == "RAW V2!"
 
 
@@ -70,10 +75,14 @@ def test_identical_upstream_output_lets_downstream_skip(env):
 def test_study_config_change_and_force_and_missing_output(env):
     env["run"]()
     env["study"].write_text(env["study"].read_text() + "\n# a comment changes the file\n")
-    assert _status(env["run"]()) == {"up": "ran", "down": "ran"}
+    outcomes = env["run"]()
+    assert _status(outcomes) == {"up": "ran", "down": "ran"}
+    assert all(o.reason == "changed: study config" for o in outcomes)
     assert _status(env["run"](force=True)) == {"up": "ran", "down": "ran"}
     (env["out"] / "final.txt").unlink()
-    assert _status(env["run"]()) == {"up": "skipped", "down": "ran"}
+    outcomes = env["run"]()
+    assert _status(outcomes) == {"up": "skipped", "down": "ran"}
+    assert outcomes[1].reason.startswith("output missing") and "final.txt" in outcomes[1].reason
 
 
 def test_failed_step_writes_no_stamp(tmp_path):
@@ -106,3 +115,17 @@ def test_code_fingerprint_per_step():
     assert "report.py" not in steps["report"].code_excludes and "tables.py" not in steps["report"].code_excludes
     assert code_fingerprint(("figures.py",)) != code_fingerprint()
     assert code_fingerprint(("no_such_module.py",)) == code_fingerprint()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["01_build.py", "02_models.py", "03_robustness.py", "04_figures.py",
+                                    "05_report.py"])
+def test_analysis_scripts_take_the_study_options(script):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "analysis" / script), "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "--data-dir" in proc.stdout and "--study" in proc.stdout

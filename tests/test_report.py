@@ -346,3 +346,30 @@ def test_report_renders_from_the_real_outputs(tmp_path, shared_data_dir):
     if CHROMIUM is not None:
         _, stderr = _chromium_console(html)
         assert _console_errors(stderr) == []
+
+
+# ---------------------------------------------------------------- table formatting
+def test_number_formats():
+    from externalize.tables import fmt_p
+
+    assert fmt_num(1.49134) == "1.491" and fmt_num(-0.0) == "0.000" and fmt_num(np.nan) == "–"
+    assert fmt_num(3.03e10) == "3.03e+10" and fmt_num(1.13e-40) == "1.13e-40" and fmt_num(np.inf) == "inf"
+    assert fmt_p(0.0004) == "<0.001" and fmt_p(0.0204) == "0.020" and fmt_p(None) == "–"
+    assert fmt_ci(0.5, 2.0) == "[0.500, 2.000]" and fmt_int(181690.0) == "181,690"
+
+
+def test_estimates_table_keeps_effect_terms_and_flags_boundary_fits():
+    from externalize.tables import estimates_table
+
+    t = _tables()["estimates"]
+    extra = pd.DataFrame([_est("ged_joint_events", "post", 1.1e-43, 1.3e-65, 9.7e-22, model="quasipoisson_yearly"),
+                          _est("gtd_external_attacks", "time", 1.01, 1.0, 1.02)])
+    tab = estimates_table(pd.concat([t, extra], ignore_index=True), "iraq_strikes")
+    # `time` is no effect; the stacked comparison's shared `post` is the reference's change: both left out
+    assert len(tab) == len(t) + 1 - 1
+    assert (tab["Term"] == "time").sum() == 0
+    ols = tab[tab["Model"].str.startswith("OLS")]
+    assert len(ols) == 1 and ols["Model"].item().endswith("(events per month)")
+    assert ols["Estimate [95% CI]"].item() == "0.500 [0.100, 0.900]"   # additive scale, not a ratio
+    assert tab.loc[tab["Outcome"] == "ged_joint_events", "Note"].item() == "boundary"
+    assert (tab["Note"] == "boundary").sum() == 1

@@ -99,8 +99,9 @@ def code_fingerprint(excludes: Sequence[str] = ()) -> str:
     return h.hexdigest()
 
 
-def input_digest(step: Step, ctx: Context) -> tuple[str, dict[str, str]]:
-    """Digest of a step's inputs: every input file (path and sha256), the study config, version and code."""
+def input_digest(step: Step, ctx: Context) -> tuple[str, dict]:
+    """Digest of a step's inputs: every input file (path and sha256), the study config, version and code.
+    Returns the digest and its parts (kept in the stamp, so a re-run can say what changed)."""
     files = {}
     for p in _files(step.inputs(ctx)):
         try:
@@ -112,11 +113,35 @@ def input_digest(step: Step, ctx: Context) -> tuple[str, dict[str, str]]:
             "code": code_fingerprint(step.code_excludes), "files": files,
             "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch,
                         "data_dir": str(ctx.data_dir) if ctx.data_dir else None}}
-    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest(), files
+    return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest(), meta
 
 
 def _stamp_path(step: Step, ctx: Context) -> Path:
     return ctx.stamps_dir / f"{step.name}.json"
+
+
+def what_changed(step: Step, ctx: Context, meta: dict) -> str:
+    """Why a step must run, in words: no previous run, missing outputs, or which inputs differ from the stamp."""
+    stamp = _stamp_path(step, ctx)
+    if not stamp.is_file():
+        return "no previous run"
+    try:
+        old = json.loads(stamp.read_text()).get("meta", {})
+    except json.JSONDecodeError:
+        return "unreadable stamp"
+    reasons = []
+    for key, label in (("study", "study config"), ("code", "package code"), ("version", "package version"),
+                       ("options", "options")):
+        if old.get(key) != meta.get(key):
+            reasons.append(label)
+    old_files, new_files = old.get("files", {}), meta.get("files", {})
+    changed = sorted(k for k in set(old_files) | set(new_files) if old_files.get(k) != new_files.get(k))
+    if changed:
+        reasons.append(f"{len(changed)} input file(s), e.g. {changed[0]}")
+    if not reasons:
+        missing = [str(p) for p in step.outputs(ctx) if not p.exists()]
+        return f"output missing: {missing[0]}" if missing else "inputs unchanged"
+    return "changed: " + "; ".join(reasons)
 
 
 def is_fresh(step: Step, ctx: Context, digest: str) -> bool:
@@ -261,23 +286,22 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
         for step in plan:
             progress.update(task, description=f"step {step.name}")
             t0 = time.perf_counter()
-            digest, files = input_digest(step, ctx)
+            digest, meta = input_digest(step, ctx)
             if not force and is_fresh(step, ctx, digest):
                 outcomes.append(StepOutcome(step.name, "skipped", time.perf_counter() - t0, "inputs unchanged"))
                 console.print(f"[dim]{step.name}: skipped (inputs unchanged)[/]")
                 progress.advance(task)
                 continue
-            console.rule(f"[bold]{step.name}")
+            reason = "forced" if force else what_changed(step, ctx, meta)
+            console.rule(f"[bold]{step.name}[/] [dim]({reason})[/]")
             step.run(ctx)
-            # re-hash after the run: a step may create its own inputs' parents (e.g. the first build)
-            digest, files = input_digest(step, ctx)
             ctx.stamps_dir.mkdir(parents=True, exist_ok=True)
             seconds = time.perf_counter() - t0
             _stamp_path(step, ctx).write_text(json.dumps(
-                {"step": step.name, "digest": digest, "inputs": files, "version": __version__,
-                 "seconds": round(seconds, 3), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+                {"step": step.name, "digest": digest, "inputs": meta["files"], "meta": meta,
+                 "version": __version__, "seconds": round(seconds, 3),
+                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
                 indent=2, sort_keys=True))
-            reason = "forced" if force else "inputs changed or no previous run"
             outcomes.append(StepOutcome(step.name, "ran", seconds, reason))
             console.print(f"[green]{step.name}: done in {seconds:.1f} s[/]")
             progress.advance(task)

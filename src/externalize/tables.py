@@ -80,7 +80,7 @@ def estimates_table(estimates: pd.DataFrame, intervention: str, models: Iterable
     """The effect terms (level, slope, post and their comparative versions) of the chosen fits.
 
     Count and share models report ratios (rate / odds ratios, exp of the coefficient); OLS / GLS report the
-    additive change in events per month. The column `scale` says which.
+    additive change in events per month (their model name says so).
     """
     e = estimates[estimates["spec"].isin(list(specs))]
     if models is not None:
@@ -92,17 +92,17 @@ def estimates_table(estimates: pd.DataFrame, intervention: str, models: Iterable
     rows = []
     for r in e.itertuples(index=False):
         ratio = not _missing(getattr(r, "ratio", None))
+        est = fmt_num(r.ratio if ratio else r.estimate)
+        ci = fmt_ci(r.ratio_ci_low, r.ratio_ci_high) if ratio else fmt_ci(r.ci_low, r.ci_high)
         rows.append({
-            "Outcome": (labels or {}).get(r.outcome, r.outcome), "Source": r.source, "Model": model_name(r.model),
-            "Term": term_name(r.term, intervention),
-            "Scale": "ratio" if ratio else "events per month",
-            "Estimate": fmt_num(r.ratio if ratio else r.estimate),
-            "95% CI": fmt_ci(r.ratio_ci_low, r.ratio_ci_high) if ratio else fmt_ci(r.ci_low, r.ci_high),
+            "Outcome": (labels or {}).get(r.outcome, r.outcome), "Source": r.source,
+            # count and share models: ratios; OLS / GLS: events per month (said in the model name)
+            "Model": model_name(r.model) + ("" if ratio else " (events per month)"),
+            "Term": term_name(r.term, intervention), "Estimate [95% CI]": f"{est} {ci}",
             "p": fmt_p(r.p_value),
-            "Note": "boundary fit" if ratio and _boundary(r.ratio_ci_low, r.ratio_ci_high) else "",
+            "Note": "boundary" if ratio and _boundary(r.ratio_ci_low, r.ratio_ci_high) else "",
         })
-    return pd.DataFrame(rows, columns=["Outcome", "Source", "Model", "Term", "Scale", "Estimate", "95% CI", "p",
-                                       "Note"])
+    return pd.DataFrame(rows, columns=["Outcome", "Source", "Model", "Term", "Estimate [95% CI]", "p", "Note"])
 
 
 def _boundary(lo: object, hi: object, limit: float = 1e3) -> bool:
@@ -120,6 +120,8 @@ def yearly_table(yearly_contrast: pd.DataFrame) -> pd.DataFrame:
         "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(y.get("rr_ci_low", [None] * len(y)),
                                                     y.get("rr_ci_high", [None] * len(y)))],
         "p": y.get("p_value", pd.Series(index=y.index, dtype=float)).map(fmt_p),
+        "Note": ["boundary" if _boundary(lo, hi) else "" for lo, hi in zip(y.get("rr_ci_low", [None] * len(y)),
+                                                                        y.get("rr_ci_high", [None] * len(y)))],
     })
 
 

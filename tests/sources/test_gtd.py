@@ -244,6 +244,15 @@ def test_real_degraded(shared_data_dir: Path) -> None:
     assert ev["side_a"].isna().sum() == 109_353
     assert ev["country"].notna().all() and ev["region"].notna().all()
     assert ev["year"].min() == 1970 and ev["year"].max() == 2017
+    # the well-known attacks are there with date and place (the copy's trustworthy fields) ...
+    for day, country, at_least in (("2015-01-07", "France", 1), ("2015-11-13", "France", 7),
+                                   ("2016-03-22", "Belgium", 2), ("2015-12-02", "United States", 1),
+                                   ("2016-06-12", "United States", 1)):
+        hit = ev[(ev["date"] == pd.Timestamp(day)) & (ev["country"] == country)]
+        assert len(hit) >= at_least, (day, country)
+    # ... but the perpetrator of Orlando (ISIL-inspired) is blanked: why group counts are lower bounds
+    orlando = ev[(ev["date"] == pd.Timestamp("2016-06-12")) & (ev["country"] == "United States")]
+    assert orlando["side_a"].isna().all()
 
 
 @pytest.mark.realdata
