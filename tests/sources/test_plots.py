@@ -12,7 +12,7 @@ from externalize.errors import SourceFormatError
 from externalize.locate import locate_source
 from externalize.registry import load_registry
 from externalize.sources import adapter_for, hegghammer_plots as hp
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import read_csv_strict
 
 REG = load_registry()
 

@@ -30,8 +30,7 @@ import pandas as pd
 from externalize.config import Intervention
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("centcom_strikes",)
 COLUMNS = ("date", "country", "location", "number")

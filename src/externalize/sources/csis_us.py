@@ -25,8 +25,7 @@ import pandas as pd
 from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("csis_us",)
 COLUMNS = ("Year_csis", "Month_csis", "Day_csis", "Orientation_csis", "vict_killed_csis", "Target_csis",

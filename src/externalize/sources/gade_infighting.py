@@ -23,8 +23,7 @@ import pandas as pd
 from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
-from externalize.sources.base import AdapterOutput
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict
 
 SOURCE_IDS: tuple[str, ...] = ("gade_infighting_2014",)
 

@@ -64,8 +64,7 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import PROJECT_ROOT, SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, join_actors
-from externalize.sources.ucdp_dyadic import check_not_truncated
+from externalize.sources.base import AdapterOutput, check_not_truncated, join_actors
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")

@@ -42,8 +42,7 @@ import pandas as pd
 from externalize.errors import SourceFormatError
 from externalize.registry import PROJECT_ROOT, SourceSpec
 from externalize.schema import conform_events, conform_yearly, dates_from_parts
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year")
 

@@ -26,8 +26,7 @@ import pandas as pd
 from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import conformed, read_csv_strict
+from externalize.sources.base import AdapterOutput, conformed, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("mapping_militants",)
 

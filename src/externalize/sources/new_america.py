@@ -33,8 +33,7 @@ import pandas as pd
 
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("new_america_plots",)
 PLOT_COLUMNS = ("plot_ID", "plot_name", "plot_ideology", "plot_status", "attack_date", "victims_killed")

@@ -18,8 +18,7 @@ import pandas as pd
 
 from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import read_csv_strict
+from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_actors",)
 LOOKUP_REASON = "lookup table (taxonomy input)"

@@ -14,19 +14,14 @@ to `location_inc` (the location of the incompatibility) when it is empty.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-import pandera.errors
 
-from externalize.errors import SourceFormatError
-from externalize.locate import read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
-from externalize.sources.base import AdapterOutput, require_columns
+from externalize.sources.base import AdapterOutput, conformed, numeric_column, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_nonstate", "ucdp_battledeaths")
 
@@ -35,69 +30,6 @@ NONSTATE_COLUMNS = ("dyad_id", "side_a_name", "side_b_name", "year", "best_fatal
                     "low_fatality_estimate", "high_fatality_estimate", "location")
 BATTLEDEATHS_COLUMNS = ("dyad_id", "side_a", "side_b", "year", "bd_best", "bd_low", "bd_high",
                         "location_inc", "battle_location")
-
-
-def check_not_truncated(data: bytes, path: Path) -> None:
-    """Refuse CSV bytes whose last line was cut off.
-
-    pandas pads a short last row with NaN without a word, so a truncated download would lose values
-    silently. A file that ends without a newline must therefore end with a complete row (same number of
-    fields as the header). Only the first and last lines are decoded, so this is cheap on large files.
-    """
-    if not data.strip():
-        raise SourceFormatError(f"{path}: file is empty")
-    if data.endswith(b"\n"):
-        return
-    first_end = data.find(b"\n")
-    if first_end < 0:
-        return  # a header alone: nothing to cut
-    header = data[:first_end].decode("utf-8-sig", errors="replace").rstrip("\r")
-    last = data[data.rfind(b"\n") + 1:].decode("utf-8", errors="replace")
-    width = len(next(csv.reader([header])))
-    try:
-        fields = next(csv.reader([last], strict=True))
-    except csv.Error as exc:
-        raise SourceFormatError(f"{path}: last line is cut off ({exc}); the file looks truncated") from exc
-    if len(fields) != width:
-        raise SourceFormatError(f"{path}: last line has {len(fields)} fields, the header {width}; "
-                                "the file looks truncated")
-
-
-def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
-    """A CSV (any compression) with every column as text; truncated or unparseable files raise.
-
-    (Shared by the UCDP, GED, MMP and Gade adapters.)
-    """
-    data = read_bytes(path)
-    check_not_truncated(data, path)
-    opts = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"} | kwargs
-    try:
-        return pd.read_csv(io.BytesIO(data), **opts)
-    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError) as exc:
-        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
-    except ValueError as exc:  # usecols naming a column the file does not have
-        if "Usecols" in str(exc) or "usecols" in str(exc):
-            raise SourceFormatError(f"{path}: {exc}") from exc
-        raise
-
-
-def conformed(conform: Callable[[pd.DataFrame], pd.DataFrame], table: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Apply schema.conform_events / conform_yearly; a value the schema refuses (a latitude of 200, a negative
-    death count) is reported as a SourceFormatError naming the file, like every other bad-input error."""
-    try:
-        return conform(table)
-    except pandera.errors.SchemaError as exc:
-        raise SourceFormatError(f"{path}: values outside the schema: {exc}") from exc
-
-
-def numeric_column(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    """Numbers as float (missing stays NaN); text that is not a number is refused, not turned into NaN."""
-    out = pd.to_numeric(raw, errors="coerce")
-    bad = raw.notna() & out.isna()
-    if bad.any():
-        raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
-                                f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
-    return out.astype("float64")
 
 
 def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:

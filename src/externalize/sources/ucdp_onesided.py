@@ -14,8 +14,7 @@ import pandas as pd
 
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
-from externalize.sources.base import AdapterOutput, require_columns
-from externalize.sources.ucdp_dyadic import conformed, numeric_column, read_csv_strict
+from externalize.sources.base import AdapterOutput, conformed, numeric_column, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_onesided",)
 
