@@ -115,6 +115,9 @@ def test_code_fingerprint_per_step():
     assert "report.py" not in steps["report"].code_excludes and "tables.py" not in steps["report"].code_excludes
     assert code_fingerprint(("figures.py",)) != code_fingerprint()
     assert code_fingerprint(("no_such_module.py",)) == code_fingerprint()
+    # a trailing slash excludes a folder: the model steps do not hash the source adapters
+    assert "sources/" in steps["fit"].code_excludes and "sources/" not in steps["build"].code_excludes
+    assert code_fingerprint(("sources/",)) != code_fingerprint(("sources",))
 
 
 @pytest.mark.slow

@@ -147,6 +147,12 @@ def test_overall_wording_is_conditional():
     assert "mixed" in mixed["overall"]
     no = summarise_verdicts([_v("comparison", -1, "contradicts"), _v("external", 1, "supports")])
     assert "does not support" in no["overall"]
+    ne = summarise_verdicts([_v("comparison", -1, "not estimable"), _v("external", 1, "supports")])
+    assert "could not be estimated" in ne["overall"] and "do not support" in ne["overall"]
+    assert ne["by_arm"] == [{"arm": "external", "supports": 1, "contradicts": 0, "inconclusive": 0,
+                             "not estimable": 0},
+                            {"arm": "comparison", "supports": 0, "contradicts": 0, "inconclusive": 0,
+                             "not estimable": 1}]
     none = summarise_verdicts([_v("external", 1, "inconclusive")])
     assert none["overall"].startswith("No test supports")
     assert none["counts"] == {"supports": 0, "contradicts": 0, "inconclusive": 1, "not estimable": 0}

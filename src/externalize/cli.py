@@ -40,12 +40,15 @@ def build(data_dir: DataDir = None, study: StudyPath = None, allow_checksum_mism
     except ExternalizeError as exc:
         _fail(exc)
         return
-    table = Table(title="Row ledger")
+    table = Table(title="Row ledger (full table: data/processed/ledger.csv)")
     summary = result.ledger.summary()
-    for col in summary.columns:
-        table.add_column(str(col))
-    for row in summary.itertuples(index=False):
-        table.add_row(*[str(v) for v in row])
+    cols = {"source": "source", "rows_read": "read", "rows_kept": "kept", "rows_excluded": "excluded",
+            "rows_family_actor": "family", "class_clash": "clash", "class_joint": "joint",
+            "class_external": "external", "balances": "adds up"}
+    for label in cols.values():
+        table.add_column(label, justify="left" if label == "source" else "right")
+    for row in summary[list(cols)].itertuples(index=False):
+        table.add_row(*[f"{v:,}" if isinstance(v, (int,)) and not isinstance(v, bool) else str(v) for v in row])
     console.print(table)
     for key, why in result.ledger.skipped.items():
         console.print(f"[dim]skipped {key}: {why}[/]")

@@ -7,7 +7,7 @@ saved tables (reports/output/tables/) and the build (data/processed/).
 
 from __future__ import annotations
 
-import warnings
+import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -51,12 +51,8 @@ def save_figure(plot: p9.ggplot, frame: pd.DataFrame, name: str, out_dir: str | 
     out.mkdir(parents=True, exist_ok=True)
     paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg", "csv": out / f"{name}.csv"}
     frame.to_csv(paths["csv"], index=False, float_format="%.10g")
-    with warnings.catch_warnings():
-        # plotnine announces the file name and size it saves (PlotnineWarning): information, not a problem
-        warnings.filterwarnings("ignore", message="Saving ", category=UserWarning)
-        warnings.filterwarnings("ignore", message="Filename:", category=UserWarning)
-        plot.save(paths["png"], width=width, height=height, dpi=DPI, verbose=False)
-        plot.save(paths["svg"], width=width, height=height, verbose=False)
+    plot.save(paths["png"], width=width, height=height, dpi=DPI, verbose=False)
+    plot.save(paths["svg"], width=width, height=height, verbose=False)
     return paths
 
 
@@ -90,7 +86,8 @@ def monthly_counts_data(monthly: pd.DataFrame, classes: Iterable[str] = ("clash"
         return pd.DataFrame(columns=["source", "event_class", "period", "date", "count"])
     keep = m.groupby(["source", "event_class"], observed=True)["count"].transform("sum") > 0
     m = m[keep]
-    out = pd.DataFrame({"source": m["source"].astype(str).to_numpy(), "event_class": m["event_class"].astype(str).to_numpy(),
+    out = pd.DataFrame({"source": m["source"].astype(str).to_numpy(),
+                        "event_class": m["event_class"].astype(str).to_numpy(),
                         "period": m["period"].astype(str).to_numpy(), "count": m["count"].astype(float).to_numpy()})
     out["date"] = _month_start(out["period"]).to_numpy()
     return out.sort_values(["source", "event_class", "period"]).reset_index(drop=True)
@@ -176,20 +173,15 @@ def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
 
 
 def _caption(text: str, width: int = 100) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(text, width))
 
 
 def _wrap(width: int):
-    import textwrap
-
     return lambda s: "\n".join(textwrap.wrap(str(s), width))
 
 
 # ---------------------------------------------------------------- 3. forest plot of effects
-def forest_data(estimates: pd.DataFrame, yearly_contrast: pd.DataFrame | None = None,
-                intervention: str = "iraq_strikes") -> pd.DataFrame:
+def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes") -> pd.DataFrame:
     """Ratio-scale effects (rate / odds ratios) of every count, share, comparative and yearly model.
 
     OLS / GLS estimates are additive (events per month) and cannot share a ratio axis; they are in the
@@ -270,7 +262,8 @@ def plot_share(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
             + p9.labs(x="", y="external / (external + reference)", size="events in the month",
                       title="Externalization share with fitted pre/post trend (binomial logit ITS)",
-                      caption=_caption("Blue: fitted share with 95% band; orange dashed: pre-intervention trend continued."))
+                      caption=_caption("Blue: fitted share with 95% band; orange dashed: pre-intervention trend "
+                                       "continued."))
             + theme_externalize())
 
 
@@ -316,7 +309,8 @@ def plot_break_sweep(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
             + p9.labs(x="candidate break month", y="F statistic",
                       title="Break-date sweep (sup-F): F statistic per candidate month",
-                      caption=_caption("Red dashed: simulated 5% critical value of sup-F; dotted: the main intervention."))
+                      caption=_caption("Red dashed: simulated 5% critical value of sup-F; dotted: the main "
+                                       "intervention."))
             + theme_externalize() + p9.theme(axis_text_x=p9.element_text(rotation=90)))
 
 
@@ -395,7 +389,8 @@ def geography_data(events: pd.DataFrame, classes: Iterable[str] = ("clash", "joi
            .sort_values(["event_class", "n", "country"], ascending=[True, False, True]))
     tot["rank"] = tot.groupby("event_class").cumcount() + 1   # ties broken by name: the same rows every run
     keep = tot.loc[tot["rank"] <= top, ["event_class", "country"]]
-    return g.merge(keep, on=["event_class", "country"]).sort_values(["event_class", "country", "year"]).reset_index(drop=True)
+    out = g.merge(keep, on=["event_class", "country"])
+    return out.sort_values(["event_class", "country", "year"]).reset_index(drop=True)
 
 
 def plot_geography(frame: pd.DataFrame) -> p9.ggplot:

@@ -2,9 +2,13 @@
 
 Each step declares its input files and its outputs. Before running a step, the pipeline hashes its inputs
 (sha256 of every input file's bytes, plus the study config, the package version and a fingerprint of the
-package's source code) and compares the digest with the stamp written after the step's last success
-(reports/output/.stamps/<step>.json). Equal digest and every output present -> the step is skipped. A step that
-re-runs and writes byte-identical outputs therefore lets the later steps skip too.
+package code the step runs) and compares the digest with the stamp written after the step's last success
+(reports/output/.stamps/<step>.json). Equal digest and every output present -> the step is skipped; otherwise
+the run says what changed. A step that re-runs and writes byte-identical outputs lets the later steps skip.
+
+Inputs per step: build = the raw files found, data/sources.toml, data/taxonomy/; fit and robustness = the
+monthly and yearly series; figures = series, coverage, events, the case catalogue and the model tables;
+report = ledger, coverage, build manifest, registry, tables, figures and the template folder.
 """
 
 from __future__ import annotations
@@ -87,12 +91,12 @@ def _sha256(path: Path) -> str:
 
 
 def code_fingerprint(excludes: Sequence[str] = ()) -> str:
-    """sha256 over the package's source files (but `excludes`, paths relative to the package): a code change
-    re-runs the steps that use it even when the version number did not change."""
+    """sha256 over the package's source files (but `excludes`: paths relative to the package, a trailing "/"
+    for a whole folder): a code change re-runs the steps that use it even when the version did not change."""
     h = hashlib.sha256()
     for p in sorted(PACKAGE_DIR.rglob("*.py")):
         rel = p.relative_to(PACKAGE_DIR).as_posix()
-        if rel in excludes:
+        if any(rel == e or (e.endswith("/") and rel.startswith(e)) for e in excludes):
             continue
         h.update(rel.encode())
         h.update(p.read_bytes())
@@ -221,24 +225,39 @@ _ROB_OUT = ("placebo.csv", "placebo_summary.csv", "break_sweep.csv", "break_summ
 
 
 _DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
-#: modules used only by later steps (or by the runner itself), per step
-_LATER = {"build": _DRAW, "fit": _DRAW, "robustness": _DRAW, "figures": _DRAW[1:], "report": _DRAW[3:]}
+#: the data-reading layer: its effect on the models arrives through the series files, which are hashed
+_READ = ("sources/", "synthetic/", "classify.py", "taxonomy.py", "locate.py", "ledger.py", "cases.py")
+#: modules a step never runs (later steps', the runner's, or, for the models, the readers'), per step
+_LATER = {"build": _DRAW, "fit": _DRAW + _READ, "robustness": _DRAW + _READ, "figures": _DRAW[1:],
+          "report": _DRAW[3:]}
 
 
 def default_steps() -> dict[str, Step]:
     def built(ctx: Context) -> list[Path]:
         return [ctx.processed_dir / n for n in _BUILD_OUT]
 
+    def series(ctx: Context) -> list[Path]:
+        # the model steps read only the count series: a new git commit in the build manifest or a change in
+        # event columns they never use does not refit them
+        return [ctx.processed_dir / "series_monthly.parquet", ctx.processed_dir / "series_yearly.parquet"]
+
+    def figure_inputs(ctx: Context) -> list[Path]:
+        return (series(ctx) + [ctx.processed_dir / "coverage.csv", ctx.processed_dir / "events.parquet",
+                               PROJECT_ROOT / "data" / "cases" / "cases.csv"]
+                + [ctx.tables_dir / n for n in _FIT_OUT + _ROB_OUT])
+
+    def report_inputs(ctx: Context) -> list[Path]:
+        return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json")] + [
+            PROJECT_ROOT / "data" / "sources.toml", ctx.tables_dir, ctx.figures_dir,
+            PROJECT_ROOT / "reports" / "templates"]
+
     return {
         "build": Step("build", _run_build, _raw_inputs, built, _LATER["build"]),
-        "fit": Step("fit", _run_fit, built, lambda c: [c.tables_dir / n for n in _FIT_OUT], _LATER["fit"]),
-        "robustness": Step("robustness", _run_robustness, built, lambda c: [c.tables_dir / n for n in _ROB_OUT],
+        "fit": Step("fit", _run_fit, series, lambda c: [c.tables_dir / n for n in _FIT_OUT], _LATER["fit"]),
+        "robustness": Step("robustness", _run_robustness, series, lambda c: [c.tables_dir / n for n in _ROB_OUT],
                            _LATER["robustness"]),
-        "figures": Step("figures", _run_figures,
-                        lambda c: built(c) + [c.tables_dir / n for n in _FIT_OUT + _ROB_OUT],
-                        lambda c: [c.figures_dir], _LATER["figures"]),
-        "report": Step("report", _run_report,
-                       lambda c: built(c) + [c.tables_dir, c.figures_dir, PROJECT_ROOT / "reports" / "templates"],
+        "figures": Step("figures", _run_figures, figure_inputs, lambda c: [c.figures_dir], _LATER["figures"]),
+        "report": Step("report", _run_report, report_inputs,
                        lambda c: [c.output_dir / "report.html", c.output_dir / "report.pdf"], _LATER["report"]),
     }
 

@@ -207,13 +207,18 @@ def summarise_verdicts(vs: Sequence[Verdict]) -> dict[str, object]:
                    "contradict it: the evidence is mixed.")
     elif counts["supports"] == 0:
         overall = "No test supports the hypothesis: the evidence here does not support it."
+    elif direct and all(v.verdict == "not estimable" for v in direct):
+        overall = ("Some single-arm tests support the hypothesis, but the direct test (clashes against external "
+                   "attacks) could not be estimated: these data do not support the hypothesis as a whole.")
     elif direct:
         overall = ("Some single-arm tests support the hypothesis, but the direct test (clashes against external "
                    "attacks) does not: the evidence does not support the hypothesis as a whole.")
     else:
         overall = ("Some single-arm tests support the hypothesis; no direct comparison of clashes with external "
                    "attacks could be estimated, so the hypothesis as a whole is not tested.")
-    return {"counts": counts, "n": len(vs), "overall": overall}
+    arms = [a for a in ("external", "clash", "joint", "comparison", "share") if any(v.arm == a for v in vs)]
+    by_arm = [{"arm": a, **{k: sum(v.arm == a and v.verdict == k for v in vs) for k in counts}} for a in arms]
+    return {"counts": counts, "n": len(vs), "overall": overall, "by_arm": by_arm}
 
 
 # ---------------------------------------------------------------- inputs
@@ -341,6 +346,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         spec_facts = {"n": fmt_int(len(spec)), "n_ok": fmt_int(len(ok)), "n_failed": fmt_int(len(spec) - len(ok)),
                       "n_pos": fmt_int(pos), "n_neg": fmt_int(neg), "n_none": fmt_int(len(ok) - pos - neg)}
     errors = tables.get("fit_errors", pd.DataFrame())
+    yc, fs = tables.get("yearly_contrast", pd.DataFrame()), tables.get("fit_stats", pd.DataFrame())
     ledger_tot = {}
     if len(ledger):
         ledger_tot = {"read": fmt_int(ledger["rows_read"].sum()), "kept": fmt_int(ledger["rows_kept"].sum()),
@@ -365,8 +371,8 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
             "ledger": to_html(ledger_table(ledger)) if len(ledger) else "",
             "main_estimates": to_html(main_est) if len(main_est) else "",
             "all_estimates": to_html(all_est) if len(all_est) else "",
-            "yearly": to_html(yearly_table(tables["yearly_contrast"])) if len(tables.get("yearly_contrast", [])) else "",
-            "fit_stats": to_html(fit_stats_table(tables["fit_stats"], labels)) if len(tables.get("fit_stats", [])) else "",
+            "yearly": to_html(yearly_table(yc)) if len(yc) else "",
+            "fit_stats": to_html(fit_stats_table(fs, labels)) if len(fs) else "",
             "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,

@@ -184,7 +184,7 @@ def simulation_table(sim: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def to_html(frame: pd.DataFrame, caption: str | None = None, table_class: str = "tbl") -> str:
+def to_html(frame: pd.DataFrame, caption: str | None = None, table_class: str = "tbl wrap") -> str:
     """A plain, self-contained HTML table (no index, no external resources) styled by the report's CSS."""
     styler = frame.style.hide(axis="index").set_table_attributes(f'class="{table_class}"')
     if caption:
