@@ -80,11 +80,13 @@ def _tables() -> dict[str, pd.DataFrame]:
         {"outcome": "ged_clash_events", "source": "ucdp_ged_syria_iraq", "model": "quasipoisson_yearly",
          "spec": "main", "label": "AQ-IS clashes", "years_pre": "2008-2013", "years_post": "2015-2019",
          "mean_pre": 4.1667, "mean_post": 38.0, "count_intervention_year": 7, "rate_ratio": 7.959,
-         "rr_ci_low": 3.8423, "rr_ci_high": 16.4865, "p_value": 2.4e-08},
+         "rr_ci_low": 3.8423, "rr_ci_high": 16.4865, "p_value": 2.4e-08, "exact_ratio": 7.959,
+         "exact_ci_low": 3.8423, "exact_ci_high": 16.4865, "exact_p_value": 2.4e-08},
         {"outcome": "ged_joint_events", "source": "ucdp_ged_syria_iraq", "model": "quasipoisson_yearly",
          "spec": "main", "label": "AQ-IS joint events", "years_pre": "2008-2013", "years_post": "2015-2019",
          "mean_pre": 10.0, "mean_post": 2.4, "count_intervention_year": 5, "rate_ratio": 0.33,
-         "rr_ci_low": 0.07, "rr_ci_high": 1.5, "p_value": 0.2},
+         "rr_ci_low": 0.07, "rr_ci_high": 1.5, "p_value": 0.2, "exact_ratio": 0.33,
+         "exact_ci_low": 0.07, "exact_ci_high": 1.5, "exact_p_value": 0.2},
     ])
     ps = pd.DataFrame([{"model": "quasipoisson", "term": "level_iraq_strikes", "statistic": "t",
                         "real_estimate": 0.3996, "real_value": 2.9, "p_value": 0.0204, "n_placebo": 48,
@@ -117,15 +119,27 @@ def test_verdicts_follow_the_rule():
     assert vs["monthly_external_vs_local_share"].verdict == "supports"
 
 
-def test_boundary_fit_is_not_estimable_and_shows_the_means():
+def test_zero_count_after_is_judged_by_the_exact_interval_and_shows_the_means():
     t = _tables()
     yc = t["yearly_contrast"]
-    yc.loc[yc.outcome == "ged_joint_events", ["mean_post", "rate_ratio", "rr_ci_low", "rr_ci_high"]] = \
-        [0.0, 1.1e-43, 1.3e-65, 9.7e-22]
+    # the GLM's Wald interval is degenerate here; the exact interval [0, 0.006] is not
+    yc.loc[yc.outcome == "ged_joint_events", ["mean_post", "rate_ratio", "rr_ci_low", "rr_ci_high",
+                                              "exact_ratio", "exact_ci_low", "exact_ci_high"]] = \
+        [0.0, 1.1e-43, 1.3e-65, 9.7e-22, 0.0, 0.0, 0.006]
+    v = next(v for v in verdicts(t, intervention="iraq_strikes", main_model="quasipoisson")
+             if v.test == "ged_joint_events")
+    assert v.verdict == "contradicts"   # joint operations were claimed to rise
+    assert "Mean per year 10.0 in 2008-2013 and 0.0 in 2015-2019" in v.sentence()
+
+
+def test_missing_interval_is_not_estimable():
+    t = _tables()
+    yc = t["yearly_contrast"]
+    yc.loc[yc.outcome == "ged_joint_events", ["exact_ratio", "exact_ci_low", "exact_ci_high"]] = \
+        [float("nan")] * 3
     v = next(v for v in verdicts(t, intervention="iraq_strikes", main_model="quasipoisson")
              if v.test == "ged_joint_events")
     assert v.verdict == "not estimable"
-    assert "Mean per year 10.0 in 2008-2013 and 0.0 in 2015-2019" in v.sentence()
 
 
 def test_verdicts_additive_model_uses_zero_as_no_change():

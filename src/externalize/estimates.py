@@ -220,7 +220,8 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
             if y1 is None or y0 is None:
                 continue
             common = y1.index.intersection(y0.index)
-            label["model"] = mc.main_model if mc.main_model in ("poisson", "negbin", "ols_hac") else "poisson"
+            label["model"] = mc.main_model if mc.main_model in ("poisson", "quasipoisson", "negbin", "ols_hac") \
+                else "quasipoisson"
             res = _try(errors, label, lambda: fit_comparative(
                 {o.name: y1[common], ref.name: y0[common]}, main, reference=ref.name, model=label["model"]), warned)
             if res is not None:

@@ -181,13 +181,26 @@ def _wrap(width: int):
 
 
 # ---------------------------------------------------------------- 3. forest plot of effects
-def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes") -> pd.DataFrame:
+def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes",
+                yearly_contrast: pd.DataFrame | None = None) -> pd.DataFrame:
     """Ratio-scale effects (rate / odds ratios) of every count, share, comparative and yearly model.
 
     OLS / GLS estimates are additive (events per month) and cannot share a ratio axis; they are in the
-    estimates table. Rows: label (outcome, model), kind (level / slope / comparative level / ...), ratio and CI.
+    estimates table. Single yearly outcomes are drawn with their exact conditional post/pre ratio (valid with
+    zero counts) from `yearly_contrast`, not with the Wald interval of the yearly GLM.
+    Rows: label (outcome, model), kind (level / slope / comparative level / ...), ratio and CI.
     """
     e = estimates[estimates["model"].isin(COUNT_MODELS) & estimates["ratio"].notna()].copy()
+    if yearly_contrast is not None and len(yearly_contrast) and "exact_ratio" in yearly_contrast:
+        single_yearly = set(yearly_contrast["outcome"])
+        e = e[~(e["outcome"].isin(single_yearly) & (e["spec"] == "main"))]
+        yc = yearly_contrast
+        exact = pd.DataFrame({
+            "outcome": yc["outcome"], "source": yc["source"], "model": "exact_yearly", "spec": "main",
+            "term": "post", "estimate": np.log(yc["exact_ratio"].astype(float).where(yc["exact_ratio"] > 0)),
+            "ratio": yc["exact_ratio"], "ratio_ci_low": yc["exact_ci_low"], "ratio_ci_high": yc["exact_ci_high"],
+            "p_value": yc["exact_p_value"]})
+        e = pd.concat([e, exact], ignore_index=True)
     level, slope = f"level_{intervention}", f"slope_{intervention}"
 
     def kind(term: str) -> str | None:
@@ -205,8 +218,10 @@ def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes") -> 
 
     e["kind"] = e["term"].map(kind)
     e = e[e["kind"].notna()]
-    # the stacked yearly comparison also has a shared `post`, which is the reference series' change: drop it
-    e = e[~((e["spec"] == "comparison") & (e["term"] == "post"))]
+    # in a stacked comparison the plain level / slope / post terms are the reference series' change, not the
+    # comparison: only the difference terms (`<term>:<series>`) are drawn for it
+    e = e[~((e["spec"] == "comparison") & e["term"].isin(["post", level, slope])
+            & ~e["outcome"].astype(str).str.endswith("_share"))]
     if "spec" in e:
         e = e[e["spec"].isin(["main", "comparison"])]
     e["label"] = e["outcome"].astype(str) + " (" + e["model"].astype(str) + ")"
@@ -217,6 +232,8 @@ def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes") -> 
     # they are flagged and left out of the drawing (named in its caption), not squeezed onto the axis
     finite = np.isfinite(out[["ratio", "ci_low", "ci_high"]].astype(float)).all(axis=1)
     out["degenerate"] = ~finite | (out["ci_low"] < 1 / DEGENERATE_RATIO) | (out["ci_high"] > DEGENERATE_RATIO)
+    # an exact interval reaching 0 or infinity is not a failed fit but cannot be drawn on a log axis either
+    out.loc[out["model"] == "exact_yearly", "degenerate"] = ~finite | (out["ratio"] <= 0)
     return out.sort_values(["kind", "label"]).reset_index(drop=True)
 
 
@@ -462,7 +479,7 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
                                                     height=1.2 + 1.6 * f["outcome"].nunique())
     est = _read(tables / "estimates.csv")
     if est is not None:
-        f = forest_data(est, intervention=study.main.name)
+        f = forest_data(est, intervention=study.main.name, yearly_contrast=_read(tables / "yearly_contrast.csv"))
         if len(f):
             n = int((~f["degenerate"]).sum())
             written["forest"] = save_figure(plot_forest(f), f, "forest", figdir,

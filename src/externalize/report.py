@@ -93,8 +93,11 @@ class Verdict:
 
 
 def decide(ci_low: float, ci_high: float, direction: int, null: float) -> str:
-    """The stated rule: supports / contradicts / inconclusive from the 95% interval and the claimed sign."""
-    if not (is_finite(ci_low) and is_finite(ci_high)):
+    """The stated rule: supports / contradicts / inconclusive from the 95% interval and the claimed sign.
+
+    An exact interval may reach 0 or infinity (a count of zero on one side); only a missing bound makes a
+    test not estimable."""
+    if pd.isna(ci_low) or pd.isna(ci_high):
         return "not estimable"
     if ci_low > null:
         return "supports" if direction > 0 else "contradicts"
@@ -120,13 +123,13 @@ def degenerate(lo: float, hi: float) -> bool:
 
 
 def _make(arm: str, test: str, label: str, r: pd.Series, direction: int, lower: bool,
-          placebo_p: float | None = None, note: str = "") -> Verdict:
-    ratio = "ratio" in r and is_finite(r["ratio"])
+          placebo_p: float | None = None, note: str = "", exact: bool = False) -> Verdict:
+    ratio = "ratio" in r and (exact or is_finite(r["ratio"]))
     est, lo, hi = ((r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"]) if ratio
                    else (r["estimate"], r["ci_low"], r["ci_high"]))
     scale = "ratio" if ratio else "events per month"
     verdict = decide(float(lo), float(hi), direction, 1.0 if ratio else 0.0)
-    if ratio and verdict != "not estimable" and degenerate(float(lo), float(hi)):
+    if not exact and ratio and verdict != "not estimable" and degenerate(float(lo), float(hi)):
         verdict = "not estimable"
         note = ("The fitted interval is degenerate (a series at or near zero on one side of the intervention). "
                 + note).strip()
@@ -166,12 +169,15 @@ def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_mode
             r = _row(yc, outcome=name)
             if r is None:
                 continue
-            rr = pd.Series({"model": r["model"], "term": "post", "ratio": r["rate_ratio"],
-                            "ratio_ci_low": r["rr_ci_low"], "ratio_ci_high": r["rr_ci_high"],
-                            "p_value": r["p_value"]})
+            # exact conditional post/pre ratio: valid with a zero count on one side, unlike the GLM's Wald interval
+            rr = pd.Series({"model": "exact_yearly", "term": "post", "ratio": r["exact_ratio"],
+                            "ratio_ci_low": r["exact_ci_low"], "ratio_ci_high": r["exact_ci_high"],
+                            "p_value": r["exact_p_value"]})
             note = (f"Mean per year {fmt_num(r['mean_pre'], 1)} in {r['years_pre']} and {fmt_num(r['mean_post'], 1)} "
-                    f"in {r['years_post']}.")
-            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower, note=note))
+                    f"in {r['years_post']}; the intervention year {fmt_num(r['count_intervention_year'], 0)} "
+                    "events, left out. Exact Poisson interval: assumes no overdispersion.")
+            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower, note=note,
+                             exact=True))
     for cname, o_name, ref_name in comparisons:
         if o_name not in outcomes.index or ref_name not in outcomes.index or not len(est):
             continue
