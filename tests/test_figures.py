@@ -217,3 +217,20 @@ def test_geography_top_countries(tmp_path):
     plot = F.plot_geography(f)
     assert "geom_tile" in _geoms(plot)
     F.save_figure(plot, f, "geo", tmp_path)
+
+
+def test_spec_curve_figure_uses_z_and_leaves_refused_fits_out(tmp_path):
+    from externalize.figures import plot_spec_curve, save_figure, spec_curve_data
+    curve = pd.DataFrame({
+        "outcome": ["a", "a", "a", "b"], "source": "s", "window": "w", "seasonality": "off",
+        "model": ["ols_hac", "quasipoisson", "negbin", "ols_hac"],
+        "estimate": [2.0, 0.5, np.nan, -1.0], "std_error": [1.0, 0.1, np.nan, 2.0],
+        "ci_low": [0.04, 0.3, np.nan, -4.9], "ci_high": [3.96, 0.7, np.nan, 2.9],
+        "p_value": [0.05, 0.001, np.nan, 0.6], "error": [np.nan, np.nan, "ValueError: all zero", np.nan]})
+    f = spec_curve_data(curve)
+    assert len(f) == 3                                   # the refused fit is not drawn
+    assert f.set_index("model").loc["quasipoisson", "z"].max() == pytest.approx(5.0)
+    assert f[f.outcome == "a"]["rank_in_outcome"].tolist() == [1, 2]
+    assert set(f["interval"]) == {"95% CI above 0", "95% CI includes 0"}
+    save_figure(plot_spec_curve(f), f, "spec_curve", tmp_path)
+    assert (tmp_path / "spec_curve.png").is_file() and (tmp_path / "spec_curve.csv").is_file()

@@ -180,6 +180,35 @@ def _wrap(width: int):
     return lambda s: "\n".join(textwrap.wrap(str(s), width))
 
 
+# ---------------------------------------------------------------- specification curve
+def spec_curve_data(curve: pd.DataFrame) -> pd.DataFrame:
+    """One row per estimated specification with z = estimate / std_error, the scale on which additive (OLS,
+    GLS) and log-rate (count) models can share an axis, ranked within each outcome. Refused fits are left
+    out here (they are rows of the spec-curve table, with their message)."""
+    ok = curve[curve["error"].isna() & curve["std_error"].gt(0)].copy() if "error" in curve else curve.copy()
+    ok["z"] = ok["estimate"] / ok["std_error"]
+    ok["rank_in_outcome"] = ok.groupby("outcome")["z"].rank(method="first").astype(int)
+    ok["interval"] = np.where(ok["ci_low"] > 0, "95% CI above 0",
+                              np.where(ok["ci_high"] < 0, "95% CI below 0", "95% CI includes 0"))
+    cols = ["outcome", "source", "window", "seasonality", "model", "estimate", "std_error", "z",
+            "rank_in_outcome", "interval", "p_value"]
+    return ok[cols].sort_values(["outcome", "rank_in_outcome"]).reset_index(drop=True)
+
+
+def plot_spec_curve(frame: pd.DataFrame) -> p9.ggplot:
+    return (p9.ggplot(frame, p9.aes(x="rank_in_outcome", y="z"))
+            + p9.geom_hline(yintercept=[-1.96, 1.96], linetype="dashed", color="#888888")
+            + p9.geom_hline(yintercept=0, color="#444444")
+            + p9.geom_point(p9.aes(color="model", shape="interval"), size=1.8)
+            + p9.facet_wrap("~outcome", ncol=2, scales="free_x")
+            + p9.labs(x="specification (ranked within outcome)", y="z = level change / standard error",
+                      color="model", shape="",
+                      title="Specification curve: level change at the main intervention",
+                      caption=_caption("Each point is one specification (window x seasonality x model). Dashed: "
+                                       "|z| = 1.96. z puts additive and log-rate models on one scale."))
+            + theme_externalize())
+
+
 # ---------------------------------------------------------------- 3. forest plot of effects
 def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes",
                 yearly_contrast: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -500,6 +529,12 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
         f = break_sweep_data(bs)
         written["break_sweep"] = save_figure(plot_break_sweep(f, study), f, "break_sweep", figdir,
                                              height=1.4 + 1.8 * np.ceil(f["outcome"].nunique() / 2))
+    sc = _read(tables / "spec_curve.csv")
+    if sc is not None and len(sc):
+        f = spec_curve_data(sc)
+        if len(f):
+            written["spec_curve"] = save_figure(plot_spec_curve(f), f, "spec_curve", figdir,
+                                                height=1.6 + 1.9 * np.ceil(f["outcome"].nunique() / 2))
     cov = _read(processed / "coverage.csv")
     if cov is not None:
         f = coverage_data(cov, study.yearly_start, study.yearly_end)

@@ -276,6 +276,7 @@ FIGURE_CAPTIONS = {
     "share": "The externalization share over time with its fitted pre/post trend.",
     "placebo": "Placebo-in-time distributions with the real estimate marked.",
     "break_sweep": "Break-date sweep (sup-F).",
+    "spec_curve": "Specification curve of the level change at the main intervention, per outcome.",
 }
 
 
@@ -350,7 +351,11 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         pos = ((ok["ci_low"] > 0)).sum()
         neg = ((ok["ci_high"] < 0)).sum()
         spec_facts = {"n": fmt_int(len(spec)), "n_ok": fmt_int(len(ok)), "n_failed": fmt_int(len(spec) - len(ok)),
-                      "n_pos": fmt_int(pos), "n_neg": fmt_int(neg), "n_none": fmt_int(len(ok) - pos - neg)}
+                      "n_pos": fmt_int(pos), "n_neg": fmt_int(neg), "n_none": fmt_int(len(ok) - pos - neg),
+                      "rows": [{"outcome": labels.get(o, o), "n": fmt_int(len(g)),
+                                "pos": fmt_int((g["ci_low"] > 0).sum()), "neg": fmt_int((g["ci_high"] < 0).sum()),
+                                "median_z": fmt_num((g["estimate"] / g["std_error"]).median(), 2)}
+                               for o, g in ok.groupby("outcome", sort=True)]}
     errors = tables.get("fit_errors", pd.DataFrame())
     yc, fs = tables.get("yearly_contrast", pd.DataFrame()), tables.get("fit_stats", pd.DataFrame())
     ledger_tot = {}
