@@ -160,9 +160,14 @@ def test_overall_wording_is_conditional():
     mixed = summarise_verdicts([_v("comparison", -1, "supports"), _v("clash", -1, "contradicts")])
     assert "mixed" in mixed["overall"]
     no = summarise_verdicts([_v("comparison", -1, "contradicts"), _v("external", 1, "supports")])
-    assert "does not support" in no["overall"]
+    assert "mixed" in no["overall"] and "do not support the hypothesis as a whole" in no["overall"]
+    assert "direct test (clashes against external attacks) contradicts" in no["overall"]
     ne = summarise_verdicts([_v("comparison", -1, "not estimable"), _v("external", 1, "supports")])
-    assert "could not be estimated" in ne["overall"] and "do not support" in ne["overall"]
+    assert "could not be estimated" in ne["overall"] and "not supported" in ne["overall"]
+    inc = summarise_verdicts([_v("comparison", -1, "inconclusive"), _v("external", 1, "supports"),
+                              _v("joint", 1, "contradicts")])
+    assert "external arm(s) support" in inc["overall"] and "joint arm(s) contradict" in inc["overall"]
+    assert "inconclusive" in inc["overall"]
     assert ne["by_arm"] == [{"arm": "external", "supports": 1, "contradicts": 0, "inconclusive": 0,
                              "not estimable": 0},
                             {"arm": "comparison", "supports": 0, "contradicts": 0, "inconclusive": 0,

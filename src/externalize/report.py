@@ -39,9 +39,10 @@ RULE = ("For a hypothesised increase, a test supports the hypothesis when the lo
         "lies above the no-change value (a ratio of 1, or 0 for changes in events per month), contradicts it "
         "when the upper end lies below, and is inconclusive otherwise; for a hypothesised decrease, the mirror "
         "image. Only the level change at the main intervention is judged (slope changes are reported, not "
-        "judged). A ratio whose interval reaches beyond 1/1000 or 1000 is reported as not estimable: this happens "
-        "when a series is zero on one side of the intervention, where Wald intervals break down; the means before "
-        "and after are then given instead. No adjustment is made for the number of tests, so a single 'supports' "
+        "judged). Yearly arms are judged with the exact conditional (Poisson) interval of the post/pre ratio, which "
+        "stays valid when a series is zero on one side. A model-based ratio whose Wald interval reaches beyond "
+        "1/1000 or 1000 is reported as not estimable: this happens when a series is zero on one side of the "
+        "intervention; the means before and after are then given instead. No adjustment is made for the number of tests, so a single 'supports' "
         "among many tests is weak evidence.")
 #: ratio intervals beyond [1/DEGENERATE, DEGENERATE] come from a series at zero on one side (boundary fits)
 DEGENERATE = 1e3
@@ -199,31 +200,40 @@ def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_mode
     return out
 
 
+def _direct_phrase(direct: Sequence[Verdict]) -> str:
+    if not direct:
+        return "no direct comparison of clashes with external attacks could be made"
+    kinds = sorted({v.verdict for v in direct})
+    if kinds == ["not estimable"]:
+        return "the direct test (clashes against external attacks) could not be estimated"
+    return "the direct test (clashes against external attacks) " + " / ".join(kinds)
+
+
 def summarise_verdicts(vs: Sequence[Verdict]) -> dict[str, object]:
     """Counts per decision and the wording of the overall finding (computed, conditional)."""
     counts = {k: sum(v.verdict == k for v in vs) for k in ("supports", "contradicts", "inconclusive", "not estimable")}
     direct = [v for v in vs if v.arm == "comparison" and v.direction < 0]   # clash vs external
-    if not vs:
-        overall = "No test of the hypothesis could be estimated from the data present."
-    elif direct and all(v.verdict == "supports" for v in direct) and counts["contradicts"] == 0:
-        overall = ("The direct test (clashes against external attacks) supports the hypothesis, and no test "
-                   "contradicts it.")
-    elif direct and all(v.verdict == "supports" for v in direct):
-        overall = ("The direct test (clashes against external attacks) supports the hypothesis, but other tests "
-                   "contradict it: the evidence is mixed.")
-    elif counts["supports"] == 0:
-        overall = "No test supports the hypothesis: the evidence here does not support it."
-    elif direct and all(v.verdict == "not estimable" for v in direct):
-        overall = ("Some single-arm tests support the hypothesis, but the direct test (clashes against external "
-                   "attacks) could not be estimated: these data do not support the hypothesis as a whole.")
-    elif direct:
-        overall = ("Some single-arm tests support the hypothesis, but the direct test (clashes against external "
-                   "attacks) does not: the evidence does not support the hypothesis as a whole.")
-    else:
-        overall = ("Some single-arm tests support the hypothesis; no direct comparison of clashes with external "
-                   "attacks could be estimated, so the hypothesis as a whole is not tested.")
     arms = [a for a in ("external", "clash", "joint", "comparison", "share") if any(v.arm == a for v in vs)]
     by_arm = [{"arm": a, **{k: sum(v.arm == a and v.verdict == k for v in vs) for k in counts}} for a in arms]
+    supporting = [r["arm"] for r in by_arm if r["supports"] > 0]
+    contradicting = [r["arm"] for r in by_arm if r["contradicts"] > 0]
+    direct_ok = bool(direct) and all(v.verdict == "supports" for v in direct)
+    if not vs:
+        overall = "No test of the hypothesis could be estimated from the data present."
+    elif direct_ok and counts["contradicts"] == 0:
+        overall = ("The direct test (clashes against external attacks) supports the hypothesis, and no test "
+                   "contradicts it.")
+    elif counts["supports"] == 0:
+        overall = f"No test supports the hypothesis, and {_direct_phrase(direct)}: the evidence here does not support it."
+    elif contradicting:
+        overall = (f"The evidence is mixed: tests of the {', '.join(supporting)} arm(s) support the hypothesis, "
+                   f"tests of the {', '.join(contradicting)} arm(s) contradict it, and {_direct_phrase(direct)}. "
+                   "These data do not support the hypothesis as a whole.")
+    elif direct_ok:
+        overall = "The direct test (clashes against external attacks) supports the hypothesis; no test contradicts it."
+    else:
+        overall = (f"Some tests of the {', '.join(supporting)} arm(s) support the hypothesis, but "
+                   f"{_direct_phrase(direct)}: the hypothesis as a whole is not supported by these data.")
     return {"counts": counts, "n": len(vs), "overall": overall, "by_arm": by_arm}
 
 

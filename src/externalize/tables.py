@@ -111,17 +111,21 @@ def _boundary(lo: object, hi: object, limit: float = 1e3) -> bool:
 
 
 def yearly_table(yearly_contrast: pd.DataFrame) -> pd.DataFrame:
+    """Yearly arms before and after: means, the exact conditional rate ratio (valid with zero counts) and,
+    where the data allow it, the quasi-Poisson GLM ratio (a 'boundary' note where its interval degenerates)."""
     y = yearly_contrast
+    missing = pd.Series(index=y.index, dtype=float)
+    glm_lo, glm_hi = y.get("rr_ci_low", missing), y.get("rr_ci_high", missing)
     return pd.DataFrame({
         "Outcome": y["label"], "Source": y["source"], "Years before": y["years_pre"], "Years after": y["years_post"],
         "Mean per year before": y["mean_pre"].map(lambda v: fmt_num(v, 1)),
         "Mean per year after": y["mean_post"].map(lambda v: fmt_num(v, 1)),
-        "Rate ratio": y.get("rate_ratio", pd.Series(index=y.index, dtype=float)).map(fmt_num),
-        "95% CI": [fmt_ci(lo, hi) for lo, hi in zip(y.get("rr_ci_low", [None] * len(y)),
-                                                    y.get("rr_ci_high", [None] * len(y)))],
-        "p": y.get("p_value", pd.Series(index=y.index, dtype=float)).map(fmt_p),
-        "Note": ["boundary" if _boundary(lo, hi) else "" for lo, hi in zip(y.get("rr_ci_low", [None] * len(y)),
-                                                                        y.get("rr_ci_high", [None] * len(y)))],
+        "Exact rate ratio": y.get("exact_ratio", missing).map(fmt_num),
+        "95% CI (exact)": [fmt_ci(lo, hi) for lo, hi in zip(y.get("exact_ci_low", missing),
+                                                            y.get("exact_ci_high", missing))],
+        "p (exact)": y.get("exact_p_value", missing).map(fmt_p),
+        "GLM rate ratio [95% CI]": [f"{fmt_num(r)} {fmt_ci(lo, hi)}" + (" boundary" if _boundary(lo, hi) else "")
+                                    for r, lo, hi in zip(y.get("rate_ratio", missing), glm_lo, glm_hi)],
     })
 
 
