@@ -353,24 +353,32 @@ def test_html_loads_in_headless_chromium(rendered, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 @pytest.mark.realdata
-def test_report_renders_from_the_real_outputs(tmp_path, shared_data_dir):
-    out, processed = ROOT / "reports" / "output", ROOT / "data" / "processed"
-    if not ((out / "tables" / "estimates.csv").is_file() and (processed / "build_manifest.json").is_file()):
-        pytest.skip("no real outputs yet: run `externalize run` (make report) first")
-    shutil.copytree(out / "tables", tmp_path / "tables")
-    if (out / "figures").is_dir():
-        shutil.copytree(out / "figures", tmp_path / "figures")
-    html, pdf = render_report(tmp_path, load_study(), processed)
-    text = html.read_text()
+def test_one_command_reproduces_everything_from_the_real_releases(tmp_path, shared_data_dir):
+    """The whole pipeline on the real releases into a fresh folder: every figure, a self-contained HTML report
+    that loads without console errors, a PDF with all its pages; a second run skips every step."""
+    from externalize.pipeline import run_pipeline
+    out, processed = tmp_path / "output", tmp_path / "processed"
+    first = run_pipeline(data_dir=shared_data_dir, output_dir=out, processed_dir=processed)
+    assert [o.status for o in first] == ["ran"] * 5
+    ledger = pd.read_csv(processed / "ledger.csv")
+    assert ledger["balances"].all() and ledger["checksum_verified"].all() and len(ledger) >= 20
+    for name in ("coverage", "monthly_counts", "geography", "counterfactual", "forest", "share", "placebo",
+                 "break_sweep", "spec_curve"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000, name
+        assert (out / "figures" / f"{name}.csv").is_file(), name
+    html, pdf = out / "report.html", out / "report.pdf"
     p = _Refs()
-    p.feed(text)
+    p.feed(html.read_text())
     assert set(SECTIONS) <= p.ids
     assert all(v.startswith("data:") for tag, k, v in p.refs if k == "src")
-    assert _pdf_pages(pdf) >= 6
+    assert _pdf_pages(pdf) >= 20
     if CHROMIUM is not None:
         _, stderr = _chromium_console(html)
         assert _console_errors(stderr) == []
+    second = run_pipeline(data_dir=shared_data_dir, output_dir=out, processed_dir=processed)
+    assert [o.status for o in second] == ["skipped"] * 5
 
 
 # ---------------------------------------------------------------- table formatting
@@ -398,3 +406,19 @@ def test_estimates_table_keeps_effect_terms_and_flags_boundary_fits():
     assert ols["Estimate [95% CI]"].item() == "0.500 [0.100, 0.900]"   # additive scale, not a ratio
     assert tab.loc[tab["Outcome"] == "ged_joint_events", "Note"].item() == "boundary"
     assert (tab["Note"] == "boundary").sum() == 1
+
+
+@pytest.mark.realdata
+def test_seed_cases_in_numbers_from_the_real_build(tmp_path, shared_data_dir):
+    """Charlie Hebdo's month in the Crenshaw plot data: a count of at least one launched plot, and the
+    12-month means on both sides (the series covers 2014-2015 fully)."""
+    from externalize.build import build_study
+    from externalize.registry import load_registry
+    from externalize.report import seed_case_rows
+    reg = load_registry()
+    keep = {k: reg[k] for k in ("crenshaw_cym", "nesser_cym")} | {k: v for k, v in reg.items() if not v.is_read}
+    build_study(load_study(), shared_data_dir, tmp_path, registry=keep, use_cache=False)
+    rows = {r["case"]: r for r in seed_case_rows(tmp_path)}
+    assert "C05" in rows and rows["C05"]["class"] == "external"
+    assert "crenshaw_cym: 6 in the month (12-month mean before 1.50, after 4.25)" in rows["C05"]["numbers"]
+    assert rows["C02"]["numbers"].startswith("no monthly source")   # a statement has no count

@@ -397,6 +397,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
             "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
+        "seed_cases": seed_case_rows(processed_dir),
         "simulation": to_html(simulation_table(sim)) if len(sim) else "",
         "simulation_facts": _simulation_facts(sim, study.models.main_model),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
@@ -408,6 +409,30 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "study_config": study_text, "study_sha256": hashlib.sha256(study_text.encode()).hexdigest(),
         "study_path": str(study.path),
     }
+
+
+def seed_case_rows(processed_dir: Path) -> list[dict[str, str]]:
+    """The seed's cases against the monthly counts of their class: per case, each source that measures
+    that class and covers the month, with the case month's count and the 12-month means before and after."""
+    from externalize.cases import cases_in_numbers, load_cases
+
+    monthly_path = processed_dir / "series_monthly.parquet"
+    if not monthly_path.is_file():
+        return []
+    monthly = pd.read_parquet(monthly_path)
+    monthly["period"] = pd.PeriodIndex(monthly["period"], freq="M")
+    cases = load_cases()
+    nums = cases_in_numbers(cases, monthly)
+    seed = cases[cases["seed_case"].map(_truthy)]
+    rows = []
+    for c in seed.to_dict("records"):  # records, not itertuples: "class" is a Python keyword
+        n = nums[(nums["case_id"] == c["case_id"]) & nums["count"].notna()]
+        counts = "; ".join(f"{r.source}: {fmt_num(r.count, 0)} in the month (12-month mean before "
+                           f"{fmt_num(r.pre_mean, 2)}, after {fmt_num(r.post_mean, 2)})" for r in n.itertuples())
+        rows.append({"case": c["case_id"], "date": str(c["date"])[:10], "place": f"{c['place']}, {c['country']}",
+                     "class": str(c["class"]), "description": str(c["description"]),
+                     "numbers": counts or "no monthly source measures this class in this month"})
+    return rows
 
 
 def render_html(context: Mapping[str, object], templates: Path = TEMPLATES) -> str:
