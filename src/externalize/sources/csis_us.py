@@ -22,10 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from externalize.errors import SourceFormatError
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
+from externalize.sources.base import AdapterOutput, numeric_column, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("csis_us",)
 COLUMNS = ("Year_csis", "Month_csis", "Day_csis", "Orientation_csis", "vict_killed_csis", "Target_csis",
@@ -33,20 +32,11 @@ COLUMNS = ("Year_csis", "Month_csis", "Day_csis", "Orientation_csis", "vict_kill
 JIHADIST_ORIENTATION = "Religious"
 
 
-def _num(raw: pd.Series, path: Path, column: str) -> pd.Series:
-    out = pd.to_numeric(raw, errors="coerce")
-    bad = raw.notna() & out.isna()
-    if bad.any():
-        raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
-                                f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
-    return out.astype("float64")
-
-
 def normalise_csis(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
     raw = require_columns(raw, COLUMNS, path).reset_index(drop=True)
-    year = _num(raw["Year_csis"], path, "Year_csis")
-    month = _num(raw["Month_csis"], path, "Month_csis")
-    day = _num(raw["Day_csis"], path, "Day_csis")
+    year = numeric_column(raw["Year_csis"], path, "Year_csis")
+    month = numeric_column(raw["Month_csis"], path, "Month_csis")
+    day = numeric_column(raw["Day_csis"], path, "Day_csis")
     excluded: dict[str, int] = {}
     no_year = year.isna()
     # 0 means unknown, as in GTD (17 rows have day 0)
@@ -64,10 +54,10 @@ def normalise_csis(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
         "event_id": pd.Series(np.arange(1, len(raw) + 1)).astype("string"),
         "year": date.dt.year, "month": month.where(precision != "year"), "day": day.where(precision == "day"),
         "date_precision": precision, "date": date, "country": "United States",
-        "latitude": _num(raw["Lat_csis"], path, "Lat_csis"), "longitude": _num(raw["Long_csis"], path, "Long_csis"),
+        "latitude": numeric_column(raw["Lat_csis"], path, "Lat_csis"), "longitude": numeric_column(raw["Long_csis"], path, "Long_csis"),
         "side_a": raw["Orientation_csis"].astype("string").str.strip().replace("", pd.NA),
         "relation": "plot", "target_type": raw["Target_csis"].astype("string").str.strip().replace("", pd.NA),
-        "n": 1, "fatalities": _num(raw["vict_killed_csis"], path, "vict_killed_csis"),
+        "n": 1, "fatalities": numeric_column(raw["vict_killed_csis"], path, "vict_killed_csis"),
     })[keep.to_numpy()]
     return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
 
