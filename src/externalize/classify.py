@@ -78,23 +78,14 @@ _SEPARATORS = r" \| |, |; "
 ClassCounts = dict[str, dict[tuple[str, str], int]]  # source -> (event_class, rule_id) -> rows
 
 
+# source-key prefix -> naming scheme of data/taxonomy/actors.csv
+_SCHEME_PREFIXES = (("ucdp", "ucdp"), ("gtd", "gtd"), ("mapping_militants", "mmp"), ("gade", "gade"),
+                    ("pirus", "pirus"), ("csis", "csis"), ("new_america", "new_america"))
+
+
 def scheme_for_source(source: str) -> str:
     """The naming scheme of a registry source key (which actors.csv rows apply first)."""
-    if source.startswith("ucdp"):
-        return "ucdp"
-    if source.startswith("gtd"):
-        return "gtd"
-    if source.startswith("mapping_militants"):
-        return "mmp"
-    if source.startswith("gade"):
-        return "gade"
-    if source.startswith("pirus"):
-        return "pirus"
-    if source.startswith("csis"):
-        return "csis"
-    if source.startswith("new_america"):
-        return "new_america"
-    return "any"
+    return next((scheme for prefix, scheme in _SCHEME_PREFIXES if source.startswith(prefix)), "any")
 
 
 # ---------------------------------------------------------------------------------------------- coalition

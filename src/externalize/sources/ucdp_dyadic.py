@@ -32,6 +32,24 @@ BATTLEDEATHS_COLUMNS = ("dyad_id", "side_a", "side_b", "year", "bd_best", "bd_lo
                         "location_inc", "battle_location")
 
 
+def dyad_year_keys(raw: pd.DataFrame, path: Path, unit: str
+                   ) -> tuple[pd.Series, pd.Series, pd.Series, dict[str, int]]:
+    """(year, record_id "<dyad_id>-<year>", rows to keep, excluded counts) for a UCDP dyad- or actor-year file.
+
+    Rows without a year or a dyad_id, and repeated <dyad_id>-<year> keys after the first, are excluded and
+    counted (never dropped silently)."""
+    year = numeric_column(raw["year"], path, "year")
+    no_year = year.isna()
+    record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
+    no_dyad = raw["dyad_id"].isna() & ~no_year
+    keep = ~no_year & ~no_dyad
+    duplicate = keep & record_id.duplicated(keep="first")
+    keep &= ~duplicate
+    excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
+                f"duplicate {unit}": int(duplicate.sum())}
+    return year, record_id, keep, {k: v for k, v in excluded.items() if v}
+
+
 def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
     """Raw Non-State or Battle-Related Deaths rows -> yearly rows (layout detected from the columns)."""
     if "side_a_name" in raw.columns or "best_fatality_estimate" in raw.columns:
@@ -45,13 +63,7 @@ def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterO
         best, low, high = "bd_best", "bd_low", "bd_high"
         country = raw["battle_location"].fillna(raw["location_inc"])
     rows_read = len(raw)
-    year = numeric_column(raw["year"], path, "year")
-    no_year = year.isna()
-    record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
-    no_dyad = raw["dyad_id"].isna() & ~no_year
-    keep = ~no_year & ~no_dyad
-    duplicate = keep & record_id.duplicated(keep="first")
-    keep &= ~duplicate
+    year, record_id, keep, excluded = dyad_year_keys(raw, path, "dyad-year")
     table = pd.DataFrame({
         "source": source,
         "record_id": record_id,
@@ -65,10 +77,7 @@ def normalise_dyad_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterO
         "fatalities_low": numeric_column(raw[low], path, low),
         "fatalities_high": numeric_column(raw[high], path, high),
     })[keep.to_numpy()]
-    excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
-                "duplicate dyad-year": int(duplicate.sum())}
-    return AdapterOutput(rows_read=rows_read, yearly=conformed(conform_yearly, table, path),
-                         excluded={k: v for k, v in excluded.items() if v})
+    return AdapterOutput(rows_read=rows_read, yearly=conformed(conform_yearly, table, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:

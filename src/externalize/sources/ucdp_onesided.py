@@ -15,6 +15,7 @@ import pandas as pd
 from externalize.registry import SourceSpec
 from externalize.schema import conform_yearly
 from externalize.sources.base import AdapterOutput, conformed, numeric_column, read_csv_strict, require_columns
+from externalize.sources.ucdp_dyadic import dyad_year_keys
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_onesided",)
 
@@ -24,13 +25,7 @@ COLUMNS = ("dyad_id", "actor_name", "year", "best_fatality_estimate", "low_fatal
 
 def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
     raw = require_columns(raw, COLUMNS, path)
-    year = numeric_column(raw["year"], path, "year")
-    no_year = year.isna()
-    no_dyad = raw["dyad_id"].isna() & ~no_year
-    record_id = raw["dyad_id"].str.strip() + "-" + year.astype("Int64").astype("string")
-    keep = ~no_year & ~no_dyad
-    duplicate = keep & record_id.duplicated(keep="first")
-    keep &= ~duplicate
+    year, record_id, keep, excluded = dyad_year_keys(raw, path, "actor-year")
     table = pd.DataFrame({
         "source": source,
         "record_id": record_id,
@@ -43,10 +38,7 @@ def normalise_actor_years(raw: pd.DataFrame, source: str, path: Path) -> Adapter
         "fatalities_low": numeric_column(raw["low_fatality_estimate"], path, "low_fatality_estimate"),
         "fatalities_high": numeric_column(raw["high_fatality_estimate"], path, "high_fatality_estimate"),
     })[keep.to_numpy()]
-    excluded = {"no year": int(no_year.sum()), "no dyad_id": int(no_dyad.sum()),
-                "duplicate actor-year": int(duplicate.sum())}
-    return AdapterOutput(rows_read=len(raw), yearly=conformed(conform_yearly, table, path),
-                         excluded={k: v for k, v in excluded.items() if v})
+    return AdapterOutput(rows_read=len(raw), yearly=conformed(conform_yearly, table, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:
