@@ -24,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from externalize import __version__
 from externalize.config import StudyConfig
-from externalize.errors import DataNotFoundError
+from externalize.errors import DataNotFoundError, PipelineError
 from externalize.ledger import Ledger, SourceLedger
 from externalize.locate import LocatedFile, UnverifiedDataWarning, locate_source
 from externalize.registry import PROJECT_ROOT, SourceSpec, load_registry
@@ -84,9 +84,12 @@ def _read_source(spec: SourceSpec, files: Mapping[str, LocatedFile], cache_dir: 
             out.events.to_parquet(cache_dir / f"{spec.key}-{key}-events.parquet", index=False)
         if out.yearly is not None:
             out.yearly.to_parquet(cache_dir / f"{spec.key}-{key}-yearly.parquet", index=False)
-        (cache_dir / f"{spec.key}-{key}.json").write_text(json.dumps({
+        from externalize.artefacts import write_json
+
+        # the metadata file is written last and atomically: a cache entry without it is never used
+        write_json(cache_dir / f"{spec.key}-{key}.json", {
             "rows_read": out.rows_read, "excluded": out.excluded,
-            "has_events": out.events is not None, "has_yearly": out.yearly is not None}))
+            "has_events": out.events is not None, "has_yearly": out.yearly is not None})
     return out
 
 
@@ -207,22 +210,24 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
 
 
 def write_outputs(result: BuildResult, out: Path) -> None:
-    result.events.to_parquet(out / "events.parquet", index=False)
-    result.yearly.to_parquet(out / "yearly.parquet", index=False)
-    result.monthly.assign(period=result.monthly["period"].astype(str)).to_parquet(
-        out / "series_monthly.parquet", index=False)
-    result.yearly_series.to_parquet(out / "series_yearly.parquet", index=False)
-    result.ledger.summary().to_csv(out / "ledger.csv", index=False)
-    result.ledger.detail().to_csv(out / "ledger_detail.csv", index=False)
-    result.coverage.to_csv(out / "coverage.csv", index=False)
-    (out / "build_manifest.json").write_text(json.dumps(result.manifest, indent=2, sort_keys=True))
+    """Every build artefact, each written atomically (a killed build leaves no half-written file)."""
+    from externalize.artefacts import write_frame, write_json
+
+    write_frame(result.events, out / "events.parquet")
+    write_frame(result.yearly, out / "yearly.parquet")
+    write_frame(result.monthly.assign(period=result.monthly["period"].astype(str)), out / "series_monthly.parquet")
+    write_frame(result.yearly_series, out / "series_yearly.parquet")
+    write_frame(result.ledger.summary(), out / "ledger.csv")
+    write_frame(result.ledger.detail(), out / "ledger_detail.csv")
+    write_frame(result.coverage, out / "coverage.csv")
+    write_json(out / "build_manifest.json", result.manifest)
 
 
 def load_built(out_dir: str | Path | None = None) -> BuildResult:
     """Read a finished build back (periods as pd.Period). The ledger comes back as its two tables."""
     out = Path(out_dir) if out_dir else DEFAULT_OUT
     if not (out / "build_manifest.json").is_file():
-        raise FileNotFoundError(f"no build in {out}: run `externalize build` first")
+        raise PipelineError(f"no build in {out}: run `externalize build` first")
     monthly = pd.read_parquet(out / "series_monthly.parquet")
     monthly["period"] = pd.PeriodIndex(monthly["period"], freq="M")
     ledger = Ledger()

@@ -10,9 +10,39 @@ from pathlib import Path
 import pandas as pd
 
 from externalize.errors import ConfigError
-from externalize.registry import PROJECT_ROOT
+from externalize.paths import default_study_path
+from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, check_choice, nearest
 
-DEFAULT_STUDY = PROJECT_ROOT / "analysis" / "study.toml"
+#: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
+KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"study", "interventions", "placebo", "robustness", "taxonomy", "models", "outcomes",
+                   "comparisons"}),
+    "study": frozenset({"name", "window_start", "window_end", "yearly_start", "yearly_end", "main_intervention"}),
+    "interventions": frozenset({"name", "date", "source"}),
+    "placebo": frozenset({"dates", "min_pre", "min_post", "exclude_months_around_real"}),
+    "robustness": frozenset({"simulation_reps", "bootstrap_draws"}),
+    "taxonomy": frozenset({"nusra_counts_as_aq_until", "include_uncertain_attributions",
+                           "include_doubtful_terrorism"}),
+    "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
+                         "seasonality_pairs", "hac_maxlags", "washout_months"}),
+    "outcomes": frozenset({"name", "frequency", "source", "event_class", "family", "label", "lower_bound",
+                           "first_year"}),
+}
+
+
+def check_keys(table: object, section: str, where: str | None = None) -> dict:
+    """`table` as a dict whose keys are all allowed in `section` (see KEYS); else ConfigError naming the
+    unknown key and the nearest valid one."""
+    where = where or (section or "study config")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table, got {type(table).__name__}")
+    allowed = KEYS[section]
+    for key in table:
+        if key not in allowed:
+            hint = nearest(key, allowed)
+            raise ConfigError(f"{where}: unknown key {key!r}" + (f"; did you mean {hint!r}?" if hint else
+                                                                  f"; valid keys: {sorted(allowed)}"))
+    return table
 
 
 @dataclass(frozen=True)
@@ -126,7 +156,7 @@ def _get(table: dict, key: str, where: str) -> object:
 
 def load_study(path: str | Path | None = None) -> StudyConfig:
     """Read and validate the study config; every problem is a ConfigError naming the key."""
-    path = Path(path) if path else DEFAULT_STUDY
+    path = Path(path) if path else default_study_path()
     if not path.is_file():
         raise ConfigError(f"study config not found: {path}")
     with open(path, "rb") as fh:
@@ -134,7 +164,8 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
             raw = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    study = _get(raw, "study", str(path))
+    check_keys(raw, "", str(path))
+    study = check_keys(_get(raw, "study", str(path)), "study")
     start = _month(_get(study, "window_start", "study"), "study.window_start")
     end = _month(_get(study, "window_end", "study"), "study.window_end")
     if end <= start:
@@ -146,6 +177,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     ivs = []
     for k, item in enumerate(_get(raw, "interventions", str(path))):
         where = f"interventions[{k}]"
+        check_keys(item, "interventions", where)
         iv = Intervention(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
                           str(_get(item, "source", where)))
         if not iv.name.isidentifier():
@@ -161,7 +193,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     if main not in names:
         raise ConfigError(f"study.main_intervention {main!r} is not one of {names}")
 
-    pl = _get(raw, "placebo", str(path))
+    pl = check_keys(_get(raw, "placebo", str(path)), "placebo")
     placebo = PlaceboConfig(
         dates=tuple(_date(d, "placebo.dates") for d in _get(pl, "dates", "placebo")),
         min_pre=int(_get(pl, "min_pre", "placebo")), min_post=int(_get(pl, "min_post", "placebo")),
@@ -171,14 +203,16 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     for d in placebo.dates:
         if pd.Period(d, freq="M") in real_months:
             raise ConfigError(f"placebo date {d} falls in the month of a real intervention")
+        if not (start < pd.Period(d, freq="M") <= end):
+            raise ConfigError(f"placebo date {d} lies outside the window {start}..{end} or in its first month")
 
-    tx = _get(raw, "taxonomy", str(path))
+    tx = check_keys(_get(raw, "taxonomy", str(path)), "taxonomy")
     taxonomy = TaxonomyChoices(
         nusra_counts_as_aq_until=_date(_get(tx, "nusra_counts_as_aq_until", "taxonomy"), "taxonomy"),
         include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
         include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
     )
-    md = _get(raw, "models", str(path))
+    md = check_keys(_get(raw, "models", str(path)), "models")
     lags = _get(md, "hac_maxlags", "models")
     if lags == "nw1994":
         lags_value: int | None = None
@@ -188,14 +222,14 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         raise ConfigError(f"models.hac_maxlags must be 'nw1994' or a non-negative integer, got {lags!r}")
     known_models = {"ols_hac", "gls_ar", "arima", "poisson", "quasipoisson", "negbin"}
     monthly_models = tuple(str(m) for m in _get(md, "monthly_models", "models"))
-    if not monthly_models or set(monthly_models) - known_models:
-        raise ConfigError(f"models.monthly_models must be a non-empty subset of {sorted(known_models)}")
-    main_model = str(_get(md, "main_model", "models"))
-    if main_model not in monthly_models:
-        raise ConfigError(f"models.main_model {main_model!r} must be one of models.monthly_models")
+    if not monthly_models:
+        raise ConfigError("models.monthly_models must name at least one model")
+    for m in monthly_models:
+        check_choice(m, sorted(known_models), "models.monthly_models")
+    main_model = check_choice(str(_get(md, "main_model", "models")), monthly_models, "models.main_model")
     secondary = tuple(str(x) for x in md.get("secondary_interventions", names))
-    if set(secondary) - set(names):
-        raise ConfigError(f"models.secondary_interventions: unknown {sorted(set(secondary) - set(names))}")
+    for x in secondary:
+        check_choice(x, names, "models.secondary_interventions")
     models = ModelConfig(
         monthly_models=monthly_models, main_model=main_model, secondary_interventions=secondary,
         min_pre_months=int(_get(md, "min_pre_months", "models")),
@@ -203,22 +237,31 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         hac_maxlags=lags_value, washout_months=int(_get(md, "washout_months", "models")),
     )
     outcomes = _outcomes(raw.get("outcomes", []))
+    _check_sources(outcomes)
     comparisons = _comparisons(raw.get("comparisons", {}), {o.name: o for o in outcomes})
+    rob = check_keys(raw.get("robustness", {}), "robustness")
     return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
                        yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
                        placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
                        comparisons=comparisons,
-                       robustness_sim_reps=int(raw.get("robustness", {}).get("simulation_reps", 100)),
-                       robustness_boot_draws=int(raw.get("robustness", {}).get("bootstrap_draws", 999)))
+                       robustness_sim_reps=int(rob.get("simulation_reps", 100)),
+                       robustness_boot_draws=int(rob.get("bootstrap_draws", 999)))
 
 
-_CLASSES = {"clash", "joint", "external", "other", "none", "all"}
+def _check_sources(outcomes: tuple[Outcome, ...]) -> None:
+    """Every outcome's source is a key of the source registry (data/sources.toml)."""
+    from externalize.registry import load_registry
+
+    keys = sorted(load_registry())
+    for o in outcomes:
+        check_choice(o.source, keys, f"outcome {o.name}: source")
 
 
 def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
     out = []
     for k, item in enumerate(items):
         where = f"outcomes[{k}]"
+        check_keys(item, "outcomes", where)
         o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
                     source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
                     family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
@@ -226,10 +269,9 @@ def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
                     first_year=int(item["first_year"]) if "first_year" in item else None)
         if not o.name.isidentifier():
             raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
-        if o.frequency not in ("month", "year"):
-            raise ConfigError(f"{where}: frequency must be 'month' or 'year', got {o.frequency!r}")
-        if o.event_class not in _CLASSES:
-            raise ConfigError(f"{where}: event_class must be one of {sorted(_CLASSES)}")
+        check_choice(o.frequency, FREQUENCIES, f"{where}: frequency")
+        check_choice(o.event_class, OUTCOME_CLASSES, f"{where}: event_class")
+        check_choice(o.family, FAMILIES, f"{where}: family")
         out.append(o)
     names = [o.name for o in out]
     if len(set(names)) != len(names):

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from externalize.errors import LedgerError
+
 
 @dataclass
 class SourceLedger:
@@ -28,10 +30,6 @@ class SourceLedger:
 
     def balances(self) -> bool:
         return self.rows_read == self.rows_kept + self.rows_excluded
-
-
-class LedgerError(AssertionError):
-    """The ledger does not add up: some raw rows are unaccounted for."""
 
 
 @dataclass

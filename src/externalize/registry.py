@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from externalize.errors import ConfigError
+from externalize.paths import PROJECT_ROOT, REGISTRY_FILE
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGISTRY = PROJECT_ROOT / "data" / "sources.toml"
+DEFAULT_REGISTRY = REGISTRY_FILE
 
 TABLES = {"events", "yearly", "lookup", "unused"}
 FREQUENCIES = {"day", "month", "year", "cross-section"}

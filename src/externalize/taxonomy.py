@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.config import TaxonomyChoices
+from externalize.errors import TaxonomyError
 from externalize.registry import PROJECT_ROOT
 
 DEFAULT_ACTORS = PROJECT_ROOT / "data" / "taxonomy" / "actors.csv"
@@ -63,8 +64,6 @@ MARKER_PATTERNS: tuple[str, ...] = (
 MARKER_RE = re.compile("|".join(f"(?:{p})" for p in MARKER_PATTERNS), re.IGNORECASE)
 
 
-class TaxonomyError(ValueError):
-    """actors.csv is malformed; the message names the row (1-based, as in a spreadsheet, header = row 1)."""
 
 
 def normalise_name(s: str) -> str:
