@@ -87,8 +87,8 @@ def parse_term(name: str) -> tuple[TermKind, str] | None:
     return None
 
 
-_TRUE = frozenset({"true", "1", "yes", "t", "y"})
-_FALSE = frozenset({"false", "0", "no", "f", "n", ""})
+_TRUE = frozenset({"true", "1", "1.0", "yes", "t", "y"})
+_FALSE = frozenset({"false", "0", "0.0", "no", "f", "n", "", "nan", "<na>"})
 
 
 def as_bool(value: object) -> bool:
