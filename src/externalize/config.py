@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def _month(value: object, where: str) -> pd.Period:
         raise ConfigError(f"{where}: {value!r} is not a month (YYYY-MM)") from exc
 
 
-def _get(table: dict, key: str, where: str) -> object:
+def _get(table: dict, key: str, where: str) -> Any:
     if key not in table:
         raise ConfigError(f"{where}: missing key {key!r}")
     return table[key]

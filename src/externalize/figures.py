@@ -172,7 +172,8 @@ def plot_counterfactual(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
             + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed", size=0.6)
             + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.6)
             + p9.geom_vline(xintercept=main["date"], linetype="dotted", colour="#333333")
-            + p9.facet_wrap("~panel", ncol=1, scales="free_y", labeller=p9.labeller(panel=_wrap(60)))
+            # plotnine annotates `labeller` as names only, but documents labeller objects too
+            + p9.facet_wrap("~panel", ncol=1, scales="free_y", labeller=p9.labeller(panel=_wrap(60)))  # type: ignore[arg-type]
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
             + p9.labs(x="", y="events per month",
                       title=f"Observed, fitted and counterfactual ({frame['model'].iloc[0] if len(frame) else ''})",

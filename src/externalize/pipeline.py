@@ -232,7 +232,7 @@ def what_changed(step: Step, ctx: Context, meta: dict) -> str:
 def is_fresh(step: Step, ctx: Context, digest: str) -> bool:
     """True when the last success had the same input digest and its outputs are all there, untouched."""
     saved = _read_stamp(step, ctx)
-    return bool(saved) and saved.get("digest") == digest and _outputs_intact(step, ctx, saved) is None  # type: ignore[union-attr]
+    return saved is not None and saved.get("digest") == digest and _outputs_intact(step, ctx, saved) is None
 
 
 @contextmanager
