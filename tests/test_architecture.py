@@ -190,3 +190,26 @@ def test_deleting_any_declared_output_reruns_the_step_that_makes_it(fake_pipelin
     (paths.figures / "f.png").unlink()
     run()
     assert calls == ["figures"]
+
+
+@pytest.mark.slow
+def test_build_writes_where_the_user_said_and_nowhere_else(tmp_path, fixtures_dir, monkeypatch):
+    """A data folder holding one release (a hand-made fixture, so its checksum is overridden), run from an
+    unrelated folder: the outputs land in --out-dir, and nothing is written into the project checkout."""
+    import shutil
+
+    from externalize.paths import PROJECT_ROOT
+
+    data = tmp_path / "data"
+    (data / "hegghammer_plots").mkdir(parents=True)
+    shutil.copy(fixtures_dir / "plots" / "nesser_cym_sample.csv.xz", data / "hegghammer_plots" / "nesser_cym.csv.xz")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    before = sorted((PROJECT_ROOT / "data").rglob("*"))
+    code, out = _cli("build", "--data-dir", str(data), "--out-dir", str(tmp_path / "out"),
+                     "--allow-checksum-mismatch", "--no-cache")
+    assert code == 0, out
+    assert (tmp_path / "out" / "data" / "processed" / "events.parquet").is_file()
+    assert sorted((PROJECT_ROOT / "data").rglob("*")) == before
+    assert list(work.iterdir()) == []
