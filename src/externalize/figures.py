@@ -392,7 +392,7 @@ def coverage_data(coverage: pd.DataFrame, first_year: int, last_year: int,
         if end < start:
             continue
         monthly = str(r.frequency) in ("day", "month")
-        present = str(r.in_study).lower() in ("true", "1")
+        present = as_bool(r.in_study)
         label = ("monthly or finer" if monthly else "yearly only") if present else "registered, not present"
         units = (pd.period_range(start, end, freq="M") if monthly
                  else pd.period_range(start.asfreq("Y"), end.asfreq("Y"), freq="Y"))
