@@ -213,3 +213,22 @@ def test_build_writes_where_the_user_said_and_nowhere_else(tmp_path, fixtures_di
     assert (tmp_path / "out" / "data" / "processed" / "events.parquet").is_file()
     assert sorted((PROJECT_ROOT / "data").rglob("*")) == before
     assert list(work.iterdir()) == []
+
+
+def test_ledger_table_fits_80_columns_without_cutting_source_names(monkeypatch):
+    import pandas as pd
+
+    from externalize import cli
+
+    names = ["ucdp_ged_syria_iraq", "mapping_militants_relationships", "gtd_0718_degraded", "csis_us"]
+    summary = pd.DataFrame({"source": names, "rows_read": [14132, 923, 181691, 893],
+                            "rows_kept": [14132, 900, 181691, 890], "rows_excluded": [0, 23, 0, 3],
+                            "class_clash": [503, 12, 4, 0], "class_joint": [141, 30, 2, 0],
+                            "class_external": [0, 0, 1234, 120], "balances": [True] * 4})
+    buf = io.StringIO()
+    monkeypatch.setattr(cli, "console", Console(file=buf, width=80))
+    cli.print_ledger(summary)
+    lines = buf.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for name in names:
+        assert any(name in line for line in lines), name

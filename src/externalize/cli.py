@@ -126,17 +126,21 @@ def print_ledger(summary: object) -> None:
     import pandas as pd
 
     assert isinstance(summary, pd.DataFrame)
+    from rich import box
+
+    # no vertical rules and one space between columns: 8 columns and a 31-character source name fit 80
     table = Table(title="Row ledger (full table: data/processed/ledger.csv)", title_justify="left",
-                  pad_edge=False, padding=(0, 1))
+                  box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
     cols = {"source": "source", "rows_read": "read", "rows_kept": "kept", "rows_excluded": "excl",
             "class_clash": "clash", "class_joint": "joint", "class_external": "ext", "balances": "ok"}
     cols = {k: v for k, v in cols.items() if k in summary.columns}
-    for key, label in cols.items():
-        table.add_column(label, justify="left" if key == "source" else "right",
-                         no_wrap=True, overflow="ignore" if key == "source" else "fold")
-    for row in summary[list(cols)].itertuples(index=False):
-        table.add_row(*[("yes" if v else "NO") if isinstance(v, bool) else
-                        f"{v:,}" if isinstance(v, int) else str(v) for v in row])
+    rows = [[("yes" if v else "NO") if isinstance(v, bool) else f"{v:,}" if isinstance(v, int) else str(v)
+             for v in row] for row in summary[list(cols)].itertuples(index=False)]
+    for k, (key, label) in enumerate(cols.items()):
+        width = max([len(label)] + [len(r[k]) for r in rows])
+        table.add_column(label, justify="left" if key == "source" else "right", no_wrap=True, min_width=width)
+    for r in rows:
+        table.add_row(*r)
     console.print(table)
 
 
