@@ -44,7 +44,15 @@ class TaxonomyChoices:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome series: which source, class and family, at which frequency."""
+    """One outcome series: which arm, class and family, at which frequency, from which source.
+
+    `sources` is the ORDERED list of acceptable sources, best first (study.toml `sources = [...]`, or a single
+    `source = "..."`): a full GTD or GED the researcher supplies first, the partial copy shipped with the
+    package last. `source` is the source used: the last-resort (last listed) one as parsed, set to the best
+    source present by `externalize.build.resolve_study(study, built)`. `arm` is the arm the outcome measures
+    (clash, joint, external, volume, dose, context; default the event class when it is one of them); every
+    listed source must measure it (checked against data/sources.toml when the build resolves the outcome).
+    """
 
     name: str
     frequency: str  # "month" | "year"
@@ -54,6 +62,12 @@ class Outcome:
     label: str
     lower_bound: bool = False
     first_year: int | None = None  # yearly outcomes: first year the quantity can exist
+    sources: tuple[str, ...] = ()  # acceptable sources, best first; () means (source,)
+    arm: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            object.__setattr__(self, "sources", (self.source,))
 
 
 @dataclass(frozen=True)
@@ -213,17 +227,29 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
 
 
 _CLASSES = {"clash", "joint", "external", "other", "none", "all"}
+_ARMS = {"clash", "joint", "external", "volume", "dose", "context"}  # as registry.ARMS
 
 
 def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
     out = []
     for k, item in enumerate(items):
         where = f"outcomes[{k}]"
+        if ("source" in item) == ("sources" in item):
+            raise ConfigError(f"{where}: give either source = \"key\" or sources = [\"best\", ..., \"last resort\"]")
+        listed = item["sources"] if "sources" in item else [item["source"]]
+        if (not isinstance(listed, list) or not listed or not all(isinstance(k, str) and k for k in listed)
+                or len(set(listed)) != len(listed)):
+            raise ConfigError(f"{where}: sources must be a non-empty list of distinct source keys, got {listed!r}")
+        event_class = str(_get(item, "event_class", where))
+        arm = str(item.get("arm", event_class if event_class in _ARMS else ""))
+        if arm and arm not in _ARMS:
+            raise ConfigError(f"{where}: arm must be one of {sorted(_ARMS)}, got {arm!r}")
         o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
-                    source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
+                    source=str(listed[-1]), event_class=event_class,
                     family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
                     lower_bound=bool(item.get("lower_bound", False)),
-                    first_year=int(item["first_year"]) if "first_year" in item else None)
+                    first_year=int(item["first_year"]) if "first_year" in item else None,
+                    sources=tuple(str(k) for k in listed), arm=arm)
         if not o.name.isidentifier():
             raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
         if o.frequency not in ("month", "year"):

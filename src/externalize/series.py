@@ -1,7 +1,8 @@
 """Count series: monthly (event sources dated to the month) and yearly (all sources), per source x class x family.
 
 Zero-filled inside each source's own coverage, missing (NaN) outside it: a month a source does not cover is
-unknown, not zero. `event_class` "all" counts every row of a source (the denominator / volume series) and
+unknown, not zero. Coverage is the registry's span minus its documented holes (`SourceSpec.covers`: GTD has no
+1993; a supplied release ends with its last event month, see `build.observed_registry`). `event_class` "all" counts every row of a source (the denominator / volume series) and
 `family` "all" sums over families.
 """
 
@@ -69,17 +70,34 @@ def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
                         "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
                         "fatalities": ev["fatalities"].astype("float64")})
     src = _with_totals(src)
-    agg = src.groupby(["source", "event_class", "family", "period"], observed=True, sort=False).agg(
-        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
-    present = [s for s in monthly_sources if s in set(events["source"].astype(str))]
+    agg = _sum_by(src, ["source", "event_class", "family", "period"])
+    # sources with at least one row at all (any date): one grouped count, not a Python pass over the rows
+    rows_by_source = events.groupby(events["source"].astype("string"), observed=True).size()
+    have = set(rows_by_source.index[rows_by_source > 0].astype(str))
+    present = [s for s in monthly_sources if s in have]
     grid = _grid(present, _class_family_keys(src[src["source"].isin(present)]), pd.Index(months), "period")
     out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "period"], how="left")
-    cov_start = out["source"].map(lambda s: registry[s].coverage_start)
-    cov_end = out["source"].map(lambda s: registry[s].coverage_end)
-    out["in_coverage"] = (out["period"] >= cov_start) & (out["period"] <= cov_end)
+    out["in_coverage"] = _covered(out, registry, "period")
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
     out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
     return out[MONTHLY_COLUMNS].sort_values(["source", "event_class", "family", "period"]).reset_index(drop=True)
+
+
+def _sum_by(src: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """count = sum of n; fatalities = sum, NaN when every value of the group is missing (as
+    Series.sum(min_count=1)), from grouped sums and counts instead of a Python function per group."""
+    g = src.groupby(keys, observed=True, sort=False)
+    agg = g.agg(count=("n", "sum"), fatalities=("fatalities", "sum"), known=("fatalities", "count"))
+    agg["fatalities"] = agg["fatalities"].where(agg["known"] > 0, np.nan)
+    return agg.drop(columns="known")
+
+
+def _covered(out: pd.DataFrame, registry: Mapping[str, SourceSpec], time_name: str) -> pd.Series:
+    """Per row: is the source's (period) inside its coverage, holes excluded."""
+    mask = np.zeros(len(out), dtype=bool)
+    for source, idx in out.groupby("source", sort=False).indices.items():
+        mask[idx] = registry[str(source)].covers(pd.PeriodIndex(out[time_name].iloc[idx], freq="M"))
+    return pd.Series(mask, index=out.index)
 
 
 def _family_label(df: pd.DataFrame) -> pd.Series:
@@ -113,19 +131,12 @@ def yearly_counts(events: pd.DataFrame, yearly: pd.DataFrame, registry: Mapping[
         return pd.DataFrame(columns=YEARLY_COLUMNS)
     src = _with_totals(pd.concat(frames, ignore_index=True))
     src = src[src["year"].between(first_year, last_year)]
-    agg = src.groupby(["source", "event_class", "family", "year"], observed=True, sort=False).agg(
-        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
-    present = sorted(set(src["source"].astype(str)))
+    agg = _sum_by(src, ["source", "event_class", "family", "year"])
+    present = sorted(set(src["source"].astype(str).unique()))
     grid = _grid(present, _class_family_keys(src), years, "year")
     out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "year"], how="left")
-
-    def months_covered(row_source: str, year: int) -> int:
-        spec = registry[row_source]
-        lo = max(spec.coverage_start, pd.Period(f"{year}-01", freq="M"))
-        hi = min(spec.coverage_end, pd.Period(f"{year}-12", freq="M"))
-        return max(0, (hi - lo).n + 1) if hi >= lo else 0
-
-    cover = {(s, y): months_covered(s, y) for s in present for y in years}
+    # months of the year inside the span and outside documented holes (GTD 1993 -> 0: missing, not zero)
+    cover = {(s, y): registry[s].months_covered(y) for s in present for y in years}
     out["months_covered"] = [cover[(s, y)] for s, y in zip(out["source"], out["year"])]
     out["in_coverage"] = out["months_covered"] > 0
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
