@@ -151,7 +151,7 @@ def read_sources(registry: Mapping[str, SourceSpec], data_dir: str | Path | None
                 progress.advance(task)
                 continue
             if located is None:
-                ledger.skipped[spec.key] = _absent_supplied_message(spec, data_dir)
+                ledger.skipped[spec.key] = _absent_supplied_message(spec, data_dir, registry)
                 progress.advance(task)
                 continue
             out = _read_source(spec, located, cache_dir)
@@ -181,10 +181,12 @@ def read_sources(registry: Mapping[str, SourceSpec], data_dir: str | Path | None
     return ev, yr, ledger, files_info
 
 
-def _absent_supplied_message(spec: SourceSpec, data_dir: str | Path | None) -> str:
-    """Why a researcher-supplied release was not read: the names accepted, and look-alike files found."""
+def _absent_supplied_message(spec: SourceSpec, data_dir: str | Path | None,
+                             registry: Mapping[str, SourceSpec]) -> str:
+    """Why a researcher-supplied release was not read: the names accepted, and look-alike files found (files
+    the registry lists for other sources left out)."""
     msg = f"researcher-supplied release not present (accepted file names: {', '.join(spec.match)})"
-    odd = near_misses(spec, data_dir)
+    odd = near_misses(spec, data_dir, frozenset(f.path for s in registry.values() for f in s.files))
     if odd:
         msg += f"; files with a similar name that match none of them: {', '.join(str(p) for p in odd[:5])}"
     return msg

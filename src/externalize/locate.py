@@ -151,15 +151,18 @@ def matches_release(name: str, spec: SourceSpec) -> bool:
     return any(fnmatch.fnmatch(name, pat) for pat in spec.match)
 
 
-def near_misses(spec: SourceSpec, data_dir: str | Path | None = None) -> list[Path]:
+def near_misses(spec: SourceSpec, data_dir: str | Path | None = None,
+                registered: frozenset[str] = frozenset()) -> list[Path]:
     """Files that look like the release (name starts like a pattern, up to its first wildcard, ignoring
-    case) but match no accepted pattern: told to the user with the accepted names."""
+    case) but match no accepted pattern, leaving out files the registry lists (`registered`: paths relative
+    to the data folder): told to the user with the accepted names."""
     stems = {pat.split("*")[0].split("[")[0].lower() for pat in spec.match}
     out = []
     for _, base in candidate_data_dirs(data_dir):
         if base.is_dir():
             out += [p for p in list(base.glob("*")) + list(base.glob("*/*")) if p.is_file()
-                    and any(p.name.lower().startswith(s) for s in stems if s) and not matches_release(p.name, spec)]
+                    and any(p.name.lower().startswith(s) for s in stems if s) and not matches_release(p.name, spec)
+                    and p.relative_to(base).as_posix() not in registered]
     return sorted(out)
 
 
