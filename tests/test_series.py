@@ -108,7 +108,16 @@ def test_select_unknown_series_is_a_clear_error(events, registry):
 def _monthly_counts_before(events, registry, start, end):
     """monthly_counts as it was before the grouped-count rewrite (a set of all source names rebuilt per
     source, a Python lambda per group): the reference the rewrite must reproduce exactly."""
-    from externalize.series import MONTHLY_COLUMNS, _class_family_keys, _family_label, _grid, _with_totals
+    from externalize.series import CLASSES, MONTHLY_COLUMNS, _family_label, _grid, _with_totals
+
+    def _class_family_keys(df):
+        keys = {}
+        for s, g in df.groupby("source", observed=True, sort=True):
+            seen = set(zip(g["event_class"].astype(str), g["family"].astype(str)))
+            seen |= {(c, "all") for c in (*CLASSES, "all")}
+            keys[str(s)] = sorted(seen)
+        return keys
+
     months = pd.period_range(start, end, freq="M")
     monthly_sources = [k for k, s in registry.items() if s.table == "events" and s.frequency in ("day", "month")]
     ev = events[events["source"].isin(monthly_sources) & events["date_precision"].isin(["day", "month"])]
