@@ -23,17 +23,24 @@ case "$mode" in report|test|check) ;; *) echo "usage: $0 report|test|check" >&2;
 # shared library present? (ldconfig cache, then the usual library folders)
 have_lib() {
   local name="$1"
-  if [ -z "$root" ] && command -v ldconfig >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q "$name"; then
-    return 0
+  local d f
+  if [ -z "$root" ] && command -v ldconfig >/dev/null 2>&1; then
+    # the linker cache lists the library; it counts only if the file it names is really there
+    for f in $(ldconfig -p 2>/dev/null | awk -v n="$name" 'index($1, n) == 1 {print $NF}'); do
+      [ -f "$f" ] && return 0
+    done
   fi
-  local d
   for d in /usr/lib /usr/lib64 /usr/local/lib /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu \
            /opt/homebrew/lib /usr/local/opt/pango/lib; do
-    compgen -G "$root$d/$name*" >/dev/null 2>&1 && return 0
+    for f in "$root$d/$name"*; do [ -f "$f" ] && return 0; done
   done
   return 1
 }
-have_cmd() { local c; for c in "$@"; do command -v "$c" >/dev/null 2>&1 && return 0; done; return 1; }
+have_cmd() {  # an executable regular file on PATH under one of the names
+  local c p
+  for c in "$@"; do p="$(command -v "$c" 2>/dev/null)" && [ -f "$p" ] && [ -x "$p" ] && return 0; done
+  return 1
+}
 have_font() {
   if [ -z "$root" ] && have_cmd fc-list; then [ -n "$(fc-list 2>/dev/null | head -n 1)" ]; return; fi
   compgen -G "$root/usr/share/fonts/*/*" >/dev/null 2>&1 || compgen -G "$root/usr/share/fonts/*/*/*" >/dev/null 2>&1
@@ -96,6 +103,6 @@ if [ -n "${still_opt// /}" ]; then
     echo "system_deps: install them with $how (as root), then run make report again." >&2
     exit 1
   fi
-  echo "system_deps: not installed:$( printf ' %s' $still_opt ). Tests that need them skip with the reason; install with $how." >&2
+  echo "system_deps: optional packages not installed:$( printf ' %s' $still_opt ) (tests that need one skip with the reason); install with $how." >&2
 fi
 exit 0
