@@ -276,7 +276,10 @@ def _git_commit() -> str:
 
 def coverage_table(registry: Mapping[str, SourceSpec], ledger: Ledger, events: pd.DataFrame,
                    yearly: pd.DataFrame) -> pd.DataFrame:
-    """Which source covers which arm, when and how often: the reader's map of what the data can show."""
+    """Which source covers which arm, when and how often: the reader's map of what the data can show.
+
+    start/end are the span the build used (a supplied release's end is its last event month); `holes` lists
+    the documented gaps inside it ("1993-01 to 1993-12" for the GTD copies spanning 1993)."""
     undated = undated_month_rows(events) if len(events) else pd.Series(dtype="int64")
     rows = []
     for spec in registry.values():
@@ -287,6 +290,8 @@ def coverage_table(registry: Mapping[str, SourceSpec], ledger: Ledger, events: p
             rows.append({
                 "source": spec.key, "arm": arm, "frequency": spec.frequency, "table": spec.table,
                 "start": str(spec.coverage_start), "end": str(spec.coverage_end),
+                # documented gaps inside the span (GTD 1993): counts there are missing, not zero
+                "holes": "; ".join(f"{h.start} to {h.end}" for h in spec.coverage_holes),
                 "rows": ledger.entries[spec.key].rows_kept if present else 0,
                 "in_study": present,
                 "year_only_rows": int(undated.get(spec.key, 0)),
