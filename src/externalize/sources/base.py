@@ -143,7 +143,7 @@ def collect_notes() -> Iterator[list[str]]:
 
 
 # ------------------------------------------------------------------------------------------ decoding
-_NON_ASCII_LINE = re.compile(rb"[^\n]*[\x80-\xff][^\n]*")
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 _SHOW_LINES = 10
 
 
@@ -182,15 +182,20 @@ def decode_text(data: bytes, path: Path | str, encodings: tuple[str, ...] = ("ut
         pass
     good: list[int] = []
     bad: list[int] = []
-    line, pos = 1, 0
-    for m in _NON_ASCII_LINE.finditer(body):
-        line += body.count(b"\n", pos, m.start())
-        pos = m.start()
+    line, counted = 1, 0   # line number of byte offset `counted`
+    hit = _HIGH_BYTE.search(body)
+    while hit:  # one step per line holding a non-ASCII byte (C-speed searches in between)
+        start = body.rfind(b"\n", 0, hit.start()) + 1
+        end = body.find(b"\n", hit.start())
+        end = len(body) if end < 0 else end
+        line += body.count(b"\n", counted, start)
+        counted = start
         try:
-            m.group().decode("utf-8")
+            body[start:end].decode("utf-8")
             good.append(line)
         except UnicodeDecodeError:
             bad.append(line)
+        hit = _HIGH_BYTE.search(body, end)
     single_byte = [e for e in encodings if e.replace("-", "").replace("_", "").lower() not in
                    ("utf8", "utf8sig")]
     if len(good) >= len(bad) or not single_byte:
