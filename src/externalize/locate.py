@@ -126,8 +126,8 @@ def part_role(k: int) -> str:
     return "main" if k == 0 else f"part{k + 1}"
 
 
-def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
-                    allow_synthetic: bool = False) -> list[LocatedFile]:
+def locate_release(spec: SourceSpec, data_dir: str | Path | None = None,
+                   allow_synthetic: bool = False) -> list[LocatedFile]:
     """A researcher-supplied release: EVERY file (top level or one folder down) matching `match`, in name
     order, all from the first searched folder holding any (files of two folders are never mixed).
 
@@ -144,6 +144,17 @@ def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
         if found:
             return [LocatedFile(part_role(k), p, sha256_of(p), verified=False) for k, p in enumerate(found)]
     return []
+
+
+def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
+                    allow_synthetic: bool = False) -> LocatedFile | None:
+    """The one file of a researcher-supplied release, or None when absent. A release in several files is
+    a DataNotFoundError naming them (never the first one only): use `locate_release` for those."""
+    files = locate_release(spec, data_dir, allow_synthetic)
+    if len(files) > 1:
+        raise DataNotFoundError(f"source {spec.key!r} is in {len(files)} files "
+                                f"({', '.join(str(f.path) for f in files)}); read them with locate_release")
+    return files[0] if files else None
 
 
 def matches_release(name: str, spec: SourceSpec) -> bool:
@@ -174,8 +185,13 @@ def locate_source(spec: SourceSpec, data_dir: str | Path | None = None,
     Raises DataNotFoundError when a registered (non-supplied) file is missing, or when a location was given
     that does not exist.
     """
+    try:
+        candidate_data_dirs(data_dir)
+    except DataNotFoundError as exc:
+        wanted = ", ".join(f.path for f in spec.files) or "any of " + ", ".join(spec.match)
+        raise DataNotFoundError(f"source {spec.key!r} (file {wanted}): {exc}") from exc
     if spec.researcher_supplied:
-        got = locate_supplied(spec, data_dir, allow_synthetic)
+        got = locate_release(spec, data_dir, allow_synthetic)
         return {lf.role: lf for lf in got} or None
     return {sf.role: locate_file(spec, sf, data_dir, allow_checksum_mismatch) for sf in spec.files}
 
