@@ -401,3 +401,21 @@ def test_a_supplied_full_release_is_used_and_changes_the_estimates(tmp_path):
     after = _main_level_change(built1, resolved1, tmp_path, "with")
     assert abs(before) < 0.05                      # flat series: log rate ratio ~ 0
     assert after == pytest.approx(np.log(3), abs=0.05)   # 2 -> 6 a month: log(3)
+
+
+# ------------------------------------------------------------------------------------------ the real releases
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_gtd_copies_have_no_1993_and_their_1993_is_missing(shared_data_dir):
+    """The degraded 0718 copy has 0 rows in 1993 and rows in 1992 and 1994 (the GTD's lost year): its yearly
+    series is missing in 1993, not zero."""
+    from externalize.series import yearly_counts
+    ev, yr, ledger, _ = read_sources(only("gtd_0718_degraded"), shared_data_dir, console=QUIET)
+    per_year = ev["year"].value_counts()
+    assert per_year.get(1993, 0) == 0 and per_year[1992] > 1000 and per_year[1994] > 1000
+    ev = ev.assign(event_class="other", family_a=pd.NA, family_b=pd.NA)  # class irrelevant: totals read
+    y = yearly_counts(ev, yr, only("gtd_0718_degraded"), 1992, 1994)
+    y = y.query("event_class == 'all' and family == 'all'").set_index("year")
+    assert y.loc[1992, "count"] == per_year[1992] and y.loc[1994, "count"] == per_year[1994]
+    assert np.isnan(y.loc[1993, "count"]) and y.loc[1993, "months_covered"] == 0
+    assert "gtd_0718_degraded" not in ledger.notes      # the shipped copy decodes cleanly
