@@ -181,3 +181,19 @@ def test_monthly_and_yearly_counts_are_missing_in_a_coverage_hole(events, regist
     y = yearly_counts(events, events.iloc[:0], holed, 2014, 2014)   # no yearly-source rows
     row = y.query("source == 'nesser_cym' and event_class == 'all' and family == 'all'")
     assert row["months_covered"].item() == 8    # 12 minus the 4 hole months: a partial year, not a full one
+
+
+def test_select_refuses_a_window_with_a_coverage_hole_inside(events, registry):
+    import dataclasses
+
+    from externalize.registry import CoverageHole
+    from externalize.series import CoverageGapError
+    holed = dict(registry)
+    holed["nesser_cym"] = dataclasses.replace(
+        registry["nesser_cym"], coverage_holes=(CoverageHole(pd.Period("2014-09", "M"), pd.Period("2014-12", "M"),
+                                                             "test hole"),))
+    m = monthly_counts(events, holed, pd.Period("2014-07", "M"), pd.Period("2015-02", "M"))
+    with pytest.raises(CoverageGapError, match="no coverage from 2014-09 to 2014-12"):
+        select(m, "nesser_cym", "external")
+    after = select(m, "nesser_cym", "external", start=pd.Period("2015-01", "M"))   # one side of the hole
+    assert list(after.index.astype(str)) == ["2015-01", "2015-02"] and after.tolist() == [1.0, 0.0]

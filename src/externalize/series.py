@@ -13,7 +13,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from externalize.errors import ExternalizeError
 from externalize.registry import SourceSpec
+
+
+class CoverageGapError(ExternalizeError, ValueError):
+    """A series requested over a window that contains months its source does not cover (a hole)."""
 
 CLASSES = ("clash", "joint", "external", "other", "none")
 MONTHLY_COLUMNS = ["source", "event_class", "family", "period", "count", "fatalities", "in_coverage"]
@@ -158,9 +163,13 @@ def undated_month_rows(events: pd.DataFrame) -> pd.Series:
 
 def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "all",
            start: pd.Period | None = None, end: pd.Period | None = None) -> pd.Series:
-    """One monthly series as a pd.Series with a PeriodIndex, trimmed to the source's coverage (and window)."""
+    """One monthly series as a pd.Series with a PeriodIndex, trimmed to the source's coverage (and window).
+
+    Raises KeyError when there is no such series, and CoverageGapError when the covered months inside the
+    window are not contiguous (a documented hole such as GTD 1993 inside the window): a time-series model
+    needs consecutive months, and closing the gap silently would misplace every later month."""
     m = monthly[(monthly["source"] == source) & (monthly["event_class"] == event_class)
-                & (monthly["family"] == family) & monthly["in_coverage"]]
+                & (monthly["family"] == family) & monthly["in_coverage"].astype(bool)]
     if m.empty:
         raise KeyError(f"no monthly series for source={source!r}, class={event_class!r}, family={family!r}")
     s = pd.Series(m["count"].to_numpy(dtype=float), index=pd.PeriodIndex(m["period"], freq="M"),
@@ -169,6 +178,14 @@ def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "
         s = s[s.index >= start]
     if end is not None:
         s = s[s.index <= end]
+    if len(s) > 1:
+        steps = np.diff(s.index.asi8)
+        if (steps != 1).any():
+            k = int(np.argmax(steps != 1))
+            raise CoverageGapError(
+                f"monthly series {s.name} has no coverage from {s.index[k] + 1} to {s.index[k + 1] - 1} inside "
+                f"the window (a documented hole of {source}, see data/sources.toml coverage_holes); choose a "
+                "window on one side of it")
     return s
 
 
