@@ -419,3 +419,16 @@ def test_real_gtd_copies_have_no_1993_and_their_1993_is_missing(shared_data_dir)
     assert y.loc[1992, "count"] == per_year[1992] and y.loc[1994, "count"] == per_year[1994]
     assert np.isnan(y.loc[1993, "count"]) and y.loc[1993, "months_covered"] == 0
     assert "gtd_0718_degraded" not in ledger.notes      # the shipped copy decodes cleanly
+
+
+def test_a_full_release_ending_before_the_intervention_is_passed_over(tmp_path):
+    """A supplied full GTD that ends in 2013 cannot estimate a 2014 change: the outcome keeps its next source."""
+    data = tmp_path / "data"
+    reg = _degraded_copy(data / "gtd_0718_degraded_teaching_copy", lambda p: 1)
+    write_csv(gtd_rows(gtd_month_rows("2011-01", "2013-12", lambda p: 2)), data / "globalterrorismdb_0814dist.csv")
+    study = study_with("gtd_external_attacks")
+    built = build_study(study, data, tmp_path / "out", registry=reg, console=QUIET, use_cache=False)
+    assert built.registry["gtd_full"].coverage_end == pd.Period("2013-12", "M")
+    assert built.manifest["outcome_sources"] == {"gtd_external_attacks": "gtd_0718_degraded"}
+    note = pd.read_csv(tmp_path / "out" / "outcome_sources.csv")["note"].item()
+    assert note == "not present or not covering 2014-08: gtd_full"

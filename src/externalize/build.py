@@ -192,7 +192,7 @@ def _absent_supplied_message(spec: SourceSpec, data_dir: str | Path | None,
     return msg
 
 
-def no_data_message(registry: Mapping[str, SourceSpec], ledger: Ledger, data_dir: str | Path | None) -> str:
+def no_data_message(registry: Mapping[str, SourceSpec], data_dir: str | Path | None) -> str:
     """One message for a build that found no usable source: where it looked and what is missing."""
     wanted = [f"{s.key} ({', '.join(f.path for f in s.files) or 'any of ' + ', '.join(s.match)})"
               for s in registry.values() if s.is_read]
@@ -233,15 +233,25 @@ def outcome_sources(study: StudyConfig, monthly: pd.DataFrame, yearly_series: pd
                     registry: Mapping[str, SourceSpec]) -> pd.DataFrame:
     """One row per outcome: arm, frequency, acceptable sources (best first), the source used, and why.
 
-    Columns: outcome, arm, frequency, acceptable (" > "-joined), used (<NA> when none is present), note."""
-    have = {"month": set(monthly["source"].astype(str)) if len(monthly) else set(),
-            "year": set(yearly_series["source"].astype(str)) if len(yearly_series) else set()}
+    A source is usable for an outcome when the build has its series covering the main intervention: the
+    intervention month (monthly outcomes) or the whole intervention year (yearly outcomes). A full release
+    that ends before the intervention (a GTD 0814dist) is therefore passed over for the next source listed.
+    Columns: outcome, arm, frequency, acceptable (" > "-joined), used (<NA> when none is usable), note."""
+    month = study.main.month
+    have: dict[str, set[str]] = {"month": set(), "year": set()}
+    if len(monthly):
+        at = monthly[(monthly["period"] == month) & monthly["in_coverage"].astype(bool)]
+        have["month"] = set(at["source"].astype(str))
+    if len(yearly_series):
+        at = yearly_series[(yearly_series["year"] == month.year) & (yearly_series["months_covered"] == 12)]
+        have["year"] = set(at["source"].astype(str))
     rows = []
     for o in study.outcomes:
         used = choose_source(o, have[o.frequency], registry)
         skipped = [k for k in o.sources[: o.sources.index(used)]] if used else list(o.sources)
         note = ("" if used == o.sources[0] else
-                f"not present: {', '.join(skipped)}" + ("" if used else "; the outcome cannot be estimated"))
+                f"not present or not covering {month if o.frequency == 'month' else month.year}: "
+                f"{', '.join(skipped)}" + ("" if used else "; the outcome cannot be estimated"))
         rows.append({"outcome": o.name, "arm": o.arm, "frequency": o.frequency,
                      "acceptable": " > ".join(o.sources), "used": used if used else pd.NA, "note": note})
     return pd.DataFrame(rows, columns=["outcome", "arm", "frequency", "acceptable", "used", "note"])
@@ -313,7 +323,7 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     events, yearly, ledger, files_info = read_sources(
         registry, data_dir, allow_checksum_mismatch, out / "cache" if use_cache else None, console)
     if not ledger.entries:
-        raise DataNotFoundError(no_data_message(registry, ledger, data_dir))
+        raise DataNotFoundError(no_data_message(registry, data_dir))
     registry = observed_registry(registry, events)
     console.print(f"classifying {len(events):,} events and {len(yearly):,} yearly rows")
     events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy)
