@@ -244,7 +244,7 @@ def read_gtd_rds(path: Path) -> pd.DataFrame:
 
 def _lookup(path: Path, field_name: str) -> pd.Series:
     """A degraded-copy lookup file `id;name` -> Series name by integer id."""
-    raw = pd.read_csv(io.BytesIO(read_bytes(path)), sep=";", dtype=str, encoding="utf-8-sig",
+    raw = pd.read_csv(io.StringIO(decode_text(read_bytes(path), path).text), sep=";", dtype=str,
                       keep_default_na=False, na_values=[""])
     if list(raw.columns)[:1] != ["id"] or raw.shape[1] != 2:
         raise SourceFormatError(f"{path}: a lookup must have columns id;<name>, found {list(raw.columns)}")
