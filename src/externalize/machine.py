@@ -15,6 +15,8 @@ section; `lock_differences()` compares it with what is installed.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import warnings
@@ -54,7 +56,8 @@ def weasyprint_problem() -> str | None:
     machine's state, not a fault of this package, and is not an error here (nor in the test suite: see
     pyproject filterwarnings)."""
     try:
-        with warnings.catch_warnings():
+        # WeasyPrint prints a banner of its own when a library is missing: this function's answer replaces it
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
             import weasyprint  # noqa: F401
     except ImportError as exc:
