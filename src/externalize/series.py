@@ -2,8 +2,8 @@
 
 Zero-filled inside each source's own coverage, missing (NaN) outside it: a month a source does not cover is
 unknown, not zero. Coverage is the registry's span minus its documented holes (`SourceSpec.covers`: GTD has no
-1993; a supplied release ends with its last event month, see `build.observed_registry`). `event_class` "all" counts every row of a source (the denominator / volume series) and
-`family` "all" sums over families.
+1993; a supplied release ends with its last event month, see `build.observed_registry`). `event_class` "all"
+counts every row of a source (the denominator / volume series) and `family` "all" sums over families.
 """
 
 from __future__ import annotations
