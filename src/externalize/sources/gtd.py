@@ -10,7 +10,8 @@ Keys and layouts (the differences live in the small per-key column maps of LAYOU
                       to read the whole file as Latin-1. 200,000 rows read in about 2 s.
                       A release in several files (0522dist + 2021Jan-June_1222dist) is read part by part
                       and combined by the build (`sources.base.combine_parts`).
-                      XLSX: pandas' calamine engine when python-calamine is installed, else openpyxl, which needs minutes for a full workbook (`xlsx_engine`).
+                      XLSX: pandas' calamine engine when python-calamine is installed, else openpyxl,
+                      which needs minutes for a full workbook (`xlsx_engine`).
                       Impossible coordinates (|latitude| > 90, |longitude| > 180) are read as unknown.
   gtd_world_inc       world_inc.csv: eventid, iyear, latitude, longitude, gname (first perpetrator only).
   gtd0814             GTD0814.rds (R tibble, 31 columns; targtype1-3 are codes only, no _txt, no region,
