@@ -432,3 +432,23 @@ def test_a_full_release_ending_before_the_intervention_is_passed_over(tmp_path):
     assert built.manifest["outcome_sources"] == {"gtd_external_attacks": "gtd_0718_degraded"}
     note = pd.read_csv(tmp_path / "out" / "outcome_sources.csv")["note"].item()
     assert note == "not present or not covering 2014-08: gtd_full"
+
+
+@pytest.mark.slow
+def test_gtd_release_as_start_ships_it_in_two_workbooks(tmp_path):
+    """START ships 0522dist and the 2021Jan-June supplement as .xlsx: both workbooks are read as one release;
+    the same release also present as CSV is refused (the same events twice), naming the files."""
+    data = tmp_path / "data"
+    data.mkdir()
+    main = gtd_rows(gtd_month_rows("2020-11", "2020-12", lambda p: 2))
+    supplement = gtd_rows(gtd_month_rows("2021-01", "2021-03", lambda p: 1, first_case=700))
+    main.to_excel(data / "globalterrorismdb_0522dist.xlsx", index=False)
+    supplement.to_excel(data / "globalterrorismdb_2021Jan-June_1222dist.xlsx", index=False)
+    ev, _, ledger, info = read_sources(only("gtd_full"), data, console=QUIET)
+    assert ledger.entries["gtd_full"].rows_events == 4 + 3
+    assert sorted(Path(v["path"]).name for v in info["gtd_full"].values()) == [
+        "globalterrorismdb_0522dist.xlsx", "globalterrorismdb_2021Jan-June_1222dist.xlsx"]
+    write_csv(main, data / "globalterrorismdb_0522dist.csv")
+    with pytest.raises(SourceFormatError, match=r"globalterrorismdb_0522dist.xlsx and globalterrorismdb_0522dist"
+                                                r".csv both hold event ids"):
+        read_sources(only("gtd_full"), data, console=QUIET)
