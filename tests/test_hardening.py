@@ -452,3 +452,13 @@ def test_gtd_release_as_start_ships_it_in_two_workbooks(tmp_path):
     with pytest.raises(SourceFormatError, match=r"globalterrorismdb_0522dist.xlsx and globalterrorismdb_0522dist"
                                                 r".csv both hold event ids"):
         read_sources(only("gtd_full"), data, console=QUIET)
+
+
+def test_raw_files_lists_every_part_of_a_supplied_release(tmp_path):
+    from externalize.locate import raw_files
+    data = tmp_path / "data"
+    a = write_csv(gtd_rows(gtd_month_rows("2020-01", "2020-01", lambda p: 1)), data / "globalterrorismdb_0522dist.csv")
+    assert raw_files(only("gtd_full", "crenshaw_cym"), data) == [a]
+    b = write_csv(gtd_rows(gtd_month_rows("2021-01", "2021-01", lambda p: 1)),
+                  data / "globalterrorismdb_2021Jan-June_1222dist.csv")
+    assert raw_files(only("gtd_full", "crenshaw_cym"), data) == [a, b]

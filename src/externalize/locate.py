@@ -234,3 +234,22 @@ def inner_name(path: Path) -> str:
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+def raw_files(registry: dict[str, SourceSpec], data_dir: str | Path | None = None) -> list[Path]:
+    """Every raw file a build would read, in registry order: each registered file found, and every file of
+    each researcher-supplied release present (all its parts). For a step's input hash: adding a full GTD or
+    its 2021 supplement to the data folder changes this list, so the build is redone."""
+    out: list[Path] = []
+    for spec in registry.values():
+        if not spec.is_read:
+            continue
+        if spec.researcher_supplied:
+            out += [lf.path for lf in locate_release(spec, data_dir)]
+            continue
+        for sf in spec.files:
+            path = next((base / sf.path for _, base in candidate_data_dirs(data_dir) if (base / sf.path).is_file()),
+                        None)
+            if path is not None:
+                out.append(path)
+    return out
