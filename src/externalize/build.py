@@ -320,6 +320,8 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     out = Path(out_dir) if out_dir else DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry()
+    for o in study.outcomes:  # an outcome naming an unknown source or one of another arm: refused before reading
+        choose_source(o, set(), registry)
     events, yearly, ledger, files_info = read_sources(
         registry, data_dir, allow_checksum_mismatch, out / "cache" if use_cache else None, console)
     if not ledger.entries:
