@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 
 import externalize.locate as locate
-from externalize.build import build_study, choose_source, read_sources, resolve_study
+from externalize.build import build_study, check_outcome_sources, choose_source, read_sources, resolve_study
 from externalize.config import load_study
 from externalize.errors import ConfigError, DataNotFoundError, SourceFormatError
 from externalize.locate import candidate_data_dirs, locate_source, resolve_data_dir
@@ -325,16 +325,23 @@ def test_header_only_file_adds_a_ledger_note(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ outcomes: best source
-def test_outcome_sources_are_an_ordered_list_checked_against_the_registry():
+def test_outcome_sources_are_an_ordered_list_checked_against_the_registry(tmp_path):
     study = load_study()
     o = study.outcome("gtd_external_attacks")
     assert o.sources == ("gtd_full", "gtd_0718_degraded") and o.source == "gtd_0718_degraded" and o.arm == "external"
     assert choose_source(o, {"gtd_0718_degraded"}, REGISTRY) == "gtd_0718_degraded"
     assert choose_source(o, {"gtd_0718_degraded", "gtd_full"}, REGISTRY) == "gtd_full"
     assert choose_source(o, set(), REGISTRY) is None
+    assert choose_source(o, {"gtd_full"}, only("gtd_0718_degraded")) is None   # not in this registry
     wrong = dataclasses.replace(o, sources=("ucdp_nonstate", "gtd_0718_degraded"))
+    assert choose_source(wrong, {"ucdp_nonstate"}, REGISTRY) is None      # measures another arm: never chosen
     with pytest.raises(ConfigError, match="arm 'external'.*ucdp_nonstate"):
-        choose_source(wrong, set(), REGISTRY)
+        check_outcome_sources(dataclasses.replace(load_study(), outcomes=(wrong,)))
+    typo = dataclasses.replace(o, sources=("gtd_fulll", "gtd_0718_degraded"))
+    with pytest.raises(ConfigError, match="'gtd_fulll', which data/sources.toml does not know"):
+        build_study(dataclasses.replace(load_study(), outcomes=(typo,), comparisons=()), None, tmp_path,
+                    console=QUIET)   # refused before any file is read (no data folder needed)
+    check_outcome_sources(load_study())   # the shipped study is consistent with the registry
 
 
 def _degraded_copy(folder: Path, per_month) -> dict:

@@ -212,21 +212,29 @@ def observed_registry(registry: Mapping[str, SourceSpec], events: pd.DataFrame) 
                                  else None) for k, s in registry.items()}
 
 
-def choose_source(outcome: Outcome, available: set[str], registry: Mapping[str, SourceSpec]) -> str | None:
-    """The best source present for an outcome: the first of its ordered `sources` that has a series in the
-    build (None when none has). A listed source the registry does not know, or that does not measure the
-    outcome's arm, is a ConfigError (a study cannot silently fall back to a source that measures something
-    else)."""
+def check_outcome_sources(study: StudyConfig, registry: Mapping[str, SourceSpec] | None = None) -> None:
+    """ConfigError for an outcome listing a source that data/sources.toml (or the given registry) does not
+    know, or one that does not measure the outcome's arm: a study cannot silently fall back to a source
+    that measures something else."""
     from externalize.errors import ConfigError
 
-    for key in outcome.sources:
-        if key not in registry:
-            raise ConfigError(f"outcome {outcome.name!r} lists source {key!r}, which data/sources.toml does not "
-                              f"know; known: {', '.join(sorted(registry))}")
-        if outcome.arm and outcome.arm not in registry[key].arms:
-            raise ConfigError(f"outcome {outcome.name!r} (arm {outcome.arm!r}) lists source {key!r}, whose "
-                              f"arms are {list(registry[key].arms)}")
-    return next((k for k in outcome.sources if k in available), None)
+    known = {**load_registry(), **(registry or {})}
+    for o in study.outcomes:
+        for key in o.sources:
+            if key not in known:
+                raise ConfigError(f"outcome {o.name!r} lists source {key!r}, which data/sources.toml does not "
+                                  f"know; known: {', '.join(sorted(known))}")
+            if o.arm and o.arm not in known[key].arms:
+                raise ConfigError(f"outcome {o.name!r} (arm {o.arm!r}) lists source {key!r}, whose arms are "
+                                  f"{list(known[key].arms)}")
+
+
+def choose_source(outcome: Outcome, available: set[str], registry: Mapping[str, SourceSpec]) -> str | None:
+    """The best source present for an outcome: the first of its ordered `sources` that is in `available`
+    (sources with a usable series in the build) and in the registry; None when none is. Sources that do not
+    measure the outcome's arm are never chosen (`check_outcome_sources` refuses them up front)."""
+    return next((k for k in outcome.sources if k in available and k in registry
+                 and (not outcome.arm or outcome.arm in registry[k].arms)), None)
 
 
 def outcome_sources(study: StudyConfig, monthly: pd.DataFrame, yearly_series: pd.DataFrame,
@@ -320,8 +328,7 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     out = Path(out_dir) if out_dir else DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry()
-    for o in study.outcomes:  # an outcome naming an unknown source or one of another arm: refused before reading
-        choose_source(o, set(), registry)
+    check_outcome_sources(study, registry)  # refused before any file is read
     events, yearly, ledger, files_info = read_sources(
         registry, data_dir, allow_checksum_mismatch, out / "cache" if use_cache else None, console)
     if not ledger.entries:
