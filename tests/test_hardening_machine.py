@@ -165,3 +165,16 @@ def test_lock_differences_reports_a_version_that_differs(tmp_path):
     diff = lock_differences(p).set_index("package")
     assert diff.loc["pandas", "locked"] == "0.0.1" and diff.loc["pandas", "installed"] != "0.0.1"
     assert diff.loc["no-such-package-xyz", "installed"] == "not installed"
+
+
+def test_machine_table_states_tools_and_lock(tmp_path, monkeypatch):
+    from externalize.machine import machine_table
+    lock = tmp_path / "requirements.lock"
+    lock.write_text("pandas==0.0.1\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    t = machine_table(lock).set_index("item")["value"]
+    assert t["chromium"] == "not installed" and t["pdftoppm"] == "not installed"
+    assert t["requirements.lock"] == "1 packages pinned"
+    assert t["installed versions differing from the lock"].startswith("pandas ") and "(lock 0.0.1)" in t[
+        "installed versions differing from the lock"]
+    assert "not found" in machine_table(tmp_path / "none.lock").set_index("item").loc["requirements.lock", "value"]

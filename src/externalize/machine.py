@@ -121,3 +121,26 @@ def lock_differences(path: str | Path | None = None) -> pd.DataFrame:
         if _normal(have) != _normal(r.version):
             rows.append({"package": r.package, "locked": r.version, "installed": have})
     return pd.DataFrame(rows, columns=["package", "locked", "installed"])
+
+
+def machine_table(lock_path: str | Path | None = None) -> pd.DataFrame:
+    """For the report's reproducibility section: item, value rows on the machine the report was made on.
+
+    Python and platform; each system tool (path or "not installed"); WeasyPrint's libraries ("usable" or
+    why not); and the lock: how many packages it pins and which installed versions differ from it."""
+    import platform
+
+    rows = [{"item": "python", "value": platform.python_version()},
+            {"item": "platform", "value": platform.platform()}]
+    rows += [{"item": tool, "value": find_tool(tool) or "not installed"} for tool in SYSTEM_TOOLS]
+    rows.append({"item": "WeasyPrint libraries", "value": weasyprint_problem() or "usable"})
+    try:
+        n = len(read_lock(lock_path))
+        diff = lock_differences(lock_path)
+        rows.append({"item": "requirements.lock", "value": f"{n} packages pinned"})
+        rows.append({"item": "installed versions differing from the lock",
+                     "value": "none" if diff.empty else "; ".join(f"{r.package} {r.installed} (lock {r.locked})"
+                                                                 for r in diff.itertuples())})
+    except LockFileError as exc:
+        rows.append({"item": "requirements.lock", "value": str(exc)})
+    return pd.DataFrame(rows, columns=["item", "value"])
