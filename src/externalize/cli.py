@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from externalize.errors import DataNotFoundError, ExternalizeError
+from externalize.errors import ExternalizeError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Test whether the 2014 coalition intervention externalized AQ-IS competition.")
@@ -51,9 +51,11 @@ def guarded(fn: Callable[[], R]) -> R:
 
 
 def checked_data_dir(data_dir: Path | None) -> Path | None:
-    """A `--data-dir` the user named must exist: no silent fallback to another folder."""
-    if data_dir is not None and not Path(data_dir).is_dir():
-        raise DataNotFoundError(f"--data-dir {data_dir} does not exist or is not a folder")
+    """A data folder the user named (--data-dir or EXTERNALIZE_DATA) must exist: no silent fallback to another
+    folder (`locate.candidate_data_dirs` raises DataNotFoundError naming it)."""
+    from externalize.locate import candidate_data_dirs
+
+    candidate_data_dirs(data_dir)
     return data_dir
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from externalize.errors import ConfigError
 from externalize.paths import default_study_path
-from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, check_choice, nearest
+from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_ARMS, check_choice, nearest
 
 #: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
 KEYS: dict[str, frozenset[str]] = {
@@ -26,8 +26,8 @@ KEYS: dict[str, frozenset[str]] = {
                            "include_doubtful_terrorism"}),
     "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
                          "seasonality_pairs", "hac_maxlags", "washout_months"}),
-    "outcomes": frozenset({"name", "frequency", "source", "event_class", "family", "label", "lower_bound",
-                           "first_year"}),
+    "outcomes": frozenset({"name", "frequency", "source", "sources", "arm", "event_class", "family", "label",
+                           "lower_bound", "first_year"}),
 }
 
 
@@ -75,7 +75,15 @@ class TaxonomyChoices:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome series: which source, class and family, at which frequency."""
+    """One outcome series: which arm, class and family, at which frequency, from which source.
+
+    `sources` is the ORDERED list of acceptable sources, best first (study.toml `sources = [...]`, or a single
+    `source = "..."`): a full GTD or GED the researcher supplies first, the partial copy shipped with the
+    package last. `source` is the source used: the last-resort (last listed) one as parsed, set to the best
+    source present by `externalize.build.resolve_study(study, built)`. `arm` is the arm the outcome measures
+    (clash, joint, external, volume, dose, context; default the event class when it is one of them); every
+    listed source must measure it (checked against data/sources.toml when the build resolves the outcome).
+    """
 
     name: str
     frequency: str  # "month" | "year"
@@ -85,6 +93,12 @@ class Outcome:
     label: str
     lower_bound: bool = False
     first_year: int | None = None  # yearly outcomes: first year the quantity can exist
+    sources: tuple[str, ...] = ()  # acceptable sources, best first; () means (source,)
+    arm: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            object.__setattr__(self, "sources", (self.source,))
 
 
 @dataclass(frozen=True)
@@ -250,12 +264,13 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
 
 
 def _check_sources(outcomes: tuple[Outcome, ...]) -> None:
-    """Every outcome's source is a key of the source registry (data/sources.toml)."""
+    """Every source an outcome lists is a key of the source registry (data/sources.toml)."""
     from externalize.registry import load_registry
 
     keys = sorted(load_registry())
     for o in outcomes:
-        check_choice(o.source, keys, f"outcome {o.name}: source")
+        for key in o.sources or (o.source,):
+            check_choice(key, keys, f"outcome {o.name}: source")
 
 
 def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
@@ -263,11 +278,22 @@ def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
     for k, item in enumerate(items):
         where = f"outcomes[{k}]"
         check_keys(item, "outcomes", where)
+        if ("source" in item) == ("sources" in item):
+            raise ConfigError(f"{where}: give either source = \"key\" or sources = [\"best\", ..., \"last resort\"]")
+        listed = item["sources"] if "sources" in item else [item["source"]]
+        if (not isinstance(listed, list) or not listed or not all(isinstance(k, str) and k for k in listed)
+                or len(set(listed)) != len(listed)):
+            raise ConfigError(f"{where}: sources must be a non-empty list of distinct source keys, got {listed!r}")
+        event_class = str(_get(item, "event_class", where))
+        arm = str(item.get("arm", event_class if event_class in REGISTRY_ARMS else ""))
+        if arm:
+            check_choice(arm, REGISTRY_ARMS, f"{where}: arm")
         o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
-                    source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
+                    source=str(listed[-1]), event_class=event_class,
                     family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
                     lower_bound=bool(item.get("lower_bound", False)),
-                    first_year=int(item["first_year"]) if "first_year" in item else None)
+                    first_year=int(item["first_year"]) if "first_year" in item else None,
+                    sources=tuple(str(k) for k in listed), arm=arm)
         if not o.name.isidentifier():
             raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
         check_choice(o.frequency, FREQUENCIES, f"{where}: frequency")

@@ -36,6 +36,7 @@ class SourceLedger:
 class Ledger:
     entries: dict[str, SourceLedger] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # source -> why not read (absent, unused)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # source -> facts about its files (decoding, ...)
 
     def add(self, entry: SourceLedger) -> None:
         if not entry.balances():
@@ -75,3 +76,9 @@ class Ledger:
             for reason, v in sorted(e.excluded.items()):
                 rows.append({"source": e.source, "kind": "excluded", "event_class": pd.NA, "key": reason, "rows": v})
         return pd.DataFrame(rows, columns=["source", "kind", "event_class", "key", "rows"])
+
+    def notes_frame(self) -> pd.DataFrame:
+        """source, note: what the build noticed in a source's raw files (stray bytes by line, a header-only
+        file), one row a note."""
+        rows = [{"source": k, "note": n} for k, notes in self.notes.items() for n in notes]
+        return pd.DataFrame(rows, columns=["source", "note"])

@@ -266,6 +266,16 @@ def _built(ctx: Context) -> Any:
     return ctx.extra["built"]
 
 
+def _study(ctx: Context) -> StudyConfig:
+    """The study with each outcome's source resolved to the best source present in the build (a full GTD or
+    GED the researcher supplied wins over the partial releases; see `build.resolve_study`)."""
+    from externalize.build import resolve_study
+
+    if "study" not in ctx.extra:
+        ctx.extra["study"] = resolve_study(ctx.study, _built(ctx))
+    return ctx.extra["study"]
+
+
 def _run_build(ctx: Context) -> None:
     from externalize.build import build_study
 
@@ -276,43 +286,35 @@ def _run_build(ctx: Context) -> None:
 def _run_fit(ctx: Context) -> None:
     from externalize.estimates import fit_study
 
-    fit_study(_built(ctx), ctx.study, ctx.tables_dir, console=ctx.console)
+    fit_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_robustness(ctx: Context) -> None:
     from externalize.estimates import robustness_study
 
-    robustness_study(_built(ctx), ctx.study, ctx.tables_dir, console=ctx.console)
+    robustness_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_figures(ctx: Context) -> None:
     from externalize.figures import make_figures
 
-    make_figures(ctx.output_dir, ctx.study, ctx.processed_dir)
+    make_figures(ctx.output_dir, _study(ctx), ctx.processed_dir)
 
 
 def _run_report(ctx: Context) -> None:
     from externalize.report import render_report
 
-    html, pdf = render_report(ctx.output_dir, ctx.study, ctx.processed_dir)
+    html, pdf = render_report(ctx.output_dir, _study(ctx), ctx.processed_dir)
     ctx.console.print(f"  report: {html}" + (f" and {pdf}" if pdf else ""), highlight=False)
 
 
 def _raw_inputs(ctx: Context) -> list[Path]:
     """The raw files the build would read (every registered file found), the registry and the taxonomy."""
-    from externalize.locate import resolve_data_dir
+    from externalize.locate import raw_files, resolve_data_dir
+    from externalize.registry import load_registry
 
-    found: list[Path] = [REGISTRY_FILE, TAXONOMY_DIR]
-    data_dir = resolve_data_dir(ctx.data_dir)
-    if data_dir is not None:
-        from externalize.registry import load_registry
-
-        ctx.extra["data_root"] = data_dir
-        for spec in load_registry().values():
-            for sf in spec.files:
-                if (data_dir / sf.path).is_file():
-                    found.append(data_dir / sf.path)
-    return found
+    ctx.extra["data_root"] = resolve_data_dir(ctx.data_dir)
+    return [REGISTRY_FILE, TAXONOMY_DIR, *raw_files(load_registry(), ctx.data_dir)]
 
 
 _DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
@@ -330,9 +332,10 @@ def _declared(step: str) -> Callable[[Context], list[Path]]:
 
 def default_steps() -> dict[str, Step]:
     def series(ctx: Context) -> list[Path]:
-        # the model steps read only the count series: a new git commit in the build manifest or a change in
-        # event columns they never use does not refit them
-        return [ctx.processed_dir / "series_monthly.parquet", ctx.processed_dir / "series_yearly.parquet"]
+        # the model steps read only the count series (and which source each outcome uses): a new git commit in
+        # the build manifest or a change in event columns they never use does not refit them
+        return [ctx.processed_dir / n for n in ("series_monthly.parquet", "series_yearly.parquet",
+                                                 "outcome_sources.csv")]
 
     def figure_inputs(ctx: Context) -> list[Path]:
         return (series(ctx) + [ctx.processed_dir / "coverage.csv", ctx.processed_dir / "events.parquet",

@@ -25,6 +25,11 @@ EVENT_CLASSES: tuple[EventClass, ...] = get_args(EventClass)
 Arm = Literal["clash", "joint", "external"]
 ARMS: tuple[Arm, ...] = get_args(Arm)
 
+#: what a registered source can measure (data/sources.toml `arms`): the three arms, the volume of the families'
+#: other activity, the dose of the intervention (strikes) and context series
+RegistryArm = Literal["clash", "joint", "external", "volume", "dose", "context"]
+REGISTRY_ARMS: tuple[RegistryArm, ...] = get_args(RegistryArm)
+
 #: what an outcome may count: one class, or every row ("all", e.g. a share's denominator)
 OutcomeClass = Literal["clash", "joint", "external", "other", "none", "all"]
 OUTCOME_CLASSES: tuple[OutcomeClass, ...] = get_args(OutcomeClass)
