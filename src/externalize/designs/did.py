@@ -133,24 +133,48 @@ def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_tre
                  n_never=int(units[cohort].isna().sum()))
 
 
-def randomization_pvalue(panel: pd.DataFrame, outcome: str, observed: float, *, draws: int = 99,
-                         seed: int = 20140808, control_group: str = "never_treated", unit: str = "unit",
-                         cohort: str = "cohort", time: str = "time") -> tuple[float, np.ndarray]:
-    """Two-sided randomization-inference p-value of the overall ATT: the units' first-treatment periods are
-    permuted across units (`draws` random permutations, seeded), the overall ATT refitted each time, and
-    p = (1 + #{|ATT_perm| >= |observed|}) / (1 + draws). Honest with few treated units, where the analytic
-    errors are not (Fisher's sharp null of no effect in any unit). Returns (p, permuted ATTs)."""
+def simple_att_never_treated(y: np.ndarray, cohort_pos: np.ndarray) -> float:
+    """The overall (simple-aggregation) Callaway-Sant'Anna ATT with never-treated controls and no covariates,
+    in closed form, for a balanced panel: y is units x periods; cohort_pos[i] is the column index of unit i's
+    first treated period, -1 for never treated. ATT(g,t) = mean over cohort g of (y_t - y_{g-1}) minus the
+    same mean over never-treated units, for t >= g; the overall ATT averages them with weights proportional
+    to cohort size (`aggte(type="simple")`). Cohorts treated in the first period have no base period and are
+    left out, as in `did`. Used for randomization inference, where the estimator is refitted many times."""
+    never = cohort_pos < 0
+    if not never.any():
+        raise DesignError("no never-treated unit")
+    num, den = 0.0, 0.0
+    T = y.shape[1]
+    for g in np.unique(cohort_pos[cohort_pos > 0]):
+        members = cohort_pos == g
+        d_treat = (y[members][:, g:] - y[members][:, [g - 1]]).mean(axis=0)
+        d_ctrl = (y[never][:, g:] - y[never][:, [g - 1]]).mean(axis=0)
+        n_g = int(members.sum())
+        num += n_g * float((d_treat - d_ctrl).sum())
+        den += n_g * (T - g)
+    if den == 0:
+        raise DesignError("no treated cohort with a base period")
+    return num / den
+
+
+def randomization_pvalue(panel: pd.DataFrame, outcome: str, observed: float, *, draws: int = 999,
+                         seed: int = 20140808, unit: str = "unit", cohort: str = "cohort",
+                         time: str = "time") -> tuple[float, np.ndarray]:
+    """Two-sided randomization-inference p-value of the overall ATT (never-treated controls, no covariates):
+    the units' first-treatment periods are permuted across units (`draws` random permutations, seeded), the
+    overall ATT recomputed each time (`simple_att_never_treated`), and
+    p = (1 + #{|ATT_perm| >= |observed|}) / (1 + draws). It tests Fisher's sharp null of no effect in any
+    unit and stays honest with few treated units, where the analytic errors are not. Returns (p, permuted ATTs).
+    """
+    check_panel(panel, outcome, unit, time, cohort)
+    wide = panel.pivot(index=unit, columns=time, values=outcome)
+    if wide.isna().any().any():
+        raise DesignError("randomization inference needs a balanced panel")
+    times = wide.columns.to_numpy()
+    coh = panel.drop_duplicates(unit).set_index(unit)[cohort].reindex(wide.index)
+    pos = np.array([-1 if pd.isna(c) else int(np.searchsorted(times, c)) for c in coh])
+    y = wide.to_numpy(dtype=float)
     rng = np.random.default_rng(seed)
-    units = panel.drop_duplicates(unit)[[unit, cohort]].reset_index(drop=True)
-    stats = []
-    for _ in range(draws):
-        perm = units.assign(**{cohort: rng.permutation(units[cohort].to_numpy())})
-        p = panel.drop(columns=[cohort]).merge(perm, on=unit, how="left")
-        try:
-            stats.append(float(fit_cs(p, outcome, control_group=control_group, unit=unit, time=time,
-                                      cohort=cohort).overall["estimate"].iloc[0]))
-        except DesignError:
-            continue
-    s = np.asarray(stats)
-    pval = (1 + int((np.abs(s) >= abs(observed) - 1e-12).sum())) / (1 + len(s))
-    return pval, s
+    stats = np.array([simple_att_never_treated(y, rng.permutation(pos)) for _ in range(draws)])
+    pval = (1 + int((np.abs(stats) >= abs(observed) - 1e-12).sum())) / (1 + draws)
+    return pval, stats
