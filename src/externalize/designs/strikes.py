@@ -10,9 +10,13 @@ Reconciliation (`reconcile_strikes`): on the days both cover, the monthly totals
 difference, per country. Splice (`splice_strikes`): months before the campaign (before 2014-08) are 0 BY
 CONSTRUCTION (no coalition strike in Iraq or Syria before 8 Aug 2014; flagged `zero_by_construction`, not
 data); from 2014-08 to the month before `seam` the Information.dk counts; from `seam` to the last complete
-CENTCOM month the CENTCOM counts; later months are missing (NaN), not zero. The default seam (2015-01) is the
-first month both sources cover in full; from 2015-03 the Information.dk counts lack partner strikes, so the
-CENTCOM counts are used as soon as they cover a whole month.
+CENTCOM month the CENTCOM counts; later months are missing (NaN), not zero. The default seam (2015-06) is the
+first month Information.dk does not cover in full. On the overlap the scrape is the lower of the two, mostly
+because it has no line at all on some days on which the newspaper has strikes (releases missing from the
+scrape; `reconcile_strikes` counts them), so the Information.dk counts are preferred while they cover whole
+months. `strikes_harmonised` rescales the CENTCOM months to the Information.dk level by the ratio of the two
+sources' totals over the months both cover in full (one factor, assuming the scrape misses the same share of
+releases throughout); it is a sensitivity series, flagged as such.
 """
 
 from __future__ import annotations
@@ -65,7 +69,9 @@ def reconcile_strikes(info: pd.DataFrame, centcom: pd.DataFrame) -> pd.DataFrame
     """Monthly totals of both transcriptions on the days both cover, per country ("Iraq", "Syria", "all").
 
     Columns: period, country, first_day, last_day (of the overlap in that month), days, info_dk, centcom,
-    difference (centcom - info_dk), ratio (centcom / info_dk; NaN when info_dk is 0).
+    difference (centcom - info_dk), ratio (centcom / info_dk; NaN when info_dk is 0), days_info_only /
+    strikes_info_only (days on which Information.dk has strikes and the scrape has no line, and the strikes
+    of those days: releases missing from the scrape), days_centcom_only / strikes_centcom_only (the converse).
     Raises StrikeSeriesError when the sources share no day.
     """
     lo, hi = max(info.index.min(), centcom.index.min()), min(info.index.max(), centcom.index.max())
@@ -77,20 +83,28 @@ def reconcile_strikes(info: pd.DataFrame, centcom: pd.DataFrame) -> pd.DataFrame
     first = pd.Series(a.index, index=a.index).groupby(per).min()
     last = pd.Series(a.index, index=a.index).groupby(per).max()
     rows = []
+    a = a.assign(all=a["Iraq"] + a["Syria"])
+    b = b.assign(all=b["Iraq"] + b["Syria"])
     for p in ma.index:
+        in_p = per == p
         for c in (*COUNTRIES, "all"):
             x, y = float(ma.at[p, c]), float(mb.at[p, c])
+            ai, bi = a.loc[in_p, c], b.loc[in_p, c]
+            info_only, cc_only = (ai > 0) & (bi == 0), (bi > 0) & (ai == 0)
             rows.append({"period": p, "country": c, "first_day": first[p].date().isoformat(),
                          "last_day": last[p].date().isoformat(), "days": int((last[p] - first[p]).days) + 1,
-                         "info_dk": x, "centcom": y, "difference": y - x, "ratio": y / x if x else np.nan})
+                         "info_dk": x, "centcom": y, "difference": y - x, "ratio": y / x if x else np.nan,
+                         "days_info_only": int(info_only.sum()), "strikes_info_only": float(ai[info_only].sum()),
+                         "days_centcom_only": int(cc_only.sum()), "strikes_centcom_only": float(bi[cc_only].sum())})
     return pd.DataFrame(rows)
 
 
 def splice_strikes(info: pd.DataFrame, centcom: pd.DataFrame, start: pd.Period | str, end: pd.Period | str,
-                   seam: pd.Period | str = "2015-01") -> pd.DataFrame:
+                   seam: pd.Period | str = "2015-06") -> pd.DataFrame:
     """The spliced monthly series over [start, end].
 
-    Returns one row per month: period, strikes_iraq, strikes_syria, strikes (all), provenance (text),
+    Returns one row per month: period, strikes_iraq, strikes_syria, strikes (all), strikes_harmonised and
+    harmonisation_factor (see the module note), provenance (text),
     source ("construction" | INFO_SOURCE | CENTCOM_SOURCE | "" when missing), zero_by_construction (bool),
     info_dk, centcom (each source's own monthly total where it covers the whole month, else NaN).
     Months before 2014-08 are 0 by construction; months no source covers in full after the campaign began
@@ -131,6 +145,16 @@ def splice_strikes(info: pd.DataFrame, centcom: pd.DataFrame, start: pd.Period |
         row.update(strikes_iraq=float(vals[0]), strikes_syria=float(vals[1]), strikes=float(vals[0] + vals[1]),
                    provenance=prov, source=src, zero_by_construction=zero)
         rows.append(row)
-    cols = ["period", "strikes_iraq", "strikes_syria", "strikes", "source", "provenance", "zero_by_construction",
-            "info_dk", "centcom"]
-    return pd.DataFrame(rows)[cols]
+    out = pd.DataFrame(rows)
+    both = out["info_dk"].notna() & out["centcom"].notna()
+    factor = float(out.loc[both, "info_dk"].sum() / out.loc[both, "centcom"].sum()) if both.any() else np.nan
+    # months of the overlap outside [start, end] also inform the factor
+    if not both.any():
+        common = info_full.index.intersection(centcom_full.index)
+        if len(common):
+            factor = float(info_full.loc[common, "all"].sum() / centcom_full.loc[common, "all"].sum())
+    out["harmonisation_factor"] = np.where(out["source"] == CENTCOM_SOURCE, factor, 1.0)
+    out["strikes_harmonised"] = out["strikes"] * out["harmonisation_factor"]
+    cols = ["period", "strikes_iraq", "strikes_syria", "strikes", "strikes_harmonised", "harmonisation_factor",
+            "source", "provenance", "zero_by_construction", "info_dk", "centcom"]
+    return out[cols]
