@@ -15,6 +15,7 @@ sensitivity: troops deployed in the Muslim world (`troops_in_mw`, country-year),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -49,12 +50,9 @@ def strike_starts(path: str | Path | None = None) -> pd.DataFrame:
             raise DesignError(f"{path} row {i} ({r.country}): struck_by_2017 = yes needs first_strike")
         if struck != "yes" and date:
             raise DesignError(f"{path} row {i} ({r.country}): first_strike given but struck_by_2017 = {struck}")
-        try:
-            month = pd.Period(date[:7], freq="M") if date else pd.NaT
-        except ValueError as exc:
-            raise DesignError(f"{path} row {i} ({r.country}): first_strike {date!r} is not YYYY-MM(-DD)") from exc
-        if date and len(date) not in (7, 10):
+        if date and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?", date):
             raise DesignError(f"{path} row {i} ({r.country}): first_strike {date!r} is not YYYY-MM(-DD)")
+        month = pd.Period(date[:7], freq="M") if date else pd.NaT
         rows.append({"country": r.country.strip(), "first_strike": month, "struck": struck,
                      "theatre": r.first_strike_theatre.strip(), "source": r.first_strike_source.strip()})
     return pd.DataFrame(rows)
@@ -178,7 +176,7 @@ def placebo_panel(built, starts: pd.DataFrame, canonical: Callable[[str], str | 
     if cy["rwattacks"].isna().any():
         raise DesignError("placebo: rwattacks missing for some country-years")
     panel = pd.DataFrame({"unit": cy["country"].map(lambda c: canonical(c) or c).to_numpy(),
-                          "period": [pd.Period(int(y), freq="Y") for y in cy["year"]],
+                          "period": [pd.Period(str(int(y)), freq="Y") for y in cy["year"]],
                           "rwattacks": cy["rwattacks"].astype(float).to_numpy(),
                           "troops_in_mw": cy["troops_in_mw"].astype(float).to_numpy()})
     return add_event_time(panel, starts)
