@@ -76,3 +76,26 @@ def ucdp_share(yearly: pd.DataFrame, country: str = "Syria", years: tuple[int, .
     out["share_with_is"] = out["with_is"] / out["total"].replace(0, np.nan)
     out["share_is_vs_nusra_lineage"] = out["is_vs_nusra_lineage"] / out["total"].replace(0, np.nan)
     return out
+
+
+def nonstate_models(y: pd.Series, study) -> dict[str, pd.DataFrame]:
+    """The study's primary model, break-date profile and placebo sweep on a monthly fatalities series, with
+    the same settings as the main robustness step (`estimates.robustness_study`): quasi-Poisson (the study's
+    main model) level-and-slope ITS at the main intervention; sup-F sweep (sqrt transform, AR(1) null);
+    placebo-in-time of the level change (t statistic). Returns frames "its" (tidy terms), "break_profile"
+    (F per candidate month, with the 5% critical value and the sup-F p-value) and "placebo" (one-row summary).
+    """
+    from externalize.models import fit_its
+    from externalize.robustness import placebo_in_time, sup_f_test
+
+    main = {study.main.name: study.main.month}
+    model = study.models.main_model
+    its = fit_its(y, main, model, seasonality=study.models.seasonality_pairs,
+                  min_pre=study.models.min_pre_months).tidy()
+    sf = sup_f_test(y, main, transform="sqrt", null="ar1")
+    profile = sf.frame.assign(period=sf.frame["period"].astype(str), crit_5pct=sf.critical_values[0.05],
+                              sup_f_p_value=sf.p_value, break_period=str(sf.break_period))
+    pl = study.placebo
+    plc = placebo_in_time(y, main, model, term="level", statistic="t", min_pre=pl.min_pre, min_post=pl.min_post,
+                          exclude_within=pl.exclude_months_around_real, seasonality=study.models.seasonality_pairs)
+    return {"its": its.assign(model=model), "break_profile": profile, "placebo": plc.tidy()}

@@ -14,7 +14,7 @@ from externalize.designs.cooperation import CAVEAT, pair_table
 from externalize.designs.did import DesignError
 from externalize.designs.dose import dose_response
 from externalize.designs.nonstate import LABEL as NONSTATE_LABEL
-from externalize.designs.nonstate import fatalities_monthly, ucdp_share
+from externalize.designs.nonstate import fatalities_monthly, nonstate_models, ucdp_share
 from externalize.designs.participation import participation_design, strike_starts
 from externalize.designs.settings import design_settings
 from externalize.designs.strikes import (CAMPAIGN_START, CENTCOM_SOURCE, INFO_SOURCE, daily_strikes,
@@ -65,7 +65,9 @@ def run_designs(built, study: StudyConfig, tables_dir: str | Path, console: Cons
     Writes (CSV unless said): strikes_monthly (spliced strike series with provenance per month),
     strikes_reconciliation (the two strike transcriptions on their overlap), did_participation (every DiD
     specification, plus the pooled ITS rows), did_facts.json (units, treated and control countries, RI draws),
-    dose_response, nonstate_monthly, nonstate_share_ucdp, joint_operations. A design whose sources are
+    dose_response, nonstate_monthly, nonstate_its / nonstate_break_profile / nonstate_placebo (the study's
+    primary model, break-date profile and placebo sweep on Syria's monthly non-state fatalities, study window),
+    nonstate_share_ucdp, joint_operations. A design whose sources are
     absent is skipped with the reason in did_facts.json under "skipped" (nothing is written for it).
     """
     from externalize.classify import load_coalition
@@ -144,6 +146,11 @@ def run_designs(built, study: StudyConfig, tables_dir: str | Path, console: Cons
     try:
         ns = fatalities_monthly(built.events, settings.month("nonstate_start"), settings.month("nonstate_end"))
         written["nonstate_monthly"] = _write(ns.assign(label=NONSTATE_LABEL), tables / "nonstate_monthly.csv")
+        syria = ns[ns["country"] == "Syria"].set_index("period")["non_state"].rename("syria_nonstate_fatalities")
+        syria = syria[(syria.index >= study.window_start) & (syria.index <= study.window_end)]
+        for key, frame in nonstate_models(syria, study).items():
+            written[f"nonstate_{key}"] = _write(frame.assign(outcome="syria_nonstate_fatalities"),
+                                                tables / f"nonstate_{key}.csv")
         share = ucdp_share(built.yearly)
         written["nonstate_share_ucdp"] = _write(share, tables / "nonstate_share_ucdp.csv")
         facts["nonstate_share"] = share.to_dict(orient="records")
