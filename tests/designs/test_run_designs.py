@@ -115,6 +115,13 @@ def test_run_designs_on_the_real_releases(tmp_path: Path, shared_data_dir: Path)
     ns = pd.read_csv(written["nonstate_monthly"]).set_index(["country", "period"])
     assert ns.loc[("Syria", "2014-01"), "non_state"] == 1987 and ns.loc[("Syria", "2014-10"), "non_state"] == 1337
 
+    from externalize.designs.notes import headline_numbers
+    h = headline_numbers(tmp_path / "tables")
+    assert {"did_overall", "pooled_its_rate_ratio", "dose_cumulative", "ucdp_share", "is_nusra",
+            "strikes_overlap"} <= set(h)
+    assert h["strikes_overlap"]["centcom"] < h["strikes_overlap"]["info_dk"]      # the scrape misses releases
+    assert {"its", "break_profile", "placebo"} <= {k.removeprefix("nonstate_") for k in written}
+
     f = event_study_data(did)
     save_figure(plot_event_study(f), f, "design_event_study", tmp_path / "fig", 9, 6)
     assert (tmp_path / "fig" / "design_event_study.png").is_file()
