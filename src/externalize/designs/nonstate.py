@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from externalize.config import StudyConfig
 from externalize.designs.did import DesignError
 
 SOURCE = "ucdp_ged_country_month"
@@ -78,7 +79,7 @@ def ucdp_share(yearly: pd.DataFrame, country: str = "Syria", years: tuple[int, .
     return out
 
 
-def nonstate_models(y: pd.Series, study) -> dict[str, pd.DataFrame]:
+def nonstate_models(y: pd.Series, study: StudyConfig) -> dict[str, pd.DataFrame]:
     """The study's primary model, break-date profile and placebo sweep on a monthly fatalities series, with
     the same settings as the main robustness step (`estimates.robustness_study`): quasi-Poisson (the study's
     main model) level-and-slope ITS at the main intervention; sup-F sweep (sqrt transform, AR(1) null);

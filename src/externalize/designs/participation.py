@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from externalize.build import BuildResult
 from externalize.designs.did import DesignError
 from externalize.locate import read_bytes
 from externalize.registry import PROJECT_ROOT
@@ -133,11 +134,7 @@ DATASETS: dict[str, dict[str, str]] = {
 ESTIMATOR = "Callaway-Sant'Anna (differences, outcome regression)"
 
 
-def _label(df: pd.DataFrame, **cols) -> pd.DataFrame:
-    return df.assign(**cols)
-
-
-def dataset_panel(built, dataset: str, start: pd.Period, end: pd.Period,
+def dataset_panel(built: BuildResult, dataset: str, start: pd.Period, end: pd.Period,
                   starts: pd.DataFrame, canonical: Callable[[str], str | None]) -> tuple[pd.DataFrame, dict]:
     """Monthly panel of one plot data set with timing, rates per 10 million and yearly covariates.
 
@@ -165,7 +162,7 @@ def dataset_panel(built, dataset: str, start: pd.Period, end: pd.Period,
     return panel, facts
 
 
-def placebo_panel(built, starts: pd.DataFrame, canonical: Callable[[str], str | None],
+def placebo_panel(built: BuildResult, starts: pd.DataFrame, canonical: Callable[[str], str | None],
                   first_year: int, last_year: int) -> pd.DataFrame:
     """Country-year panel of right-wing attacks (Nesser country-year file) with yearly timing."""
     files = built.manifest.get("sources", {})
@@ -188,7 +185,7 @@ def _rows(fit, **labels) -> pd.DataFrame:
     return out.assign(**labels, n_units=fit.n_units, n_treated=fit.n_treated, n_never_treated=fit.n_never)
 
 
-def participation_design(built, starts: pd.DataFrame, canonical: Callable[[str], str | None], *,
+def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Callable[[str], str | None], *,
                          start: pd.Period, end: pd.Period, placebo_years: tuple[int, int],
                          ri_draws: int = 999, seed: int = 20140808) -> tuple[pd.DataFrame, dict]:
     """Every specification of the staggered-participation design, stacked in one tidy frame.

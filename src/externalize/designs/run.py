@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from externalize.build import BuildResult
 from externalize.config import StudyConfig
 from externalize.designs.cooperation import CAVEAT, pair_table
 from externalize.designs.did import DesignError
@@ -25,7 +26,7 @@ OUTPUTS = ("strikes_monthly", "strikes_reconciliation", "did_participation", "di
            "nonstate_monthly", "nonstate_share_ucdp", "joint_operations")
 
 
-def pooled_its(built, study: StudyConfig, outcome_names: tuple[str, ...]) -> pd.DataFrame:
+def pooled_its(built: BuildResult, study: StudyConfig, outcome_names: tuple[str, ...]) -> pd.DataFrame:
     """The pooled ITS level change (quasi-Poisson, one step at the main intervention, study seasonality) for
     the plot outcomes, as rate ratios with 95% intervals, to set beside the DiD."""
     from externalize.estimates import monthly_outcome
@@ -58,7 +59,7 @@ def _write(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def run_designs(built, study: StudyConfig, tables_dir: str | Path, console: Console | None = None,
+def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, console: Console | None = None,
                 data_dir: str | Path | None = None) -> dict[str, Path]:
     """Run the designs on a build and write their tables; returns name -> path of every file written.
 
@@ -170,7 +171,7 @@ def run_designs(built, study: StudyConfig, tables_dir: str | Path, console: Cons
     return written
 
 
-def joint_operations_table(built, data_dir: str | Path | None = None) -> pd.DataFrame:
+def joint_operations_table(built: BuildResult, data_dir: str | Path | None = None) -> pd.DataFrame:
     """The IS-Nusra pair table from the two Gade et al. matrices (files located like every source)."""
     from externalize.locate import locate_source
     from externalize.sources.gade_cooperation import joint_operations
