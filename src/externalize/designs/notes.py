@@ -17,8 +17,8 @@ SCOPE: dict[str, dict[str, str]] = {
                    "every country at once and are absorbed by the month effects); effects on the whole West; "
                    "anything about AQ-IS fighting or cooperation. Five (Nesser) or eight (Crenshaw) treated "
                    "countries, all starting within three months: the analytic intervals are optimistic, the "
-                   "randomization p-values are the test. Strike starts of Australia, Belgium, Denmark and the "
-                   "Netherlands are pinned to the month only."),
+                   "randomization p-values are the test. The strike starts of Australia and Denmark are "
+                   "pinned to the month only (October 2014)."),
     },
     "dose_response": {
         "identifies": ("How monthly outcomes co-move with the number of coalition strikes in the same and the six "
