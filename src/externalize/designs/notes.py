@@ -78,3 +78,28 @@ def headline_numbers(tables_dir: str | Path) -> dict[str, object]:
     if (t / "did_facts.json").is_file():
         out["facts"] = json.loads((t / "did_facts.json").read_text())
     return out
+
+
+def did_versus_its(tables_dir: str | Path) -> list[str]:
+    """One sentence per plot data set setting the staggered DiD beside the pooled ITS, both as proportional
+    changes: DiD = overall ATT / the treated countries' counterfactual mean after their first strike; ITS =
+    level rate ratio - 1 of the pooled monthly series. Numbers from did_participation.csv."""
+    did = pd.read_csv(Path(tables_dir) / "did_participation.csv")
+    out = []
+    for ds, label in (("nesser", "Nesser (Western Europe)"), ("crenshaw", "Crenshaw et al. (West)")):
+        cs = did[(did["dataset"] == ds) & (did["outcome"] == "all") & (did["aggregation"] == "overall")
+                 & (did["control_group"] == "never_treated") & (did["covariates"] == "none")
+                 & did["estimator"].str.startswith("Callaway")]
+        its = did[(did["dataset"] == ds) & did["estimator"].str.startswith("pooled ITS")]
+        if cs.empty or its.empty:
+            continue
+        c, i = cs.iloc[0], its.iloc[0]
+        out.append(
+            f"{label}: joining the strikes changed plots against the joining country by {c['estimate']:+.3f} per "
+            f"country-month (95% CI {c['ci_low']:+.3f} to {c['ci_high']:+.3f}; randomization p = {c['ri_pvalue']:.3f}), "
+            f"{c['relative_effect']:+.0%} of what they would have had without striking; the pooled ITS level change for "
+            f"all plots in the data set is a rate ratio of {i['estimate']:.2f} ({i['ci_low']:.2f} to {i['ci_high']:.2f}), "
+            f"{i['estimate'] - 1:+.0%}. The ITS compares the West before and after August 2014 and absorbs "
+            "everything else that changed then; the DiD compares striking with non-striking countries in the same "
+            "months and nets out common shocks.")
+    return out

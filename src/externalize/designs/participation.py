@@ -179,6 +179,22 @@ def placebo_panel(built: BuildResult, starts: pd.DataFrame, canonical: Callable[
     return add_event_time(panel, starts)
 
 
+def _with_counterfactual(rows: pd.DataFrame, panel: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """On the overall row: counterfactual_mean = the treated countries' mean outcome over their treated
+    country-periods minus the overall ATT (the mean they would have had without striking, under parallel
+    trends; the simple aggregation weights those cells exactly so), and relative_effect = ATT / that mean
+    (a proportional change comparable with an ITS rate ratio - 1). NaN on the other rows."""
+    post = panel[panel["cohort"].notna() & (panel["event_time"] >= 0)]
+    overall = rows["aggregation"] == "overall"
+    att = rows.loc[overall, "estimate"]
+    cf = float(post[outcome].mean()) - att
+    rows["counterfactual_mean"] = np.nan
+    rows.loc[overall, "counterfactual_mean"] = cf
+    rows["relative_effect"] = np.nan
+    rows.loc[overall, "relative_effect"] = att / cf.where(cf > 0)
+    return rows
+
+
 def _rows(fit, **labels) -> pd.DataFrame:
     parts = [fit.group_time, fit.event, fit.overall]
     out = pd.concat(parts, ignore_index=True)
@@ -195,8 +211,9 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
     treated); with troops_in_mw as covariate (never treated). Placebo: right-wing attacks per country-year
     (Nesser). Columns: estimator, dataset, outcome, scale, control_group, covariates, aggregation, group,
     time, event_time (integer period indices; for monthly panels `period` / `group_period` give the months),
-    estimate, std_error, ci_low, ci_high, n_units, n_treated, n_never_treated, ri_pvalue (overall rows of
-    the primary outcome when ri_draws > 0).
+    estimate, std_error, ci_low, ci_high, ri_pvalue (overall rows without covariates, never-treated controls,
+    when ri_draws > 0), counterfactual_mean and relative_effect (overall rows; see `_with_counterfactual`),
+    n_units, n_treated, n_never_treated.
     """
     from externalize.designs.did import fit_cs, randomization_pvalue
 
@@ -224,9 +241,7 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
                 rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
                 f[f"ri_pvalue_{outcome}"] = p
                 f["ri_draws"] = ri_draws
-            pre = panel[(panel["cohort"].notna()) & (panel["event_time"] < 0) & (panel["event_time"] >= -12)]
-            rows["treated_pre_mean"] = float(pre[outcome].mean())
-            frames.append(rows)
+            frames.append(_with_counterfactual(rows, panel, outcome))
     try:
         pp = placebo_panel(built, starts, canonical, *placebo_years)
         for cg in ("never_treated", "not_yet_treated"):
@@ -234,9 +249,11 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
             rows = _rows(fit, estimator=ESTIMATOR, dataset="nesser", outcome="rwattacks (placebo)",
                          scale="right-wing attacks per country-year", control_group=cg, covariates="none",
                          ri_pvalue=np.nan)
-            pre = pp[(pp["cohort"].notna()) & (pp["event_time"] < 0) & (pp["event_time"] >= -3)]
-            rows["treated_pre_mean"] = float(pre["rwattacks"].mean())
-            frames.append(rows)
+            if ri_draws and cg == "never_treated":
+                p, _ = randomization_pvalue(pp, "rwattacks", float(fit.overall["estimate"].iloc[0]),
+                                            draws=ri_draws, seed=seed)
+                rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
+            frames.append(_with_counterfactual(rows, pp, "rwattacks"))
         facts["placebo"] = {"years": list(placebo_years), "units": int(pp["unit"].nunique())}
     except DesignError as exc:
         facts["placebo"] = {"skipped": str(exc)}
@@ -248,8 +265,7 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
     to_year = lambda v: str(pd.Period(ordinal=int(v), freq="Y")) if pd.notna(v) else ""  # noqa: E731
     out["group_period"] = [to_month(g) if m else to_year(g) for g, m in zip(out["group"], monthly, strict=True)]
     out["period"] = [to_month(t) if m else to_year(t) for t, m in zip(out["time"], monthly, strict=True)]
-    out["relative_effect"] = out["estimate"] / out["treated_pre_mean"].replace(0, np.nan)
     cols = ["estimator", "dataset", "outcome", "scale", "control_group", "covariates", "aggregation",
             "group_period", "period", "event_time", "estimate", "std_error", "ci_low", "ci_high", "ri_pvalue",
-            "treated_pre_mean", "relative_effect", "n_units", "n_treated", "n_never_treated", "group", "time"]
+            "counterfactual_mean", "relative_effect", "n_units", "n_treated", "n_never_treated", "group", "time"]
     return out[cols], facts
