@@ -107,6 +107,10 @@ def test_run_designs_on_the_real_releases(tmp_path: Path, shared_data_dir: Path)
     main = did[(did["aggregation"] == "overall") & (did["outcome"] == "all") & (did["control_group"] == "never_treated")
                & (did["covariates"] == "none") & did["estimator"].str.startswith("Callaway")]
     assert len(main) == 2 and main["ri_pvalue"].between(0.01, 1).all()
+    assert (main["counterfactual_mean"] > 0).all()
+    placebo = did[(did["outcome"] == "rwattacks (placebo)") & (did["aggregation"] == "overall")
+                  & (did["control_group"] == "never_treated")]
+    assert placebo["ri_pvalue"].notna().all()
     assert (did["outcome"] == "rwattacks (placebo)").any()
     assert did["estimator"].str.startswith("pooled ITS").sum() == 2
 
@@ -115,7 +119,10 @@ def test_run_designs_on_the_real_releases(tmp_path: Path, shared_data_dir: Path)
     ns = pd.read_csv(written["nonstate_monthly"]).set_index(["country", "period"])
     assert ns.loc[("Syria", "2014-01"), "non_state"] == 1987 and ns.loc[("Syria", "2014-10"), "non_state"] == 1337
 
-    from externalize.designs.notes import headline_numbers
+    from externalize.designs.notes import SCOPE, did_versus_its, headline_numbers
+    assert set(SCOPE) == {"participation", "dose_response", "nonstate", "joint_operations"}
+    sentences = did_versus_its(tmp_path / "tables")
+    assert len(sentences) == 2 and all("randomization p =" in x for x in sentences)
     h = headline_numbers(tmp_path / "tables")
     assert {"did_overall", "pooled_its_rate_ratio", "dose_cumulative", "ucdp_share", "is_nusra",
             "strikes_overlap"} <= set(h)
