@@ -79,7 +79,9 @@ def test_run_designs_on_the_real_releases(tmp_path: Path, shared_data_dir: Path)
     reg = load_registry()
     keep = {k: reg[k] for k in DESIGN_SOURCES} | {k: v for k, v in reg.items() if not v.is_read}
     study_file = tmp_path / "study.toml"
-    study_file.write_text(load_study().path.read_text() + "\n[designs]\nri_draws = 99\n")
+    text = load_study().path.read_text()
+    text = text.replace("ri_draws = 999", "ri_draws = 99") if "[designs]" in text else text + "\n[designs]\nri_draws = 99\n"
+    study_file.write_text(text)
     study = load_study(study_file)
     built = build_study(study, shared_data_dir, tmp_path / "processed", registry=keep, use_cache=False)
     written = run_designs(built, study, tmp_path / "tables", data_dir=shared_data_dir)
