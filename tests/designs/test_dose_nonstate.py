@@ -13,7 +13,7 @@ from externalize.designs.cooperation import pair_table
 from externalize.designs.did import DesignError
 from externalize.designs.dose import dose_response, fit_dose, lagged_design
 from externalize.designs.nonstate import fatalities_monthly, ucdp_share
-from externalize.designs.settings import DesignSettings, design_settings
+from externalize.config import DesignSettings, design_settings
 from externalize.errors import ConfigError
 
 
@@ -104,15 +104,12 @@ def test_pair_table() -> None:
         pair_table(joint.drop(index="ANF", columns="ANF"), fight)
 
 
-def test_design_settings(tmp_path: Path) -> None:
-    f = tmp_path / "s.toml"
-    f.write_text("[study]\nname='x'\n")
-    assert design_settings(f) == DesignSettings()
-    f.write_text("[designs]\nri_draws = 19\nsplice_seam = '2015-03'\n")
-    s = design_settings(f)
+def test_design_settings() -> None:
+    assert design_settings({}) == DesignSettings()
+    s = design_settings({"ri_draws": 19, "splice_seam": "2015-03"})
     assert s.ri_draws == 19 and s.month("splice_seam") == pd.Period("2015-03", "M")
-    for text, match in [("[designs]\nbogus = 1\n", "unknown keys"), ("[designs]\nri_draws = 'many'\n", "expected int"),
-                        ("[designs]\ndose_end = '2016-13'\n", "YYYY-MM"), ("[designs]\nri_draws = -1\n", ">= 0")]:
-        f.write_text(text)
+    for table, match in [({"ri_draw": 1}, "unknown key 'ri_draw'; did you mean 'ri_draws'"),
+                         ({"ri_draws": "many"}, "expected int"), ({"dose_end": "2016-13"}, "YYYY-MM"),
+                         ({"ri_draws": -1}, ">= 0")]:
         with pytest.raises(ConfigError, match=match):
-            design_settings(f)
+            design_settings(table)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from externalize.config import load_study
-from externalize.design_figures import (dose_response_data, event_study_data, nonstate_data, plot_dose_response,
+from externalize.figures.designs import (dose_response_data, event_study_data, nonstate_data, plot_dose_response,
                                         plot_event_study, plot_nonstate, plot_strikes, strikes_data)
-from externalize.figures import save_figure
+from externalize.figures import intervention_frame, save_figure
 
 DESIGN_SOURCES = ("nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year",
                   "airstrikes_information_dk", "centcom_strikes", "ucdp_ged_country_month", "ucdp_nonstate",
@@ -60,7 +60,7 @@ def test_dose_nonstate_strike_frames_and_plots(tmp_path: Path) -> None:
                        "country": ["Syria"] * 36 + ["Iraq"] * 36, "non_state": np.arange(72.0)})
     n = nonstate_data(ns, "2014-01", "2014-12")
     assert len(n) == 24 and list(n["country"].cat.categories) == ["Syria", "Iraq"]
-    _draw(plot_nonstate(n, load_study()), tmp_path / "ns.png")
+    _draw(plot_nonstate(n, intervention_frame(load_study())), tmp_path / "ns.png")
     sp = pd.DataFrame({"period": ["2014-07", "2014-08", "2015-01", "2015-06"], "strikes": [0.0, 114, 671, 532],
                        "source": ["construction", "airstrikes_information_dk", "airstrikes_information_dk", "centcom_strikes"],
                        "info_dk": [np.nan, 114, 671, np.nan], "centcom": [np.nan, np.nan, 487, 532]})

@@ -9,7 +9,7 @@
 * `cooperation`    IS-Nusra joint operations beside infighting (Gade et al.), a cross-section.
 
 `run_designs(built, study, tables_dir)` runs them all and writes their tables; each returns tidy frames that
-`externalize.design_figures` draws.
+`externalize.figures.designs` draws.
 """
 
 from __future__ import annotations

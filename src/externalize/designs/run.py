@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,9 @@ from externalize.designs.dose import dose_response
 from externalize.designs.nonstate import LABEL as NONSTATE_LABEL
 from externalize.designs.nonstate import fatalities_monthly, nonstate_models, ucdp_share
 from externalize.designs.participation import participation_design, strike_starts
-from externalize.designs.settings import design_settings
 from externalize.designs.strikes import (CAMPAIGN_START, CENTCOM_SOURCE, INFO_SOURCE, daily_strikes,
                                          reconcile_strikes, splice_strikes)
+from externalize.artefacts import write_frame, write_json
 from externalize.errors import DataNotFoundError
 
 OUTPUTS = ("strikes_monthly", "strikes_reconciliation", "did_participation", "did_facts", "dose_response",
@@ -55,8 +54,7 @@ def _write(df: pd.DataFrame, path: Path) -> Path:
     for c in out.columns:
         if isinstance(out[c].dtype, pd.PeriodDtype):
             out[c] = out[c].astype(str)
-    out.to_csv(path, index=False)
-    return path
+    return write_frame(out, path)
 
 
 def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, console: Console | None = None,
@@ -76,7 +74,7 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
     console = console or Console(stderr=True)
     tables = Path(tables_dir)
     tables.mkdir(parents=True, exist_ok=True)
-    settings = design_settings(study.path)
+    settings = study.designs
     written: dict[str, Path] = {}
     facts: dict = {"skipped": {}}
 
@@ -165,9 +163,7 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
     except (DesignError, DataNotFoundError) as exc:
         facts["skipped"]["joint_operations"] = str(exc)
 
-    path = tables / "did_facts.json"
-    path.write_text(json.dumps(facts, indent=2, default=str))
-    written["did_facts"] = path
+    written["did_facts"] = write_json(tables / "did_facts.json", facts)
     return written
 
 

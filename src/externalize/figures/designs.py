@@ -1,6 +1,6 @@
 """Figures of the designs (`externalize.designs`): each a tidy frame (`<name>_data`) plus a plotnine call
 (`plot_<name>`), drawn from the tables `run_designs` writes (read back from CSV or passed as frames), in the
-style of `externalize.figures` (same theme; save with `figures.save_figure`).
+style of the study's figures (same theme; registered in `externalize.figures.FIGURES`).
 
 * event_study      Callaway-Sant'Anna event-time effects of joining the strike campaign on plots against the
                    country, per plot data set and outcome (launched / foiled / all), with 95% intervals;
@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 import plotnine as p9
 
-from externalize.config import StudyConfig
-from externalize.figures import _caption, _intervention_frame, _month_start, theme_externalize
+from externalize.figures.base import _caption, _month_start, theme_externalize
 
 OUTCOME_LABELS = {"all": "all plots", "launched": "launched (attacks)", "foiled": "foiled plots"}
 DATASET_LABELS = {"nesser": "Nesser (18 W. Europe)", "crenshaw": "Crenshaw (21 Western)"}
@@ -121,8 +120,7 @@ def nonstate_data(nonstate: pd.DataFrame, start: str = "2011-01", end: str = "20
     return d[["date", "country", "non_state"]].reset_index(drop=True)
 
 
-def plot_nonstate(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
-    iv = _intervention_frame(study)
+def plot_nonstate(frame: pd.DataFrame, iv: pd.DataFrame) -> p9.ggplot:
     caption = _caption(
         "Non-state fatalities (GED best estimate) per country-month, UCDP GED 24.1 aggregated by country and "
         "month; GED events spanning two months were dropped by the file's maker. In Syria 2013-2015 most of "
