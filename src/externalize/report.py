@@ -24,9 +24,11 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from externalize import __version__
 from externalize.config import StudyConfig, load_study
+from externalize.identification import RIVAL_EVENTS
 from externalize.registry import PROJECT_ROOT
 from externalize.tables import (data_table, estimates_table, fit_stats_table, fmt_ci, fmt_int, fmt_num, fmt_p,
                                 is_finite, ledger_table, model_name, simulation_table, to_html, yearly_table)
@@ -280,6 +282,10 @@ def _git_commit() -> str:
 FIGURE_CAPTIONS = {
     "coverage": "Coverage: which source covers which arm, in which months or years, at what frequency.",
     "monthly_counts": "Monthly counts of clashes, joint operations and external attacks per source.",
+    "monthly_external": "Monthly counts of the external arm, one panel per source, with the catalogue's "
+                        "external cases only.",
+    "monthly_clash": "Monthly counts of the clash arm, one panel per source, with the catalogue's clash cases only.",
+    "monthly_joint": "Monthly counts of the joint arm, one panel per source, with the catalogue's joint cases only.",
     "geography": "Where the classified events happen: country by year.",
     "counterfactual": "Observed, fitted and counterfactual series around the main intervention.",
     "forest": "Effect estimates across models and sources (ratio scale).",
@@ -320,6 +326,169 @@ def _simulation_facts(sim: pd.DataFrame, main_model: str) -> dict[str, str]:
             "size_min": fmt_num(s["rejection_rate"].min(), 2), "size_max": fmt_num(s["rejection_rate"].max(), 2),
             "cov_min": fmt_num(s["coverage"].min(), 2), "cov_max": fmt_num(s["coverage"].max(), 2),
             "reps": fmt_int(s["n_rep"].max())}
+
+
+# ---------------------------------------------------------------- the report step's own tables and figures
+#: tables the report step computes from the build (written into tables/ before rendering, then read back)
+DERIVED_TABLES = ("published_counts", "source_comparisons", "case_registry", "identification")
+
+#: tables other steps may write; each is shown in its section when present, and said to be absent otherwise.
+#: (key, file name pattern in tables/, title, section)
+EXTRA_TABLES: tuple[tuple[str, str, str, str], ...] = (
+    ("primary_estimands", "primary_estimands.csv", "Primary estimands, registered before fitting", "estimates"),
+    ("rival_dates", "rival_dates.csv", "The same models at the dates of rival events", "estimates"),
+    ("did_participation", "did_participation.csv", "Coalition participation: difference-in-differences",
+     "designs"),
+    ("dose_response", "dose_response.csv", "Dose-response: coalition strike intensity", "designs"),
+    ("strikes_monthly", "strikes_monthly.csv", "Coalition strikes per month", "designs"),
+    ("break_date_profile", "break_date_profile.csv", "Break-date profile", "robustness"),
+    ("variants", "*variant*.csv", "Coding variants", "robustness"),
+    ("unknown_actor_names", "*unknown*actor*.csv", "Actor names the taxonomy does not place", "appendix"),
+)
+EXTRA_MAX_ROWS = 40
+
+
+def _identification_frame(ident: Mapping[str, object]) -> pd.DataFrame:
+    rows = []
+    for arm, a in ident.items():
+        for kind, texts in (("can", a.can), ("cannot", a.cannot), ("findings", [a.findings] if a.findings else [])):
+            rows += [{"arm": arm, "kind": kind, "sentence": t} for t in texts]
+        for s in a.spanning:
+            rows.append({"arm": arm, "kind": "source", "sentence": "", **{f"src_{k}": v for k, v in s.items()}})
+    return pd.DataFrame(rows)
+
+
+def write_report_inputs(output_dir: str | Path, study: StudyConfig, processed_dir: str | Path
+                        ) -> dict[str, Path]:
+    """Compute the report's own tables from the build and the saved tables, and the per-arm monthly figures.
+
+    Writes into output_dir/tables: published_counts.csv (reconcile.published_counts), source_comparisons.csv
+    (reconcile.reconcile, summarised per comparison), case_registry.csv (cases.case_registry), identification.csv
+    (identification.identify); into output_dir/figures: monthly_<arm>.png/.svg/.csv (armfigures). A table whose
+    inputs are absent is removed rather than left from an earlier run. Returns the paths written."""
+    from externalize.armfigures import make_arm_figures
+    from externalize.cases import case_registry, load_cases, load_links, registered_pairs
+    from externalize.identification import identify
+    from externalize.reconcile import disagreements, published_counts, reconcile
+    from externalize.registry import load_registry
+
+    out, processed = Path(output_dir), Path(processed_dir)
+    tdir, fdir = out / "tables", out / "figures"
+    tdir.mkdir(parents=True, exist_ok=True)
+    fdir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+
+    def save(name: str, frame: pd.DataFrame | None) -> None:
+        path = tdir / f"{name}.csv"
+        if frame is None:
+            path.unlink(missing_ok=True)
+            return
+        frame.to_csv(path, index=False)
+        written[name] = path
+
+    ev_path, m_path = processed / "events.parquet", processed / "series_monthly.parquet"
+    events = pd.read_parquet(ev_path) if ev_path.is_file() else None
+    monthly = pd.read_parquet(m_path) if m_path.is_file() else pd.DataFrame(
+        columns=["source", "event_class", "family", "period", "count", "in_coverage"])
+    registry = None
+    if events is not None:
+        save("published_counts", published_counts(events))
+        comp = reconcile({s: g for s, g in events.groupby("source", observed=True)})
+        if len(comp):
+            d = disagreements(comp)
+            summ = comp.groupby("comparison", sort=False).agg(
+                keys=("key", "size"), total_a=("count_a", "sum"), total_b=("count_b", "sum"),
+                source_a=("source_a", "first"), source_b=("source_b", "first")).reset_index()
+            summ["keys_that_differ"] = summ["comparison"].map(d.groupby("comparison").size()).fillna(0).astype(int)
+            save("source_comparisons", summ)
+        else:
+            save("source_comparisons", None)
+        cases = load_cases()
+        links = load_links(cases=cases)
+        registry = case_registry(cases, events, links)
+        save("case_registry", registry)
+        for name, paths in make_arm_figures(fdir, study, monthly, registry,
+                                            registered_pairs(cases, events, links)).items():
+            written[name] = paths["png"]
+    else:
+        for name in ("published_counts", "source_comparisons", "case_registry"):
+            save(name, None)
+    coverage = _read_csv(processed / "coverage.csv")
+    if len(coverage):
+        tables = load_tables(tdir)
+        if tables.get("outcomes", pd.DataFrame()).empty:
+            tables["outcomes"] = pd.DataFrame([o.__dict__ for o in study.outcomes])
+        vs = verdicts(tables, intervention=study.main.name, main_model=study.models.main_model,
+                      comparisons=study.comparisons)
+        measures = {k: spec.measures for k, spec in load_registry().items()}
+        ident = identify(coverage, monthly, study.main.date, measures=measures,
+                         by_arm=summarise_verdicts(vs)["by_arm"], margin=study.placebo.min_pre)
+        save("identification", _identification_frame(ident))
+    else:
+        save("identification", None)
+    return written
+
+
+def _fmt_cell(v: object) -> str:
+    if isinstance(v, float):
+        return fmt_num(v) if not float(v).is_integer() or abs(v) >= 1e4 else fmt_int(v)
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def extra_tables(tables_dir: Path) -> dict[str, dict[str, object]]:
+    """Each table of EXTRA_TABLES: its HTML (first EXTRA_MAX_ROWS rows) when present, else the absent file."""
+    out: dict[str, dict[str, object]] = {}
+    for key, pattern, title, section in EXTRA_TABLES:
+        hits = sorted(Path(tables_dir).glob(pattern))
+        frame = _read_csv(hits[0]) if hits else pd.DataFrame()
+        if frame.empty:
+            out[key] = {"title": title, "section": section, "present": False, "file": f"tables/{pattern}"}
+            continue
+        shown = frame.head(EXTRA_MAX_ROWS).map(_fmt_cell)
+        out[key] = {"title": title, "section": section, "present": True, "file": f"tables/{hits[0].name}",
+                    "n_rows": fmt_int(len(frame)), "n_shown": fmt_int(len(shown)),
+                    "html": to_html(shown, table_class="tbl wrap small")}
+    return out
+
+
+def _published_rows(pc: pd.DataFrame) -> list[dict[str, str]]:
+    rows = []
+    for r in pc.to_dict("records"):
+        rows.append({"id": r["claim_id"], "publication": str(r["publication"]), "claim": r["claim"],
+                     "period": r["period"], "place": r["place"],
+                     "published": "no number" if pd.isna(r["published"]) else fmt_int(r["published"]),
+                     "unit": r["unit"], "source": r["source"], "definition": r["definition_here"],
+                     "this_data": "not measured" if pd.isna(r["this_data"]) else (
+                         fmt_int(r["this_data"]) if float(r["this_data"]).is_integer() else fmt_num(r["this_data"], 1)),
+                     "difference": "" if pd.isna(r["difference"]) else f"{int(r['difference']):+d}",
+                     "explanation": r["explanation"]})
+    return rows
+
+
+def _case_rows(reg: pd.DataFrame) -> list[dict[str, object]]:
+    return [{"case": r["case_id"], "seed": _truthy(r["seed_case"]), "date": r["date"],
+             "place": ", ".join(str(x) for x in (r["place"], r["country"]) if pd.notna(x) and str(x)) or "online",
+             "class": r["class"], "description": r["description"], "status": r["status"],
+             "rows": [] if pd.isna(r["rows_read"]) else str(r["rows_read"]).split(" | ")}
+            for r in reg.to_dict("records")]
+
+
+def _identification_rows(ident: pd.DataFrame) -> list[dict[str, object]]:
+    if ident.empty:
+        return []
+    order = ["external", "clash", "joint", "comparison"]
+    out = []
+    for arm in [a for a in order if a in set(ident["arm"])]:
+        g = ident[ident["arm"] == arm]
+        src = g[g["kind"] == "source"]
+        out.append({"arm": arm,
+                    "can": list(g.loc[g["kind"] == "can", "sentence"]),
+                    "cannot": list(g.loc[g["kind"] == "cannot", "sentence"]),
+                    "findings": list(g.loc[g["kind"] == "findings", "sentence"]),
+                    "sources": [{"source": r["src_source"], "span": f"{r['src_start']} to {r['src_end']}",
+                                 "n": fmt_int(r["src_n_window"]), "measures": r["src_measures"]}
+                                for r in src.to_dict("records")] if len(src) else []})
+    return out
 
 
 def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) -> dict[str, object]:
@@ -378,7 +547,30 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
                  for s, files in sorted(manifest.get("sources", {}).items()) for role, info in files.items()]
     lower_bound = [o.label for o in study.outcomes if o.lower_bound]
     study_text = study.path.read_text() if Path(study.path).is_file() else ""
+    from externalize.cases import unregistered_local_cases
+    from externalize.citations import Bibliography
+
+    bib = Bibliography.load()
+    reg = tables.get("case_registry", pd.DataFrame())
+    unreg = unregistered_local_cases(reg) if len(reg) else pd.DataFrame()
+    pc = tables.get("published_counts", pd.DataFrame())
+    sc = tables.get("source_comparisons", pd.DataFrame())
     return {
+        "identification": _identification_rows(tables.get("identification", pd.DataFrame())),
+        "published": _published_rows(pc) if len(pc) else [],
+        "source_comparisons": [{k: (fmt_int(v) if isinstance(v, (int, float)) else v) for k, v in r.items()}
+                               for r in sc.to_dict("records")] if len(sc) else [],
+        "case_registry": _case_rows(reg) if len(reg) else [],
+        "unregistered_joint": [{"case": r["case_id"], "place": r["place"], "status": r["status"]}
+                               for r in unreg.to_dict("records")] if len(unreg) else [],
+        "n_cases": fmt_int(len(reg)), "n_cases_registered": fmt_int(reg["status"].str.startswith("registered").sum())
+        if len(reg) else "0",
+        "n_cases_unregistered": fmt_int((reg["status"] == "not registered by these sources").sum()) if len(reg) else "0",
+        "extra": extra_tables(output_dir / "tables"),
+        "cite": lambda key, form="parenthetical": Markup(bib.cite(key, form)),
+        "references": [Markup(r) for r in bib.references_html(sorted(bib.by_id, key=_ref_sort(bib)))],
+        "bib_checks": bib.verification_rows(sorted(bib.by_id, key=_ref_sort(bib))),
+        "rivals": [{"label": r.label, "date": r.date.isoformat(), "source": r.source} for r in RIVAL_EVENTS],
         "title": study.name, "study": study, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "interventions": [{"name": i.name.replace("_", " "), "date": i.date.isoformat(), "source": i.source,
                            "main": i.name == study.main_intervention} for i in study.interventions],
@@ -390,14 +582,13 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "tables": {
             "data": to_html(data_table(coverage, registry)) if len(coverage) else "",
             "ledger": to_html(ledger_table(ledger)) if len(ledger) else "",
-            "main_estimates": to_html(main_est) if len(main_est) else "",
-            "all_estimates": to_html(all_est) if len(all_est) else "",
-            "yearly": to_html(yearly_table(yc)) if len(yc) else "",
-            "fit_stats": to_html(fit_stats_table(fs, labels)) if len(fs) else "",
+            "main_estimates": to_html(main_est, table_class="tbl wrap estimates") if len(main_est) else "",
+            "all_estimates": to_html(all_est, table_class="tbl wrap estimates") if len(all_est) else "",
+            "yearly": to_html(yearly_table(yc), table_class="tbl wrap yearly") if len(yc) else "",
+            "fit_stats": to_html(fit_stats_table(fs, labels), table_class="tbl wrap fitstats") if len(fs) else "",
             "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
-        "seed_cases": seed_case_rows(processed_dir),
         "simulation": to_html(simulation_table(sim)) if len(sim) else "",
         "simulation_facts": _simulation_facts(sim, study.models.main_model),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
@@ -411,28 +602,13 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     }
 
 
-def seed_case_rows(processed_dir: Path) -> list[dict[str, str]]:
-    """The seed's cases against the monthly counts of their class: per case, each source that measures
-    that class and covers the month, with the case month's count and the 12-month means before and after."""
-    from externalize.cases import cases_in_numbers, load_cases
-
-    monthly_path = processed_dir / "series_monthly.parquet"
-    if not monthly_path.is_file():
-        return []
-    monthly = pd.read_parquet(monthly_path)
-    monthly["period"] = pd.PeriodIndex(monthly["period"], freq="M")
-    cases = load_cases()
-    nums = cases_in_numbers(cases, monthly)
-    seed = cases[cases["seed_case"].map(_truthy)]
-    rows = []
-    for c in seed.to_dict("records"):  # records, not itertuples: "class" is a Python keyword
-        n = nums[(nums["case_id"] == c["case_id"]) & nums["count"].notna()]
-        counts = "; ".join(f"{r.source}: {fmt_num(r.count, 0)} in the month (12-month mean before "
-                           f"{fmt_num(r.pre_mean, 2)}, after {fmt_num(r.post_mean, 2)})" for r in n.itertuples())
-        rows.append({"case": c["case_id"], "date": str(c["date"])[:10], "place": f"{c['place']}, {c['country']}",
-                     "class": str(c["class"]), "description": str(c["description"]),
-                     "numbers": counts or "no monthly source measures this class in this month"})
-    return rows
+def _ref_sort(bib: object):
+    """Reference-list order: first author's family name (or the newspaper's name), then year."""
+    def key(k: str) -> tuple[str, int]:
+        it = bib.by_id[k]  # type: ignore[attr-defined]
+        who = (it.get("author") or [{"family": it.get("container-title", "")}])[0].get("family", "")
+        return (str(who).lower(), int(it["issued"]["date-parts"][0][0]))
+    return key
 
 
 def render_html(context: Mapping[str, object], templates: Path = TEMPLATES) -> str:
@@ -450,6 +626,7 @@ def render_report(output_dir: str | Path | None = None, study: StudyConfig | Non
     out = Path(output_dir) if output_dir else DEFAULT_OUTPUT
     study = study or load_study()
     processed = Path(processed_dir) if processed_dir else DEFAULT_OUT
+    write_report_inputs(out, study, processed)
     html = render_html(report_context(out, study, processed))
     html_path, pdf_path = out / "report.html", out / "report.pdf"
     out.mkdir(parents=True, exist_ok=True)
