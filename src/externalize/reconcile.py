@@ -235,7 +235,9 @@ def published_counts(events: pd.DataFrame) -> pd.DataFrame:
             f"individuals exposed 2014-2017 whose group is IS-family ({n_is}); AQ-family: {n_aq}; both: {n_both}",
             float(n_is),
             f"Another unit: PIRUS counts people (arrests and attackers, United States only), not attacks. The "
-            f"ratio of IS to AQ individuals ({n_is} to {n_aq}) points the same way as the published 38 to 1.")
+            f"ratio of IS to AQ individuals ({n_is} to {n_aq}) "
+            + ("points the same way as" if n_is > n_aq else "does not point the same way as")
+            + " the published 38 to 1.")
     # Nesser, Stenersen & Oftedal (2016): more plots per year in Western Europe in 2014-2016 than ever before
     if "nesser_cym" in have:
         ev = events[(events["source"] == "nesser_cym")]
