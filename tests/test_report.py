@@ -465,6 +465,7 @@ def _section(text: str, name: str) -> str:
     return _plain(text.split(f'id="{name}"')[1].split("</section>")[0])
 
 
+@pytest.mark.slow   # shares a render with figures (~15 s)
 def test_report_opens_with_what_the_data_can_identify(rendered_full):
     text = rendered_full["text"]
     first = re.search(r'<section id="([a-z]+)"', text).group(1)
@@ -480,6 +481,7 @@ def test_report_opens_with_what_the_data_can_identify(rendered_full):
     assert f"nesser_cym ({sum(i % 4 for i in range(31, 56))})" in body
 
 
+@pytest.mark.slow   # shares a render with figures (~15 s)
 def test_published_counts_and_cases_come_from_the_saved_tables(rendered_full):
     text, out = rendered_full["text"], rendered_full["out"]
     pc = pd.read_csv(out / "tables" / "published_counts.csv").set_index("claim_id")
@@ -497,6 +499,7 @@ def test_published_counts_and_cases_come_from_the_saved_tables(rendered_full):
     assert cases.count("statement (no count series)") == (reg["status"] == "statement (no count series)").sum()
 
 
+@pytest.mark.slow   # shares a render with figures (~15 s)
 def test_every_number_in_the_new_sections_is_in_a_saved_file(rendered_full):
     """Each number in the opening, literature, cases and reconciliation text appears in a saved table of the
     run, the study config, the case catalogue or the bibliography: nothing typed into the template."""
@@ -516,14 +519,16 @@ def test_every_number_in_the_new_sections_is_in_a_saved_file(rendered_full):
     assert not missing, missing
 
 
+@pytest.mark.slow   # shares a render with figures (~15 s)
 def test_tables_of_other_steps_shown_when_present_and_named_when_absent(rendered_full):
     est = _section(rendered_full["text"], "estimates")
     assert "the first 2 of 2 rows of tables/primary_estimands.csv" in est and fmt_num(0.0123) in est
     assert "Not produced by this run: tables/rival_dates.csv is absent" in est
     designs = _section(rendered_full["text"], "designs")
-    assert designs.count("Not produced by this run") == 3
+    assert designs.count("Not produced by this run") == 3 and "8. Other designs" in designs
 
 
+@pytest.mark.slow   # shares a render with figures (~15 s)
 def test_literature_cites_every_reference_and_lists_it(rendered_full):
     from externalize.citations import Bibliography
 

@@ -429,6 +429,13 @@ def write_report_inputs(output_dir: str | Path, study: StudyConfig, processed_di
     return written
 
 
+def _table_html(frame: pd.DataFrame, table_class: str = "tbl wrap") -> str:
+    """tables.to_html with the class on the table: pandas' Styler drops table attributes when styles are
+    excluded, which left every result table without the report's table CSS."""
+    html = to_html(frame, table_class=table_class)
+    return html.replace("<table>", f'<table class="{table_class}">', 1) if html.startswith("<table>") else html
+
+
 def _fmt_cell(v: object) -> str:
     if isinstance(v, float):
         return fmt_num(v) if not float(v).is_integer() or abs(v) >= 1e4 else fmt_int(v)
@@ -447,7 +454,7 @@ def extra_tables(tables_dir: Path) -> dict[str, dict[str, object]]:
         shown = frame.head(EXTRA_MAX_ROWS).map(_fmt_cell)
         out[key] = {"title": title, "section": section, "present": True, "file": f"tables/{hits[0].name}",
                     "n_rows": fmt_int(len(frame)), "n_shown": fmt_int(len(shown)),
-                    "html": to_html(shown, table_class="tbl wrap small")}
+                    "html": _table_html(shown, "tbl wrap small")}
     return out
 
 
@@ -580,16 +587,16 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "verdicts": vs, "verdict_summary": summarise_verdicts(vs), "rule": RULE,
         "figures": figs,
         "tables": {
-            "data": to_html(data_table(coverage, registry)) if len(coverage) else "",
-            "ledger": to_html(ledger_table(ledger)) if len(ledger) else "",
-            "main_estimates": to_html(main_est, table_class="tbl wrap estimates") if len(main_est) else "",
-            "all_estimates": to_html(all_est, table_class="tbl wrap estimates") if len(all_est) else "",
-            "yearly": to_html(yearly_table(yc), table_class="tbl wrap yearly") if len(yc) else "",
-            "fit_stats": to_html(fit_stats_table(fs, labels), table_class="tbl wrap fitstats") if len(fs) else "",
-            "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
+            "data": _table_html(data_table(coverage, registry)) if len(coverage) else "",
+            "ledger": _table_html(ledger_table(ledger)) if len(ledger) else "",
+            "main_estimates": _table_html(main_est, "tbl wrap estimates") if len(main_est) else "",
+            "all_estimates": _table_html(all_est, "tbl wrap estimates") if len(all_est) else "",
+            "yearly": _table_html(yearly_table(yc), "tbl wrap yearly") if len(yc) else "",
+            "fit_stats": _table_html(fit_stats_table(fs, labels), "tbl wrap fitstats") if len(fs) else "",
+            "fit_errors": _table_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
-        "simulation": to_html(simulation_table(sim)) if len(sim) else "",
+        "simulation": _table_html(simulation_table(sim), "tbl wrap small") if len(sim) else "",
         "simulation_facts": _simulation_facts(sim, study.models.main_model),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
         "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
