@@ -247,9 +247,16 @@ def default_steps() -> dict[str, Step]:
                 + [ctx.tables_dir / n for n in _FIT_OUT + _ROB_OUT])
 
     def report_inputs(ctx: Context) -> list[Path]:
-        return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json")] + [
-            PROJECT_ROOT / "data" / "sources.toml", ctx.tables_dir, ctx.figures_dir,
-            PROJECT_ROOT / "reports" / "templates"]
+        from externalize.report import report_owned_paths
+
+        owned = report_owned_paths(ctx.output_dir)   # written by the report step itself: not its inputs
+        made = [p for d in (ctx.tables_dir, ctx.figures_dir) if d.is_dir() for p in sorted(d.rglob("*"))
+                if p.is_file() and p not in owned]
+        return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json",
+                                                "events.parquet", "series_monthly.parquet")] + made + [
+            PROJECT_ROOT / "data" / "sources.toml", PROJECT_ROOT / "reports" / "templates",
+            PROJECT_ROOT / "reports" / "bibliography.json", PROJECT_ROOT / "reports" / "csl",
+            PROJECT_ROOT / "data" / "cases"]
 
     return {
         "build": Step("build", _run_build, _raw_inputs, built, _LATER["build"]),

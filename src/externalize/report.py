@@ -348,6 +348,16 @@ EXTRA_TABLES: tuple[tuple[str, str, str, str], ...] = (
 EXTRA_MAX_ROWS = 40
 
 
+def report_owned_paths(output_dir: str | Path) -> set[Path]:
+    """Files the report step writes itself (its derived tables and per-arm figures): the pipeline leaves them
+    out of the report step's input digest, so that rendering does not make the next run render again."""
+    out = Path(output_dir)
+    owned = {out / "tables" / f"{n}.csv" for n in DERIVED_TABLES}
+    for arm in ("external", "clash", "joint"):
+        owned |= {out / "figures" / f"monthly_{arm}{suffix}" for suffix in (".png", ".svg", ".csv", "_cases.csv")}
+    return owned
+
+
 def _identification_frame(ident: Mapping[str, object]) -> pd.DataFrame:
     rows = []
     for arm, a in ident.items():
