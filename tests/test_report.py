@@ -542,3 +542,27 @@ def test_literature_cites_every_reference_and_lists_it(rendered_full):
         assert any(x in lit or x in _plain(text) for x in (label, short, label.replace("'", "&#39;"))), key
         title = _plain(bib.by_id[key]["title"])
         assert title in refs or title.replace("'", "&#39;") in refs, key
+
+
+def test_the_report_step_does_not_depend_on_what_it_writes(tmp_path):
+    """Tables and figures of other steps are inputs of the report step; the report's own derived tables and
+    per-arm figures are not (else every render would make the next run render again)."""
+    import io
+
+    from rich.console import Console
+
+    from externalize.pipeline import Context, default_steps
+
+    out = tmp_path / "out"
+    (out / "tables").mkdir(parents=True)
+    (out / "figures").mkdir()
+    for f in ("tables/estimates.csv", "tables/identification.csv", "tables/case_registry.csv",
+              "figures/forest.png", "figures/monthly_external.png", "figures/monthly_external_cases.csv"):
+        (out / f).write_text("x")
+    ctx = Context(study=load_study(), study_path=load_study().path, data_dir=None, processed_dir=tmp_path / "p",
+                  output_dir=out, console=Console(file=io.StringIO()))
+    inputs = set(default_steps()["report"].inputs(ctx))
+    assert {out / "tables/estimates.csv", out / "figures/forest.png"} <= inputs
+    assert not inputs & {out / "tables/identification.csv", out / "tables/case_registry.csv",
+                         out / "figures/monthly_external.png", out / "figures/monthly_external_cases.csv"}
+    assert ROOT / "reports" / "bibliography.json" in inputs
