@@ -156,6 +156,7 @@ def test_published_counts_hand_computed() -> None:
     assert "2015-12" in pc.loc["V1b", "definition_here"]              # the source's last month, read from the data
     assert pd.isna(pc.loc["V2", "this_data"]) and pd.isna(pc.loc["H1", "this_data"])   # not measured
     assert pc.loc["H2", "this_data"] == 3 and "(3 to 1) points the same way" in pc.loc["H2", "explanation"]
+    assert pd.isna(pc.loc["H2", "difference"])                        # people against attacks: no difference
     # Nesser et al.: plots per year (launched + foiled) against the highest earlier year (2010: 7)
     assert pc.loc["N2014", "this_data"] == 12 and pc.loc["N2014", "explanation"].startswith("Agrees")
     assert pc.loc["N2015", "this_data"] == 6 and pc.loc["N2015", "explanation"].startswith("Does not agree")

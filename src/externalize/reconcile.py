@@ -185,11 +185,12 @@ def published_counts(events: pd.DataFrame) -> pd.DataFrame:
     rows: list[dict[str, object]] = []
 
     def add(claim_id: str, publication: str, claim: str, period: str, place: str, published: float, unit: str,
-            source: str, definition: str, value: float, explanation: str) -> None:
+            source: str, definition: str, value: float, explanation: str, same_unit: bool = True) -> None:
+        # a difference only where both numbers count the same unit (not people against attacks)
+        diff = value - published if same_unit and pd.notna(value) and pd.notna(published) else float("nan")
         rows.append({"claim_id": claim_id, "publication": publication, "claim": claim, "period": period,
                      "place": place, "published": published, "unit": unit, "source": source,
-                     "definition_here": definition, "this_data": value,
-                     "difference": value - published if pd.notna(value) and pd.notna(published) else float("nan"),
+                     "definition_here": definition, "this_data": value, "difference": diff,
                      "explanation": explanation})
 
     nan = float("nan")
@@ -237,7 +238,7 @@ def published_counts(events: pd.DataFrame) -> pd.DataFrame:
             f"Another unit: PIRUS counts people (arrests and attackers, United States only), not attacks. The "
             f"ratio of IS to AQ individuals ({n_is} to {n_aq}) "
             + ("points the same way as" if n_is > n_aq else "does not point the same way as")
-            + " the published 38 to 1.")
+            + " the published 38 to 1.", same_unit=False)
     # Nesser, Stenersen & Oftedal (2016): more plots per year in Western Europe in 2014-2016 than ever before
     if "nesser_cym" in have:
         ev = events[(events["source"] == "nesser_cym")]
