@@ -564,7 +564,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
                  for s, files in sorted(manifest.get("sources", {}).items()) for role, info in files.items()]
     lower_bound = [o.label for o in study.outcomes if o.lower_bound]
     study_text = study.path.read_text() if Path(study.path).is_file() else ""
-    from externalize.cases import unregistered_local_cases
+    from externalize.cases import NOT_REGISTERED, unregistered_local_cases
     from externalize.citations import Bibliography
 
     bib = Bibliography.load()
@@ -580,9 +580,9 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "case_registry": _case_rows(reg) if len(reg) else [],
         "unregistered_joint": [{"case": r["case_id"], "place": r["place"], "status": r["status"]}
                                for r in unreg.to_dict("records")] if len(unreg) else [],
-        "n_cases": fmt_int(len(reg)), "n_cases_registered": fmt_int(reg["status"].str.startswith("registered").sum())
-        if len(reg) else "0",
-        "n_cases_unregistered": fmt_int((reg["status"] == "not registered by these sources").sum()) if len(reg) else "0",
+        "n_cases": fmt_int(len(reg)),
+        "n_cases_registered": fmt_int(reg["status"].str.startswith("registered").sum()) if len(reg) else "0",
+        "n_cases_unregistered": fmt_int((reg["status"] == NOT_REGISTERED).sum()) if len(reg) else "0",
         "extra": extra_tables(output_dir / "tables"),
         "cite": lambda key, form="parenthetical": Markup(bib.cite(key, form)),
         "references": [Markup(r) for r in bib.references_html(sorted(bib.by_id, key=_ref_sort(bib)))],
