@@ -42,9 +42,9 @@ def test_external_arm_dated_across_the_intervention() -> None:
     # 25 months (2013-08 .. 2015-08) of one event each
     assert ext.spanning[0]["n_window"] == 25
     assert "plots_eu (25)" in ext.can[0]
-    # rival events: 2014-06-29 is 40 days before 2014-08-08, 2014-09-22 is 45 days after (the split of
+    # rival events: 2014-06-29 is 40 days before 2014-08-08, 2014-09-21 is 44 days after (the split of
     # 2014-02-03, 186 days before, is outside the four-month reach)
-    assert "2014-06-29, 40 days before it" in ext.cannot[0] and "2014-09-22, 45 days after it" in ext.cannot[0]
+    assert "2014-06-29, 40 days before it" in ext.cannot[0] and "2014-09-21, 44 days after it" in ext.cannot[0]
     assert "2014-02-03" not in ext.cannot[0]
     # the only monthly source carries no family counts above zero: it does not record the perpetrator
     assert "plots_eu do not record it" in ext.cannot[1]
@@ -58,7 +58,7 @@ def test_clash_arm_is_yearly_only_and_the_relationship_source_is_named() -> None
                in t for t in clash.cannot)
     assert any(t.startswith("mmp spans the date but records dated relationships") and ": 1 clash rows" in t
                for t in clash.cannot)
-    assert any("2014-02-03" in t and "2014-06-29" in t and "2014-09-22" in t for t in clash.cannot)
+    assert any("2014-02-03" in t and "2014-06-29" in t and "2014-09-21" in t for t in clash.cannot)
     assert "absent_full" not in " ".join(clash.cannot + clash.can)
     assert out["comparison"].cannot and not out["comparison"].can
 
@@ -72,7 +72,7 @@ def test_findings_come_from_the_verdict_counts() -> None:
 
 
 def test_rival_events_have_sources() -> None:
-    assert [r.date.isoformat() for r in RIVAL_EVENTS] == ["2014-02-03", "2014-06-29", "2014-09-22"]
+    assert [r.date.isoformat() for r in RIVAL_EVENTS] == ["2014-02-03", "2014-06-29", "2014-09-21"]
     assert all(r.source for r in RIVAL_EVENTS)
 
 

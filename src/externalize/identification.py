@@ -43,7 +43,9 @@ RIVAL_EVENTS: tuple[RivalEvent, ...] = (
                "more AQ-IS clashes and competition, from early 2014"),
     RivalEvent("the caliphate declaration", date(2014, 6, 29), "nydn2014caliphate",
                "competition for leadership of the movement (outbidding), including attacks abroad"),
-    RivalEvent("al-Adnani's call to attack citizens of coalition countries", date(2014, 9, 22),
+    # released online on Sunday 21 September 2014 (MEMRI; LA Times of 22 September: "released Sunday"); often
+    # dated 22 September, the day it was reported
+    RivalEvent("al-Adnani's call to attack citizens of coalition countries", date(2014, 9, 21),
                "latimes2014adnani", "more IS-inspired attacks in the West"),
 )
 
