@@ -383,3 +383,76 @@ def test_link_cases_on_adapter_output(shared_data_dir: Path) -> None:
     bad = out[out["source"].notna() & (out["status"] != "linked")]
     assert bad.empty, bad.to_string()
     assert len(out[out["source"].notna()]) == len(checked) > 0
+
+
+# ------------------------------------------------------------------------ what the data register of each case
+
+def _classified() -> pd.DataFrame:
+    ev = _events()
+    cls = {("ged", "10"): "external", ("ged", "11"): "external", ("ged", "12"): "external", ("rds", "20"): "other",
+           ("rds", "21"): "joint", ("cym", "UK-2017-05"): "external", ("mmp", "1803"): "none"}
+    ev["event_class"] = [cls[(s, e)] for s, e in zip(ev["source"], ev["event_id"])]
+    ev["side_a"], ev["side_b"] = "A", "B"
+    ev["relation"] = np.where(ev["source"] == "mmp", "split", "attack")
+    return ev
+
+
+def _registry_links() -> pd.DataFrame:
+    return pd.DataFrame([("K1", "ged", "10"), ("K1", "ged", "11"), ("K2", "rds", "20"), ("K2", "rds", "21"),
+                         ("K3", "cym", "UK-2017-05"), ("K4", "mmp", "1803")],
+                        columns=["case_id", "source", "event_id"]).astype("string")
+
+
+def test_case_registry_statuses(tmp_path: Path) -> None:
+    from externalize.cases import NOT_REGISTERED, case_registry, registered_pairs, unregistered_local_cases
+
+    cases = _cases(tmp_path)
+    reg = case_registry(cases, _classified(), _registry_links()).set_index("case_id")
+    # only the link that passes the date check counts: ged 11 is 3 days off, so it is not read
+    assert reg.loc["K1", "status"] == "registered as external" and reg.loc["K1", "n_links"] == 1
+    assert reg.loc["K1", "rows_read"] == "ged 10 (2015-03-18, day precision): A vs B; coded external"
+    # Arsal-like: the linked row exists and agrees, but the data code it as another class; the 2013 row
+    # coded joint does not count (another year)
+    assert reg.loc["K2", "status"] == "linked, not as joint: the linked rows are coded other"
+    assert reg.loc["K3", "status"] == "registered as external"
+    assert reg.loc["K4", "status"] == "statement: recorded as split in mmp"
+    assert reg.loc["K5", "status"] == NOT_REGISTERED and reg.loc["K5", "n_links"] == 0
+    assert registered_pairs(cases, _classified(), _registry_links()) == {("K1", "ged"), ("K3", "cym")}
+    un = unregistered_local_cases(case_registry(cases, _classified(), _registry_links()))
+    assert list(un["case_id"]) == ["K2"]
+
+
+def test_plot_cells_are_said_to_name_no_group(tmp_path: Path) -> None:
+    from externalize.cases import case_registry
+
+    ev = _classified()
+    ev.loc[ev["source"] == "cym", "event_id"] = "UK:2017-5:launched"
+    links = _registry_links()
+    links.loc[links["source"] == "cym", "event_id"] = "UK:2017-5:launched"
+    reg = case_registry(_cases(tmp_path), ev, links).set_index("case_id")
+    assert reg.loc["K3", "status"] == ("registered as external (only in country-month plot counts, which name "
+                                       "no group)")
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_case_registry_on_the_real_build(tmp_path: Path, shared_data_dir: Path) -> None:
+    """Built from the linked sources: the seed's local cooperation episodes (Arsal, Atarib, Yarmouk, the
+    Qalamoun truce) are not joint events in any source; Charlie Hebdo is only in country-month plot cells."""
+    from externalize.build import build_study
+    from externalize.cases import case_registry, unregistered_local_cases
+    from externalize.config import load_study
+
+    reg = load_registry()
+    links = load_links(DEFAULT_LINKS, load_cases(DEFAULT_CASES))
+    keep = {k: reg[k] for k in set(links["source"])} | {k: v for k, v in reg.items() if not v.is_read}
+    built = build_study(load_study(), shared_data_dir, tmp_path, registry=keep, use_cache=False)
+    r = case_registry(load_cases(DEFAULT_CASES), built.events, links).set_index("case_id")
+    assert r.loc["C01", "status"].startswith("linked, not as joint")          # GED: Government of Lebanon - IS
+    assert "Government of Lebanon vs IS" in r.loc["C01", "rows_read"]
+    assert r.loc["C09", "status"].startswith("linked, not as joint")
+    assert r.loc["C03", "status"] == r.loc["C10", "status"] == "not registered by these sources"
+    assert r.loc["C05", "status"].endswith("(only in country-month plot counts, which name no group)")
+    assert r.loc["C02", "status"] == "statement (no count series)"
+    un = unregistered_local_cases(r.reset_index())
+    assert set(un["case_id"]) == {"C01", "C03", "C09", "C10"}

@@ -46,18 +46,19 @@ def test_monthly_counts_data_keeps_covered_nonzero_series(study, tmp_path):
     ged = f[f.source == "ucdp_ged_syria"]
     assert ged["period"].min() == "2016-01" and len(ged) == 12
     assert len(f[f.source == "gtd_0718_degraded"]) == len(months)   # family "IS" rows not added
-    cases = pd.DataFrame({"case_id": ["C01", "C02"], "seed_case": [True, False],
-                          "date": pd.to_datetime(["2014-08-02", "2015-01-07"]), "class": ["joint", "external"]})
-    c = F.cases_data(cases, f)
-    assert list(c["case_id"]) == ["C01"]                             # seed cases only
-    plot = F.plot_monthly_counts(f, F.intervention_frame(study), c)
+    ext = F.arm_counts_data(_monthly(months), "external", "2014-01", "2016-12")
+    registry = pd.DataFrame({"case_id": ["C01", "C02"], "date": ["2014-08-02", "2015-01-07"],
+                             "class": ["joint", "external"]})
+    c = F.arm_cases_data(registry, {("C02", "gtd_0718_degraded")}, ext, "external")
+    assert list(c["case_id"]) == ["C02"] and c["linked"].all()       # a case only on its own arm's figure
+    plot = F.plot_arm(ext, F.intervention_frame(study), c, "external")
     assert {"geom_line", "geom_vline", "geom_label"} <= set(_geoms(plot))
-    paths = F.save_figure(plot, f, "monthly_counts", tmp_path)
+    paths = F.save_figure(plot, ext, "monthly_external", tmp_path)
     for kind in ("png", "csv"):
         assert paths[kind].is_file() and paths[kind].stat().st_size > 1000
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     back = pd.read_csv(paths["csv"])
-    assert len(back) == len(f) and back["count"].sum() == pytest.approx(f["count"].sum())
+    assert len(back) == len(ext) and back["count"].sum() == pytest.approx(ext["count"].sum())
 
 
 def test_png_is_print_resolution(tmp_path, study):

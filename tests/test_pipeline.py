@@ -101,7 +101,8 @@ def test_failed_step_writes_no_stamp(tmp_path):
 
 
 def test_default_steps_are_the_study_order(tmp_path):
-    assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "designs", "figures", "report")
+    assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "designs", "findings", "figures",
+                                                    "report")
     with pytest.raises(PipelineError, match="did you mean 'fit'"):
         run_pipeline(steps=["fitt"], output_dir=tmp_path, console=Console(file=io.StringIO()))
 

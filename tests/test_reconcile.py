@@ -113,3 +113,78 @@ def test_real_reconciliation(shared_data_dir: Path) -> None:
     assert (in2014["difference"] >= 0).all()  # world_inc never has more events in a 2014 month
     us = out[out["comparison"].str.startswith("US jihadist")]
     assert len(us) == 48 and us["count_b"].sum() == 40  # CSIS 'Religious' 2013-2016 (4 + 4 + 21 + 11)
+
+
+# ---------------------------------------------------------------- published counts against the data
+def _plot_cells(source: str, cells: list[tuple[str, str, str, int]]) -> pd.DataFrame:
+    """cells: (country, 'YYYY-MM', launched|foiled, n) as the plot adapters write them."""
+    d = pd.to_datetime(pd.Series([c[1] + "-01" for c in cells]))
+    return pd.DataFrame({"source": source, "event_id": [f"{c[0]}:{c[1]}:{c[2]}" for c in cells],
+                         "year": d.dt.year, "date_precision": "month", "date": d,
+                         "country": [c[0] for c in cells], "plot_status": [c[2] for c in cells],
+                         "n": [c[3] for c in cells], "family_a": "JIH"})
+
+
+def _published_fixture() -> pd.DataFrame:
+    nesser = _plot_cells("nesser_cym", [
+        ("France", "2014-05", "launched", 4),     # before June 2014: out
+        ("France", "2014-06", "launched", 2),     # first month: in
+        ("Belgium", "2016-03", "launched", 3),
+        ("UK", "2017-06", "launched", 1),         # last month: in
+        ("UK", "2017-07", "launched", 5),         # after: out
+        ("France", "2015-01", "foiled", 6),       # foiled: not an attack
+        ("France", "2010-02", "foiled", 7),       # the pre-2014 record year: 7 + 0 = 7 plots
+        ("Spain", "2014-09", "foiled", 6),        # 2014 plots: 4 + 2 + 6 = 12 (> 7)
+    ])
+    crenshaw = _plot_cells("crenshaw_cym", [
+        ("US", "2015-12", "launched", 2), ("Canada", "2014-10", "launched", 1),
+        ("France", "2015-01", "launched", 9),     # Europe: not North America
+        ("US", "2014-05", "launched", 3),         # before June 2014: out
+    ])
+    pirus = pd.DataFrame({"source": "pirus", "event_id": [str(i) for i in range(6)], "year": 2015,
+                          "date_precision": "day", "date": pd.Timestamp("2015-03-01"), "country": "United States",
+                          "plot_status": pd.NA, "n": 1, "family_a": ["IS", "IS", "IS", "AQ", "AQ+IS", "other"]})
+    return pd.concat([nesser, crenshaw, pirus], ignore_index=True)
+
+
+def test_published_counts_hand_computed() -> None:
+    pc = rc.published_counts(_published_fixture()).set_index("claim_id")
+    assert list(pc.columns) == rc.PUBLISHED_COLUMNS[1:]
+    assert pc.loc["V1a", "this_data"] == 2 + 3 + 1                    # Nesser launched 2014-06 .. 2017-06
+    assert pc.loc["V1b", "this_data"] == 2 + 1                        # Crenshaw US + Canada in the window
+    assert pc.loc["V1c", "this_data"] == 9 and pc.loc["V1c", "difference"] == 9 - 51
+    assert "2015-12" in pc.loc["V1b", "definition_here"]              # the source's last month, read from the data
+    assert pd.isna(pc.loc["V2", "this_data"]) and pd.isna(pc.loc["H1", "this_data"])   # not measured
+    assert pc.loc["H2", "this_data"] == 3 and "(3 to 1) points the same way" in pc.loc["H2", "explanation"]
+    assert pd.isna(pc.loc["H2", "difference"])                        # people against attacks: no difference
+    # Nesser et al.: plots per year (launched + foiled) against the highest earlier year (2010: 7)
+    assert pc.loc["N2014", "this_data"] == 12 and pc.loc["N2014", "explanation"].startswith("Agrees")
+    assert pc.loc["N2015", "this_data"] == 6 and pc.loc["N2015", "explanation"].startswith("Does not agree")
+    assert pc.loc["N2016", "this_data"] == 3
+    assert pc.loc["Nmean", "this_data"] == pytest.approx((12 + 6 + 3) / 3)      # = 7: not above 7
+    assert pc.loc["Nmean", "explanation"].startswith("Does not agree")
+    assert pd.isna(pc.loc["N2014", "published"])                      # the claim has no number
+
+
+def test_published_counts_without_the_sources_say_not_measured() -> None:
+    pc = rc.published_counts(_published_fixture()[lambda d: d["source"] == "pirus"]).set_index("claim_id")
+    assert pd.isna(pc.loc["V1a", "this_data"]) and pd.isna(pc.loc["V1b", "this_data"])
+    assert "V1c" not in pc.index and not any(i.startswith("N") for i in pc.index)
+
+
+@pytest.mark.realdata
+def test_published_counts_on_the_real_plot_data(shared_data_dir: Path) -> None:
+    """Nesser and Crenshaw as the adapters read them: 36 launched plots in Western Europe June 2014 - June 2017,
+    13 in the US and Canada June 2014 - December 2016 (the Crenshaw data end), 49 together against the published
+    51; in Nesser's data 2015 and 2016 exceed every earlier year, 2014 does not."""
+    reg = load_registry()
+    frames = []
+    for key in ("nesser_cym", "crenshaw_cym"):
+        spec = reg[key]
+        files = {r: lf.path for r, lf in locate_source(spec, shared_data_dir).items()}
+        frames.append(adapter_for(spec.adapter).read(spec, files).events)
+    pc = rc.published_counts(pd.concat(frames, ignore_index=True)).set_index("claim_id")
+    assert (pc.loc["V1a", "this_data"], pc.loc["V1b", "this_data"], pc.loc["V1c", "this_data"]) == (36, 13, 49)
+    assert "2016-12" in pc.loc["V1b", "definition_here"]
+    assert [pc.loc[f"N{y}", "explanation"].split(":")[0] for y in (2014, 2015, 2016)] == [
+        "Does not agree", "Agrees", "Agrees"]

@@ -21,8 +21,8 @@ from externalize.report import Verdict, decide, render_report, summarise_verdict
 from externalize.tables import fmt_ci, fmt_int, fmt_num
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("question", "data", "descriptive", "estimates", "robustness", "evidence", "limitations",
-            "reproducibility", "appendix")
+SECTIONS = ("identification", "question", "literature", "data", "descriptive", "published", "estimates", "designs",
+            "robustness", "evidence", "limitations", "reproducibility", "references", "appendix")
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None)
 
 
@@ -209,7 +209,7 @@ def rendered(tmp_path_factory):
                   "estimator": "quasipoisson", "n_rep": 200, "n_ok": 200, "rejection_rate": [0.04, 0.07, 0.81],
                   "rejection_mc_se": 0.015, "coverage": [0.955, 0.93, 0.94], "bias": 0.0, "rmse": 0.1}
                  ).to_csv(out / "tables" / "simulation_study.csv", index=False)
-    for name in ("coverage", "forest", "monthly_counts"):
+    for name in ("coverage", "forest", "monthly_external"):
         _png(out / "figures" / f"{name}.png")
     ledger = pd.DataFrame([
         {"source": "gtd_0718_degraded", "rows_read": 181690, "rows_kept": 181690, "rows_excluded": 0,
@@ -230,7 +230,8 @@ def rendered(tmp_path_factory):
                                                                            "verified": True}}},
         "skipped": {"gtd_full": "researcher-supplied release not present"}}))
     html, pdf = render_report(out, load_study(), processed)
-    return {"html": html, "pdf": pdf, "text": html.read_text(), "tables": t, "ledger": ledger, "sha": sha}
+    return {"html": html, "pdf": pdf, "text": html.read_text(), "tables": t, "ledger": ledger, "sha": sha,
+            "processed": processed}
 
 
 class _Refs(HTMLParser):
@@ -364,7 +365,7 @@ def test_one_command_reproduces_everything_from_the_real_releases(tmp_path, shar
     assert [o.status for o in first] == ["ran"] * len(STEP_ORDER)
     ledger = pd.read_csv(processed / "ledger.csv")
     assert ledger["balances"].all() and ledger["checksum_verified"].all() and len(ledger) >= 20
-    for name in ("coverage", "monthly_counts", "geography", "counterfactual", "forest", "share", "placebo",
+    for name in ("coverage", "monthly_external", "geography", "counterfactual", "forest", "share", "placebo",
                  "break_sweep", "spec_curve"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000, name
         assert (out / "figures" / f"{name}.csv").is_file(), name
@@ -408,17 +409,161 @@ def test_estimates_table_keeps_effect_terms_and_flags_boundary_fits():
     assert (tab["Note"] == "boundary").sum() == 1
 
 
-@pytest.mark.realdata
-def test_seed_cases_in_numbers_from_the_real_build(tmp_path, shared_data_dir):
-    """Charlie Hebdo's month in the Crenshaw plot data: a count of at least one launched plot, and the
-    12-month means on both sides (the series covers 2014-2015 fully)."""
-    from externalize.build import build_study
-    from externalize.registry import load_registry
-    from externalize.report import seed_case_rows
-    reg = load_registry()
-    keep = {k: reg[k] for k in ("crenshaw_cym", "nesser_cym")} | {k: v for k, v in reg.items() if not v.is_read}
-    build_study(load_study(), shared_data_dir, tmp_path, registry=keep, use_cache=False)
-    rows = {r["case"]: r for r in seed_case_rows(tmp_path)}
-    assert "C05" in rows and rows["C05"]["class"] == "external"
-    assert "crenshaw_cym: 6 in the month (12-month mean before 1.50, after 4.25)" in rows["C05"]["numbers"]
-    assert rows["C02"]["numbers"].startswith("no monthly source")   # a statement has no count
+# ---------------------------------------------------------------- the report's own tables (issue "Report v2")
+def _full_processed(processed: Path) -> None:
+    """A small classified event table and monthly series: two plot cells of the real case links (Charlie
+    Hebdo's month in Nesser and Crenshaw), the GED row linked to Arsal, Nesser plots per year."""
+    rows = [("nesser_cym", "France:2015-1:launched", "2015-01-01", "France", "launched", 1, "external",
+             "jihadist (unnamed)", None),
+            ("crenshaw_cym", "France:2015-1:launched", "2015-01-01", "France", "launched", 2, "external",
+             "jihadist (unnamed)", None),
+            ("crenshaw_cym", "US:2015-12:launched", "2015-12-01", "US", "launched", 1, "external",
+             "jihadist (unnamed)", None),
+            ("nesser_cym", "Belgium:2016-3:launched", "2016-03-01", "Belgium", "launched", 1, "external",
+             "jihadist (unnamed)", None),
+            ("nesser_cym", "France:2010-5:foiled", "2010-05-01", "France", "foiled", 3, "external",
+             "jihadist (unnamed)", None),
+            ("ucdp_ged_syria_iraq", "156771", "2014-01-01", "Lebanon", None, 1, "other", "Government of Lebanon",
+             "IS")]
+    ev = pd.DataFrame(rows, columns=["source", "event_id", "date", "country", "plot_status", "n", "event_class",
+                                     "side_a", "side_b"])
+    ev["date"] = pd.to_datetime(ev["date"])
+    ev["year"] = ev["date"].dt.year
+    ev["date_precision"] = np.where(ev["source"] == "ucdp_ged_syria_iraq", "year", "month")
+    ev["relation"] = np.where(ev["source"] == "ucdp_ged_syria_iraq", "fighting", "plot")
+    ev["family_a"] = "JIH"
+    ev.to_parquet(processed / "events.parquet", index=False)
+    per = pd.period_range("2011-01", "2017-12", freq="M").astype(str)
+    counts = (np.arange(len(per)) % 4).astype(float)
+    pd.DataFrame({"source": "nesser_cym", "event_class": "external", "family": "all", "period": per,
+                  "count": counts, "fatalities": np.nan, "in_coverage": True}
+                 ).to_parquet(processed / "series_monthly.parquet", index=False)
+    cov = pd.read_csv(processed / "coverage.csv")
+    cov = pd.concat([cov, pd.DataFrame([("nesser_cym", "external", "month", "1994-01", "2021-12", 230, True)],
+                                       columns=cov.columns)], ignore_index=True)
+    cov.to_csv(processed / "coverage.csv", index=False)
+
+
+@pytest.fixture(scope="module")
+def rendered_full(rendered, tmp_path_factory):
+    """The minimal render plus an event table, a monthly series and one table of another step."""
+    out = tmp_path_factory.mktemp("out_full")
+    processed = tmp_path_factory.mktemp("processed_full")
+    shutil.copytree(rendered["html"].parent / "tables", out / "tables")
+    shutil.copytree(rendered["html"].parent / "figures", out / "figures")
+    src = rendered["html"].parent.parent
+    for f in rendered["processed"].iterdir():
+        shutil.copy(f, processed / f.name)
+    _full_processed(processed)
+    pd.DataFrame({"arm": ["external", "clash"], "estimand": ["level ratio", "yearly ratio"],
+                  "p_holm": [0.0123, 0.5]}).to_csv(out / "tables" / "primary_estimands.csv", index=False)
+    html, _ = render_report(out, load_study(), processed, pdf=False)
+    return {"text": html.read_text(), "out": out, "src": src}
+
+
+def _section(text: str, name: str) -> str:
+    return _plain(text.split(f'id="{name}"')[1].split("</section>")[0])
+
+
+@pytest.mark.slow   # shares a render with figures (~15 s)
+def test_report_opens_with_what_the_data_can_identify(rendered_full):
+    text = rendered_full["text"]
+    first = re.search(r'<section id="([a-z]+)"', text).group(1)
+    assert first == "identification"
+    ident = pd.read_csv(rendered_full["out"] / "tables" / "identification.csv")
+    body = _section(text, "identification")
+    sentences = ident.loc[ident["kind"].isin(["can", "cannot", "findings"]), "sentence"]
+    assert len(sentences) >= 6
+    for s in sentences:
+        assert _plain(s.replace("'", "&#39;")) in body
+    assert "No source here dates AQ-IS clashes month by month" in body
+    # the hand-made series counts i % 4 in its i-th month from 2011-01; 2013-08 .. 2015-08 are months 31 .. 55
+    assert f"nesser_cym ({sum(i % 4 for i in range(31, 56))})" in body
+
+
+@pytest.mark.slow   # shares a render with figures (~15 s)
+def test_published_counts_and_cases_come_from_the_saved_tables(rendered_full):
+    text, out = rendered_full["text"], rendered_full["out"]
+    pc = pd.read_csv(out / "tables" / "published_counts.csv").set_index("claim_id")
+    pub = _section(text, "published")
+    # V1a: Nesser launched June 2014 - June 2017 in the fixture: France 2015-01 (1) + Belgium 2016-03 (1) = 2
+    assert pc.loc["V1a", "this_data"] == 2 and "2 (-49)" in pub
+    assert pc.loc["V1c", "this_data"] == 3 and "3 (-48)" in pub
+    assert "395 killed" in pub and "not measured" in pub
+    reg = pd.read_csv(out / "tables" / "case_registry.csv").set_index("case_id")
+    cases = _section(text, "descriptive")
+    assert reg.loc["C01", "status"] == "linked, not as joint: the linked rows are coded other"
+    assert "C01 Arsal (linked, not as joint" in cases and "C03 Atarib, Aleppo governorate (not registered" in cases
+    assert "not registered as joint events by any source here" in cases
+    assert reg.loc["C05", "status"].startswith("registered as external (only in country-month plot counts")
+    assert cases.count("statement (no count series)") == (reg["status"] == "statement (no count series)").sum()
+
+
+@pytest.mark.slow   # shares a render with figures (~15 s)
+def test_every_number_in_the_new_sections_is_in_a_saved_file(rendered_full):
+    """Each number in the opening, literature, cases and reconciliation text appears in a saved table of the
+    run, the study config, the case catalogue or the bibliography: nothing typed into the template."""
+    text, out = rendered_full["text"], rendered_full["out"]
+    corpus = " ".join(p.read_text() for p in (out / "tables").glob("*.csv"))
+    corpus += (ROOT / "analysis" / "study.toml").read_text() + (ROOT / "reports" / "bibliography.json").read_text()
+    corpus += (ROOT / "data" / "cases" / "cases.csv").read_text()
+    corpus = corpus.replace(",", "")
+    missing = []
+    for name in ("identification", "literature", "descriptive", "published"):
+        body = _section(text, name).split("Figure 2")[0] if name == "descriptive" else _section(text, name)
+        body = body + (_section(text, "descriptive").split("The cases:")[1] if name == "descriptive" else "")
+        for tok in re.findall(r"(?<![\w-])[-+]?\d[\d,]*(?:\.\d+)?", body):
+            t = tok.replace(",", "").lstrip("+")
+            if t.lstrip("-") not in corpus:
+                missing.append((name, tok))
+    assert not missing, missing
+
+
+@pytest.mark.slow   # shares a render with figures (~15 s)
+def test_tables_of_other_steps_shown_when_present_and_named_when_absent(rendered_full):
+    est = _section(rendered_full["text"], "estimates")
+    assert "the first 2 of 2 rows of tables/primary_estimands.csv" in est and fmt_num(0.0123) in est
+    assert "Not produced by this run: tables/rival_dates.csv is absent" in est
+    designs = _section(rendered_full["text"], "designs")
+    assert designs.count("Not produced by this run") == 3 and "8. Other designs" in designs
+
+
+@pytest.mark.slow   # shares a render with figures (~15 s)
+def test_literature_cites_every_reference_and_lists_it(rendered_full):
+    from externalize.citations import Bibliography
+
+    text = rendered_full["text"]
+    lit = _section(text, "literature")
+    refs = _section(text, "references")
+    bib = Bibliography.load()
+    for key in bib.by_id:
+        label = _plain(bib.cite(key, "narrative"))
+        short = _plain(bib.cite(key))
+        assert any(x in lit or x in _plain(text) for x in (label, short, label.replace("'", "&#39;"))), key
+        title = _plain(bib.by_id[key]["title"])
+        assert title in refs or title.replace("'", "&#39;") in refs, key
+
+
+def test_the_report_only_renders_what_earlier_steps_saved(tmp_path):
+    """The derived tables (identification, case registry, published counts) and the per-arm figures are made
+    by the findings and figures steps and are inputs of the report step, which writes only the HTML and PDF
+    (so a render never makes the next run render again)."""
+    import io
+
+    from rich.console import Console
+
+    from externalize.paths import OutputPaths
+    from externalize.pipeline import Context, default_steps
+
+    paths = OutputPaths(tmp_path / "p", tmp_path / "out")
+    ctx = Context(study=load_study(), study_path=load_study().path, data_dir=None, paths=paths,
+                  console=Console(file=io.StringIO()))
+    (paths.figures).mkdir(parents=True)
+    (paths.figures / "monthly_external.png").write_text("x")
+    steps = default_steps()
+    inputs = set(steps["report"].inputs(ctx))
+    assert {paths.tables / "estimates.csv", paths.tables / "identification.csv",
+            paths.tables / "case_registry.csv", paths.figures} <= inputs
+    assert set(steps["report"].outputs(ctx)) == {paths.output / "report.html", paths.output / "report.pdf"}
+    assert paths.tables / "identification.csv" in steps["findings"].optional_outputs(ctx)
+    assert ROOT / "reports" / "bibliography.json" in inputs

@@ -58,6 +58,11 @@ def _t(name: str, step: Step, description: str, *columns: str) -> Artefact:
     return Artefact(name, step, "tables", f"{name}.csv", description, tuple(columns))
 
 
+def _f(name: str, description: str, *columns: str) -> Artefact:
+    """A table of the findings step, written only when its inputs are present."""
+    return Artefact(name, "findings", "tables", f"{name}.csv", description, tuple(columns), True)
+
+
 def _d(name: str, description: str, *columns: str, filename: str | None = None) -> Artefact:
     """A table of the designs step, written only when the design's sources are present."""
     return Artefact(name, "designs", "tables", filename or f"{name}.csv", description, tuple(columns), True)
@@ -118,6 +123,14 @@ _ALL: tuple[Artefact, ...] = (
     _d("nonstate_placebo", "placebo-in-time sweep on Syria's monthly non-state fatalities"),
     _d("nonstate_share_ucdp", "share of Syrian non-state deaths in IS dyads and in IS-Nusra dyads, per year"),
     _d("joint_operations", "IS-Nusra joint operations beside infighting (Gade et al.)"),
+    # findings: what the report states, computed from the saved tables before it renders
+    _f("published_counts", "published counts next to this data for the same definition and period",
+       "claim_id", "published", "this_data", "explanation"),
+    _f("source_comparisons", "the same events counted by two sources, per comparison"),
+    _f("case_registry", "each catalogue case: in the data or not, and as what", "case_id", "status"),
+    _f("case_sources", "which source registers which case as an event of its own class", "case_id", "source"),
+    _f("identification", "what each arm can and cannot identify, in sentences computed from coverage",
+       "arm", "kind", "sentence"),
     # report
     _a("report_html", "report", "output", "report.html", "the report, one self-contained HTML file"),
     _a("report_pdf", "report", "output", "report.pdf", "the same report as an A4 PDF"),

@@ -268,3 +268,92 @@ def cases_in_numbers(cases: pd.DataFrame, monthly_series: pd.DataFrame, family: 
     out = pd.DataFrame(rows)
     return out[["case_id", "date", "class", "family", "seed_case", "source", "period", "count", "pre_mean",
                 "post_mean", "pre_months_covered", "post_months_covered"]]
+
+
+# ---------------------------------------------------------------- what the data register of each case
+NOT_REGISTERED = "not registered by these sources"
+REGISTRY_COLUMNS = ["case_id", "seed_case", "date", "country", "place", "class", "description", "status",
+                    "registered_as", "n_links", "rows_read"]
+
+
+def _row_text(link: Mapping[str, object], ev: pd.Series | None) -> str:
+    where = f"{link['source']} {link['event_id']}"
+    if ev is None:
+        return f"{where}: not found in the event table"
+    sides = " vs ".join(str(s) for s in (ev.get("side_a"), ev.get("side_b")) if pd.notna(s) and str(s))
+    when = pd.Timestamp(ev["date"]).strftime("%Y-%m-%d") if pd.notna(ev.get("date")) else "undated"
+    prec = str(ev.get("date_precision", ""))
+    return f"{where} ({when}, {prec} precision): {sides or 'no sides'}; coded {ev.get('event_class')}"
+
+
+def case_registry(cases: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per case: is it in the data, and as what? A case is in the data only through an explicit link
+    (case_links.csv) whose row exists and agrees in date and country (link_cases status 'linked').
+
+    status:
+      "registered as <class>"            a linked row carries the case's own class
+      "linked, not as <class>: ..."      linked rows exist but are coded otherwise (e.g. Arsal: GED codes the
+                                         battle as state-based fighting, so it is not a joint event here)
+      "statement: <relation> in <src>"   a statement with a linked row (statements have no count series)
+      "statement (no count series)"      a statement without one
+      NOT_REGISTERED                     no link, or no link that passes the check
+    rows_read: each linked row as the data have it (date, sides, class), so that a reader can check it
+    against the case. events: the classified EVENT table (needs event_class, side_a, side_b, relation).
+    """
+    if links is None:
+        links = load_links(DEFAULT_LINKS, cases)
+    checked = link_cases(cases, events, links)
+    good = checked[checked["status"] == "linked"]
+    ev = events.drop_duplicates(["source", "event_id"]).set_index(["source", "event_id"])
+    rows = []
+    for c in cases.to_dict("records"):
+        mine = good[good["case_id"] == c["case_id"]]
+        read, classes = [], []
+        for link in mine.to_dict("records"):
+            key = (str(link["source"]), str(link["event_id"]))
+            e = ev.loc[key] if key in ev.index else None
+            read.append(_row_text(link, e))
+            if e is not None:
+                classes.append(str(e.get("event_class")))
+        cls = str(c["class"])
+        if cls == "statement":
+            rel = sorted({str(ev.loc[(str(r["source"]), str(r["event_id"]))].get("relation")) + " in "
+                          + str(r["source"]) for r in mine.to_dict("records")})
+            status = f"statement: recorded as {'; '.join(rel)}" if rel else "statement (no count series)"
+        elif not len(mine):
+            status = NOT_REGISTERED
+        elif cls in classes:
+            status = f"registered as {cls}"
+            if all(":launched" in str(r["event_id"]) for r in mine.to_dict("records")):
+                status += " (only in country-month plot counts, which name no group)"
+        else:
+            status = f"linked, not as {cls}: the linked rows are coded {', '.join(sorted(set(classes)))}"
+        rows.append({"case_id": c["case_id"], "seed_case": bool(c["seed_case"]),
+                     "date": pd.Timestamp(c["date"]).strftime("%Y-%m-%d"), "country": c["country"],
+                     "place": c["place"], "class": cls, "description": c["description"], "status": status,
+                     "registered_as": ", ".join(sorted(set(classes))), "n_links": len(mine),
+                     "rows_read": " | ".join(read)})
+    return pd.DataFrame(rows, columns=REGISTRY_COLUMNS)
+
+
+def unregistered_local_cases(registry: pd.DataFrame, cls: str = "joint",
+                             exclude_countries: Iterable[str] = ()) -> pd.DataFrame:
+    """The seed's cases of class `cls` that no source registers as `cls` (default: the local cooperation
+    episodes, none of which is a joint event in any source here)."""
+    r = registry[registry["seed_case"].astype(bool) & (registry["class"] == cls)
+                 & ~registry["country"].isin(list(exclude_countries))]
+    return r[~r["status"].eq(f"registered as {cls}")].reset_index(drop=True)
+
+
+def registered_pairs(cases: pd.DataFrame, events: pd.DataFrame, links: pd.DataFrame | None = None
+                     ) -> set[tuple[str, str]]:
+    """(case_id, source) pairs where the source registers the case as its own class: a link that passes
+    link_cases and whose row carries the case's class (statements never do)."""
+    if links is None:
+        links = load_links(DEFAULT_LINKS, cases)
+    good = link_cases(cases, events, links)
+    good = good[good["status"] == "linked"]
+    ev = events.drop_duplicates(["source", "event_id"]).set_index(["source", "event_id"])["event_class"]
+    cls = cases.set_index("case_id")["class"].astype(str)
+    return {(str(r.case_id), str(r.source)) for r in good.itertuples()
+            if ev.get((str(r.source), str(r.event_id))) == cls[r.case_id]}

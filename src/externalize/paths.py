@@ -22,6 +22,8 @@ REGISTRY_FILE = DATA_DIR / "sources.toml"
 TAXONOMY_DIR = DATA_DIR / "taxonomy"
 CASES_DIR = DATA_DIR / "cases"
 TEMPLATES_DIR = PROJECT_ROOT / "reports" / "templates"
+BIBLIOGRAPHY_FILE = PROJECT_ROOT / "reports" / "bibliography.json"
+CSL_DIR = PROJECT_ROOT / "reports" / "csl"
 DEFAULT_STUDY = PROJECT_ROOT / "analysis" / "study.toml"
 
 OUT_ENV = "EXTERNALIZE_OUT"

@@ -35,8 +35,8 @@ from externalize import __version__
 from externalize.artefacts import outputs_of, write_json
 from externalize.config import StudyConfig, load_study
 from externalize.errors import PipelineError
-from externalize.paths import (CASES_DIR, PROJECT_ROOT, REGISTRY_FILE, TAXONOMY_DIR, TEMPLATES_DIR, OutputPaths,
-                               output_paths)
+from externalize.paths import (BIBLIOGRAPHY_FILE, CASES_DIR, CSL_DIR, PROJECT_ROOT, REGISTRY_FILE, TAXONOMY_DIR,
+                               TEMPLATES_DIR, OutputPaths, output_paths)
 from externalize.vocab import STEPS, check_choice
 from externalize.vocab import Step as Step_
 
@@ -304,6 +304,12 @@ def _run_designs(ctx: Context) -> None:
     run_designs(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console, data_dir=ctx.data_dir)
 
 
+def _run_findings(ctx: Context) -> None:
+    from externalize.evidence import write_evidence
+
+    write_evidence(ctx.output_dir, _study(ctx), ctx.processed_dir)
+
+
 def _run_figures(ctx: Context) -> None:
     from externalize.figures import make_figures
 
@@ -331,7 +337,7 @@ _DRAW = ("figures/", "tables.py", "report.py", "pipeline.py", "cli.py")
 _READ = ("sources/", "synthetic/", "classify.py", "taxonomy.py", "locate.py", "ledger.py", "cases.py")
 #: modules a step never runs (later steps', the runner's, or, for the models, the readers'), per step
 _LATER = {"build": _DRAW, "fit": _DRAW + _READ, "robustness": _DRAW + _READ, "designs": _DRAW,
-          "figures": _DRAW[1:], "report": _DRAW[3:]}
+          "findings": _DRAW, "figures": _DRAW[1:], "report": _DRAW[3:]}
 
 
 def _declared(step: Step_, optional: bool = False) -> Callable[[Context], list[Path]]:
@@ -352,14 +358,15 @@ def default_steps() -> dict[str, Step]:
         return [*series(ctx), ctx.processed_dir / "events.parquet", *_raw_inputs(ctx)]
 
     def figure_inputs(ctx: Context) -> list[Path]:
-        return (series(ctx) + [ctx.processed_dir / "coverage.csv", ctx.processed_dir / "events.parquet",
-                               CASES_DIR / "cases.csv"]
-                + _declared("fit")(ctx) + _declared("robustness")(ctx) + _declared("designs")(ctx)
-                + _declared("designs", optional=True)(ctx))
+        return [a.path(ctx.paths) for step in STEP_ORDER[:STEP_ORDER.index("figures")] for a in outputs_of(step)]
+
+    def findings_inputs(ctx: Context) -> list[Path]:
+        return (_declared("build")(ctx) + _declared("fit")(ctx) + _declared("robustness")(ctx)
+                + [REGISTRY_FILE, CASES_DIR])
 
     def report_inputs(ctx: Context) -> list[Path]:
-        return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json")] + [
-            REGISTRY_FILE, ctx.tables_dir, ctx.figures_dir, TEMPLATES_DIR]
+        made = [a.path(ctx.paths) for step in STEP_ORDER[:-1] for a in outputs_of(step)]
+        return [*made, ctx.figures_dir, REGISTRY_FILE, TEMPLATES_DIR, CASES_DIR, BIBLIOGRAPHY_FILE, CSL_DIR]
 
     return {
         "build": Step("build", _run_build, _raw_inputs, _declared("build"), _LATER["build"]),
@@ -367,6 +374,8 @@ def default_steps() -> dict[str, Step]:
         "robustness": Step("robustness", _run_robustness, series, _declared("robustness"), _LATER["robustness"]),
         "designs": Step("designs", _run_designs, design_inputs, _declared("designs"), _LATER["designs"],
                         _declared("designs", optional=True)),
+        "findings": Step("findings", _run_findings, findings_inputs, _declared("findings"), _LATER["findings"],
+                         _declared("findings", optional=True)),
         "figures": Step("figures", _run_figures, figure_inputs, lambda c: [c.figures_dir], _LATER["figures"]),
         "report": Step("report", _run_report, report_inputs, _declared("report"), _LATER["report"]),
     }

@@ -24,9 +24,13 @@ from pathlib import Path
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from externalize import __version__
 from externalize.config import StudyConfig, load_study
+from externalize.designs.notes import SCOPE as DESIGN_SCOPE
+from externalize.designs.notes import did_versus_its
+from externalize.identification import RIVAL_EVENTS
 from externalize.registry import PROJECT_ROOT
 from externalize.tables import (data_table, estimates_table, fit_stats_table, fmt_ci, fmt_int, fmt_num, fmt_p,
                                 is_finite, ledger_table, model_name, simulation_table, to_html, yearly_table)
@@ -277,17 +281,16 @@ def _git_commit() -> str:
         return "unknown (not a git checkout)"
 
 
-FIGURE_CAPTIONS = {
-    "coverage": "Coverage: which source covers which arm, in which months or years, at what frequency.",
-    "monthly_counts": "Monthly counts of clashes, joint operations and external attacks per source.",
-    "geography": "Where the classified events happen: country by year.",
-    "counterfactual": "Observed, fitted and counterfactual series around the main intervention.",
-    "forest": "Effect estimates across models and sources (ratio scale).",
-    "share": "The externalization share over time with its fitted pre/post trend.",
-    "placebo": "Placebo-in-time distributions with the real estimate marked.",
-    "break_sweep": "Break-date sweep (sup-F).",
-    "spec_curve": "Specification curve of the level change at the main intervention, per outcome.",
-}
+
+
+def figure_context(figdir: Path) -> dict[str, dict[str, object]]:
+    """The drawn figures, numbered in the figure registry's order (`figures.FIGURES`, which is the order they
+    appear in the report), with their captions and the PNG as a data URI: name -> {number, caption, uri}."""
+    from externalize.figures import FIGURES
+
+    drawn = [f for f in FIGURES if (figdir / f"{f.name}.png").is_file()]
+    return {f.name: {"name": f.name, "number": k, "caption": f.caption, "uri": _data_uri(figdir / f"{f.name}.png")}
+            for k, f in enumerate(drawn, start=1)}
 
 
 def _coverage_facts(coverage: pd.DataFrame, registry: pd.DataFrame) -> dict[str, object]:
@@ -322,6 +325,92 @@ def _simulation_facts(sim: pd.DataFrame, main_model: str) -> dict[str, str]:
             "reps": fmt_int(s["n_rep"].max())}
 
 
+# ---------------------------------------------------------------- the report step's own tables and figures
+#: tables other steps may write; each is shown in its section when present, and said to be absent otherwise.
+#: (key, file name pattern in tables/, title, section)
+EXTRA_TABLES: tuple[tuple[str, str, str, str], ...] = (
+    ("primary_estimands", "primary_estimands.csv", "Primary estimands, registered before fitting", "estimates"),
+    ("rival_dates", "rival_dates.csv", "The same models at the dates of rival events", "estimates"),
+    ("did_participation", "did_participation.csv", "Coalition participation: difference-in-differences",
+     "designs"),
+    ("dose_response", "dose_response.csv", "Dose-response: coalition strike intensity", "designs"),
+    ("strikes_monthly", "strikes_monthly.csv", "Coalition strikes per month", "designs"),
+    ("break_date_profile", "break_date_profile.csv", "Break-date profile", "robustness"),
+    ("variants", "*variant*.csv", "Coding variants", "robustness"),
+    ("unknown_actor_names", "*unknown*actor*.csv", "Actor names the taxonomy does not place", "appendix"),
+)
+EXTRA_MAX_ROWS = 40
+
+
+def _table_html(frame: pd.DataFrame, table_class: str = "tbl wrap") -> str:
+    """tables.to_html with the class on the table: pandas' Styler drops table attributes when styles are
+    excluded, which left every result table without the report's table CSS."""
+    html = to_html(frame, table_class=table_class)
+    return html.replace("<table>", f'<table class="{table_class}">', 1) if html.startswith("<table>") else html
+
+
+def _fmt_cell(v: object) -> str:
+    if isinstance(v, float):
+        return fmt_num(v) if not float(v).is_integer() or abs(v) >= 1e4 else fmt_int(v)
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def extra_tables(tables_dir: Path) -> dict[str, dict[str, object]]:
+    """Each table of EXTRA_TABLES: its HTML (first EXTRA_MAX_ROWS rows) when present, else the absent file."""
+    out: dict[str, dict[str, object]] = {}
+    for key, pattern, title, section in EXTRA_TABLES:
+        hits = sorted(Path(tables_dir).glob(pattern))
+        frame = _read_csv(hits[0]) if hits else pd.DataFrame()
+        if frame.empty:
+            out[key] = {"title": title, "section": section, "present": False, "file": f"tables/{pattern}"}
+            continue
+        shown = frame.head(EXTRA_MAX_ROWS).map(_fmt_cell)
+        out[key] = {"title": title, "section": section, "present": True, "file": f"tables/{hits[0].name}",
+                    "n_rows": fmt_int(len(frame)), "n_shown": fmt_int(len(shown)),
+                    "html": _table_html(shown, "tbl wrap small")}
+    return out
+
+
+def _published_rows(pc: pd.DataFrame) -> list[dict[str, str]]:
+    rows = []
+    for r in pc.to_dict("records"):
+        rows.append({"id": r["claim_id"], "publication": str(r["publication"]), "claim": r["claim"],
+                     "period": r["period"], "place": r["place"],
+                     "published": "no number" if pd.isna(r["published"]) else fmt_int(r["published"]),
+                     "unit": r["unit"], "source": r["source"], "definition": r["definition_here"],
+                     "this_data": "not measured" if pd.isna(r["this_data"]) else (
+                         fmt_int(r["this_data"]) if float(r["this_data"]).is_integer() else fmt_num(r["this_data"], 1)),
+                     "difference": "" if pd.isna(r["difference"]) else f"{int(r['difference']):+d}",
+                     "explanation": r["explanation"]})
+    return rows
+
+
+def _case_rows(reg: pd.DataFrame) -> list[dict[str, object]]:
+    return [{"case": r["case_id"], "seed": _truthy(r["seed_case"]), "date": r["date"],
+             "place": ", ".join(str(x) for x in (r["place"], r["country"]) if pd.notna(x) and str(x)) or "online",
+             "class": r["class"], "description": r["description"], "status": r["status"],
+             "rows": [] if pd.isna(r["rows_read"]) else str(r["rows_read"]).split(" | ")}
+            for r in reg.to_dict("records")]
+
+
+def _identification_rows(ident: pd.DataFrame) -> list[dict[str, object]]:
+    if ident.empty:
+        return []
+    order = ["external", "clash", "joint", "comparison"]
+    out = []
+    for arm in [a for a in order if a in set(ident["arm"])]:
+        g = ident[ident["arm"] == arm]
+        src = g[g["kind"] == "source"]
+        out.append({"arm": arm,
+                    "can": list(g.loc[g["kind"] == "can", "sentence"]),
+                    "cannot": list(g.loc[g["kind"] == "cannot", "sentence"]),
+                    "findings": list(g.loc[g["kind"] == "findings", "sentence"]),
+                    "sources": [{"source": r["src_source"], "span": f"{r['src_start']} to {r['src_end']}",
+                                 "n": fmt_int(r["src_n_window"]), "measures": r["src_measures"]}
+                                for r in src.to_dict("records")] if len(src) else []})
+    return out
+
+
 def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) -> dict[str, object]:
     """Everything the template shows, computed from the saved files."""
     tables = load_tables(output_dir / "tables")
@@ -338,10 +427,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     from externalize.registry import load_registry, registry_frame
 
     registry = registry_frame(load_registry())
-    figdir = output_dir / "figures"
-    figures = [{"name": n, "uri": _data_uri(figdir / f"{n}.png"), "caption": c}
-               for n, c in FIGURE_CAPTIONS.items() if (figdir / f"{n}.png").is_file()]
-    figs: dict[str, dict | None] = {n: None for n in FIGURE_CAPTIONS} | {f["name"]: f for f in figures}
+    figs = figure_context(output_dir / "figures")
 
     main_models = [study.models.main_model, "quasipoisson_yearly"]
     main_est = estimates_table(est, iv, models=main_models, labels=labels) if len(est) else pd.DataFrame()
@@ -378,7 +464,30 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
                  for s, files in sorted(manifest.get("sources", {}).items()) for role, info in files.items()]
     lower_bound = [o.label for o in study.outcomes if o.lower_bound]
     study_text = study.path.read_text() if Path(study.path).is_file() else ""
+    from externalize.cases import NOT_REGISTERED, unregistered_local_cases
+    from externalize.citations import Bibliography
+
+    bib = Bibliography.load()
+    reg = tables.get("case_registry", pd.DataFrame())
+    unreg = unregistered_local_cases(reg) if len(reg) else pd.DataFrame()
+    pc = tables.get("published_counts", pd.DataFrame())
+    sc = tables.get("source_comparisons", pd.DataFrame())
     return {
+        "identification": _identification_rows(tables.get("identification", pd.DataFrame())),
+        "published": _published_rows(pc) if len(pc) else [],
+        "source_comparisons": [{k: (fmt_int(v) if isinstance(v, (int, float)) else v) for k, v in r.items()}
+                               for r in sc.to_dict("records")] if len(sc) else [],
+        "case_registry": _case_rows(reg) if len(reg) else [],
+        "unregistered_joint": [{"case": r["case_id"], "place": r["place"], "status": r["status"]}
+                               for r in unreg.to_dict("records")] if len(unreg) else [],
+        "n_cases": fmt_int(len(reg)),
+        "n_cases_registered": fmt_int(reg["status"].str.startswith("registered").sum()) if len(reg) else "0",
+        "n_cases_unregistered": fmt_int((reg["status"] == NOT_REGISTERED).sum()) if len(reg) else "0",
+        "extra": extra_tables(output_dir / "tables"),
+        "cite": lambda key, form="parenthetical": Markup(bib.cite(key, form)),
+        "references": [Markup(r) for r in bib.references_html(sorted(bib.by_id, key=_ref_sort(bib)))],
+        "bib_checks": bib.verification_rows(sorted(bib.by_id, key=_ref_sort(bib))),
+        "rivals": [{"label": r.label, "date": r.date.isoformat(), "source": r.source} for r in RIVAL_EVENTS],
         "title": study.name, "study": study, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "interventions": [{"name": i.name.replace("_", " "), "date": i.date.isoformat(), "source": i.source,
                            "main": i.name == study.main_intervention} for i in study.interventions],
@@ -387,18 +496,19 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "main_model": model_name(study.models.main_model),
         "verdicts": vs, "verdict_summary": summarise_verdicts(vs), "rule": RULE,
         "figures": figs,
+        "design_scope": DESIGN_SCOPE,
+        "did_versus_its": did_versus_its(output_dir / "tables") if (output_dir / "tables" / "did_participation.csv").is_file() else [],
         "tables": {
-            "data": to_html(data_table(coverage, registry)) if len(coverage) else "",
-            "ledger": to_html(ledger_table(ledger)) if len(ledger) else "",
-            "main_estimates": to_html(main_est) if len(main_est) else "",
-            "all_estimates": to_html(all_est) if len(all_est) else "",
-            "yearly": to_html(yearly_table(yc)) if len(yc) else "",
-            "fit_stats": to_html(fit_stats_table(fs, labels)) if len(fs) else "",
-            "fit_errors": to_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
+            "data": _table_html(data_table(coverage, registry)) if len(coverage) else "",
+            "ledger": _table_html(ledger_table(ledger)) if len(ledger) else "",
+            "main_estimates": _table_html(main_est, "tbl wrap estimates") if len(main_est) else "",
+            "all_estimates": _table_html(all_est, "tbl wrap estimates") if len(all_est) else "",
+            "yearly": _table_html(yearly_table(yc), "tbl wrap yearly") if len(yc) else "",
+            "fit_stats": _table_html(fit_stats_table(fs, labels), "tbl wrap fitstats") if len(fs) else "",
+            "fit_errors": _table_html(errors[["outcome", "model", "spec", "error"]]) if len(errors) else "",
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
-        "seed_cases": seed_case_rows(processed_dir),
-        "simulation": to_html(simulation_table(sim)) if len(sim) else "",
+        "simulation": _table_html(simulation_table(sim), "tbl wrap small") if len(sim) else "",
         "simulation_facts": _simulation_facts(sim, study.models.main_model),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
         "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
@@ -411,28 +521,13 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     }
 
 
-def seed_case_rows(processed_dir: Path) -> list[dict[str, str]]:
-    """The seed's cases against the monthly counts of their class: per case, each source that measures
-    that class and covers the month, with the case month's count and the 12-month means before and after."""
-    from externalize.cases import cases_in_numbers, load_cases
-
-    monthly_path = processed_dir / "series_monthly.parquet"
-    if not monthly_path.is_file():
-        return []
-    monthly = pd.read_parquet(monthly_path)
-    monthly["period"] = pd.PeriodIndex(monthly["period"], freq="M")
-    cases = load_cases()
-    nums = cases_in_numbers(cases, monthly)
-    seed = cases[cases["seed_case"].map(_truthy)]
-    rows = []
-    for c in seed.to_dict("records"):  # records, not itertuples: "class" is a Python keyword
-        n = nums[(nums["case_id"] == c["case_id"]) & nums["count"].notna()]
-        counts = "; ".join(f"{r.source}: {fmt_num(r.count, 0)} in the month (12-month mean before "
-                           f"{fmt_num(r.pre_mean, 2)}, after {fmt_num(r.post_mean, 2)})" for r in n.itertuples())
-        rows.append({"case": c["case_id"], "date": str(c["date"])[:10], "place": f"{c['place']}, {c['country']}",
-                     "class": str(c["class"]), "description": str(c["description"]),
-                     "numbers": counts or "no monthly source measures this class in this month"})
-    return rows
+def _ref_sort(bib: object):
+    """Reference-list order: first author's family name (or the newspaper's name), then year."""
+    def key(k: str) -> tuple[str, int]:
+        it = bib.by_id[k]  # type: ignore[attr-defined]
+        who = (it.get("author") or [{"family": it.get("container-title", "")}])[0].get("family", "")
+        return (str(who).lower(), int(it["issued"]["date-parts"][0][0]))
+    return key
 
 
 def render_html(context: Mapping[str, object], templates: Path = TEMPLATES) -> str:

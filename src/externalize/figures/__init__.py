@@ -31,6 +31,7 @@ from externalize.figures.base import (
     save_figure,
     theme_externalize,
 )
+from externalize.figures.arms import arm_cases_data, arm_counts_data, arm_height, plot_arm
 from externalize.figures.designs import (
     dose_response_data,
     event_study_data,
@@ -43,7 +44,6 @@ from externalize.figures.designs import (
 )
 from externalize.figures.study import (
     break_sweep_data,
-    cases_data,
     counterfactual_data,
     coverage_data,
     forest_data,
@@ -55,7 +55,6 @@ from externalize.figures.study import (
     plot_coverage,
     plot_forest,
     plot_geography,
-    plot_monthly_counts,
     plot_placebo,
     plot_share,
     plot_spec_curve,
@@ -64,12 +63,12 @@ from externalize.figures.study import (
 )
 from externalize.paths import OutputPaths, output_paths
 
-__all__ = ["CLASS_COLOURS", "DPI", "FIGURES", "FIGURE_NAMES", "FREQ_COLOURS", "Figure", "FigureInputs",
-           "break_sweep_data", "cases_data", "counterfactual_data", "coverage_data", "dose_response_data",
+__all__ = ["arm_cases_data", "arm_counts_data", "plot_arm", "CLASS_COLOURS", "DPI", "FIGURES", "FIGURE_NAMES", "FREQ_COLOURS", "Figure", "FigureInputs",
+           "break_sweep_data", "counterfactual_data", "coverage_data", "dose_response_data",
            "event_study_data", "figure", "forest_data", "geography_data", "intervention_frame", "make_figures",
            "monthly_counts_data", "nonstate_data", "placebo_data", "plot_break_sweep", "plot_counterfactual",
            "plot_coverage", "plot_dose_response", "plot_event_study", "plot_forest", "plot_geography",
-           "plot_monthly_counts", "plot_nonstate", "plot_placebo", "plot_share", "plot_spec_curve",
+           "plot_nonstate", "plot_placebo", "plot_share", "plot_spec_curve",
            "plot_strikes", "save_figure", "share_data", "spec_curve_data", "strikes_data", "theme_externalize"]
 
 
@@ -81,7 +80,6 @@ class FigureInputs:
 
     paths: OutputPaths
     study: StudyConfig
-    cases: pd.DataFrame | None = None
     _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame | None:
@@ -102,22 +100,39 @@ class Figure:
     name: str
     caption: str
     data: Callable[[FigureInputs], pd.DataFrame | None]
-    plot: Callable[[pd.DataFrame, pd.DataFrame], p9.ggplot]
+    plot: Callable[..., p9.ggplot]
     height: Callable[[pd.DataFrame], float]
+    #: marks drawn over the data (e.g. the catalogue's cases), saved as <name>_cases.csv; the plot function then
+    #: takes them as a third argument
+    marks: Callable[[pd.DataFrame, FigureInputs], pd.DataFrame] | None = None
 
     @property
     def number(self) -> int:
         return [f.name for f in FIGURES].index(self.name) + 1
 
 
-def _monthly_counts(inp: FigureInputs) -> pd.DataFrame | None:
-    monthly = inp.table("series_monthly")
-    return None if monthly is None else monthly_counts_data(monthly)
+def _arm_counts(arm: str) -> Callable[[FigureInputs], pd.DataFrame | None]:
+    def data(inp: FigureInputs) -> pd.DataFrame | None:
+        monthly = inp.table("series_monthly")
+        return None if monthly is None else arm_counts_data(monthly, arm, str(inp.study.window_start),
+                                                             str(inp.study.window_end))
+    return data
 
 
-def _monthly_cases(frame: pd.DataFrame, inp: FigureInputs) -> pd.DataFrame | None:
-    cases = inp.cases if inp.cases is not None else _load_cases()
-    return cases_data(cases, frame) if cases is not None and len(cases) else None
+def _arm_cases(arm: str) -> Callable[[pd.DataFrame, FigureInputs], pd.DataFrame]:
+    """The catalogue's cases of this arm only (findings' case registry), solid where a source registers them."""
+    def marks(counts: pd.DataFrame, inp: FigureInputs) -> pd.DataFrame:
+        registry, pairs = inp.table("case_registry"), inp.table("case_sources")
+        if registry is None:
+            return pd.DataFrame(columns=["case_id", "date", "source", "linked", "y", "label"])
+        registered = set() if pairs is None else {(str(c), str(s)) for c, s in zip(pairs["case_id"], pairs["source"])}
+        return arm_cases_data(registry, registered, counts, arm)
+    return marks
+
+
+def _arm_figure(arm: str, caption: str) -> Figure:
+    return Figure(f"monthly_{arm}", caption, _arm_counts(arm),
+                  lambda f, ivs, cases: plot_arm(f, ivs, cases, arm), arm_height, _arm_cases(arm))
 
 
 def _counterfactual(inp: FigureInputs) -> pd.DataFrame | None:
@@ -157,9 +172,12 @@ def _n_panels(col: str, per_row: int = 1) -> Callable[[pd.DataFrame], float]:
 FIGURES: tuple[Figure, ...] = (
     Figure("coverage", "Coverage: which source covers which arm, in which months or years, at what frequency.",
            _coverage, plot_coverage, lambda f: 1.6 + 0.22 * f["row"].nunique()),
-    Figure("monthly_counts", "Monthly counts of clashes, joint operations and external attacks per source.",
-           _monthly_counts, plot_monthly_counts,
-           lambda f: 1.6 + (1.4 if f["source"].nunique() <= 5 else 1.0) * f["source"].nunique()),
+    _arm_figure("external", "Monthly counts of the external arm, one panel per source, with the catalogue's "
+                            "external cases only."),
+    _arm_figure("clash", "Monthly counts of the clash arm, one panel per source, with the catalogue's clash cases "
+                         "only."),
+    _arm_figure("joint", "Monthly counts of the joint arm, one panel per source, with the catalogue's joint cases "
+                         "only."),
     Figure("geography", "Where the classified events happen: country by year.", _geography,
            lambda f, ivs: plot_geography(f),
            lambda f: 2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum()),
@@ -171,6 +189,18 @@ FIGURES: tuple[Figure, ...] = (
     Figure("share", "The externalization share over time with its fitted pre/post trend.",
            lambda inp: _nonempty(inp.table("share"), share_data), plot_share,
            lambda f: 1.5 + 2.0 * f["comparison"].nunique()),
+    Figure("event_study", "Joining the strike campaign and plots against the country: staggered DiD event study.",
+           lambda inp: _nonempty(inp.table("did_participation"), event_study_data),
+           lambda f, ivs: plot_event_study(f), lambda f: 1.6 + 1.7 * f["dataset"].nunique()),
+    Figure("strikes", "Coalition strikes per month, spliced from two transcriptions of the same releases.",
+           lambda inp: _nonempty(inp.table("strikes_monthly"), strikes_data), lambda f, ivs: plot_strikes(f),
+           lambda f: 3.2),
+    Figure("dose_response", "Strike intensity and each monthly outcome: distributed-lag rate ratios.",
+           lambda inp: _nonempty(inp.table("dose_response"), dose_response_data),
+           lambda f, ivs: plot_dose_response(f), lambda f: 1.4 + 1.5 * _n_panels("outcome", 2)(f)),
+    Figure("nonstate", "Non-state fighting per month (UCDP GED 24.1), a proxy for the timing of the clash arm.",
+           lambda inp: _nonempty(inp.table("nonstate_monthly"), nonstate_data), plot_nonstate,
+           lambda f: 1.4 + 1.5 * _n_panels("country", 2)(f)),
     Figure("placebo", "Placebo-in-time distributions with the real estimate marked.", _placebo,
            lambda f, ivs: plot_placebo(f), lambda f: 1.2 + 1.6 * _n_panels("panel", 2)(f)),
     Figure("break_sweep", "Break-date sweep (sup-F).",
@@ -179,18 +209,6 @@ FIGURES: tuple[Figure, ...] = (
     Figure("spec_curve", "Specification curve of the level change at the main intervention, per outcome.",
            lambda inp: _nonempty(inp.table("spec_curve"), spec_curve_data), lambda f, ivs: plot_spec_curve(f),
            lambda f: 1.6 + 1.9 * _n_panels("outcome", 2)(f)),
-    Figure("strikes", "Coalition strikes per month, spliced from two transcriptions of the same releases.",
-           lambda inp: _nonempty(inp.table("strikes_monthly"), strikes_data), lambda f, ivs: plot_strikes(f),
-           lambda f: 3.2),
-    Figure("event_study", "Joining the strike campaign and plots against the country: staggered DiD event study.",
-           lambda inp: _nonempty(inp.table("did_participation"), event_study_data),
-           lambda f, ivs: plot_event_study(f), lambda f: 1.6 + 1.7 * f["dataset"].nunique()),
-    Figure("dose_response", "Strike intensity and each monthly outcome: distributed-lag rate ratios.",
-           lambda inp: _nonempty(inp.table("dose_response"), dose_response_data),
-           lambda f, ivs: plot_dose_response(f), lambda f: 1.4 + 1.5 * _n_panels("outcome", 2)(f)),
-    Figure("nonstate", "Non-state fighting per month (UCDP GED 24.1), a proxy for the timing of the clash arm.",
-           lambda inp: _nonempty(inp.table("nonstate_monthly"), nonstate_data), plot_nonstate,
-           lambda f: 1.4 + 1.5 * _n_panels("country", 2)(f)),
 )
 FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
 
@@ -207,23 +225,14 @@ def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFr
     return None if frame is None or frame.empty else fn(frame)
 
 
-def _load_cases() -> pd.DataFrame | None:
-    try:
-        from externalize.cases import load_cases
-
-        return load_cases()
-    except (ImportError, FileNotFoundError, ValueError):
-        return None   # no catalogue: the figure is drawn without case labels (its caption says so)
-
-
-def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
-                 cases: pd.DataFrame | None = None) -> dict[str, dict[str, Path]]:
+def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None
+                 ) -> dict[str, dict[str, Path]]:
     """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
-    into out_dir/figures. out_dir is the report output folder (its tables/ are read); `cases` defaults to the
-    case catalogue (data/cases/cases.csv) when it is present. Returns name -> {"png": path, "csv": path}."""
+    into out_dir/figures (marks, e.g. cases, as <name>_cases.csv). out_dir is the report output folder (its
+    tables/ are read). Returns name -> {"png": path, "csv": path}."""
     out = Path(out_dir)
     processed = Path(processed_dir) if processed_dir else output_paths().processed
-    inp = FigureInputs(OutputPaths(processed, out), study, cases)
+    inp = FigureInputs(OutputPaths(processed, out), study)
     ivs = intervention_frame(study)
     figdir = out / "figures"
     written: dict[str, dict[str, Path]] = {}
@@ -231,11 +240,10 @@ def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | P
         frame = fig.data(inp)
         if frame is None or frame.empty:
             continue
-        if fig.name == "monthly_counts":
-            marks = _monthly_cases(frame, inp)
-            plot = plot_monthly_counts(frame, ivs, marks)
-            if marks is not None:
-                write_frame(marks, figdir / "monthly_counts_cases.csv")
+        if fig.marks is not None:
+            marks = fig.marks(frame, inp)
+            plot = fig.plot(frame, ivs, marks)
+            write_frame(marks, figdir / f"{fig.name}_cases.csv")
         else:
             plot = fig.plot(frame, ivs)
         written[fig.name] = save_figure(plot, frame, fig.name, figdir, height=fig.height(frame))

@@ -44,42 +44,6 @@ def monthly_counts_data(monthly: pd.DataFrame, classes: Iterable[str] = ("clash"
     return out.sort_values(["source", "event_class", "period"]).reset_index(drop=True)
 
 
-def cases_data(cases: pd.DataFrame, counts: pd.DataFrame, seed_only: bool = True) -> pd.DataFrame:
-    """The seed's cases placed on the first panel of the monthly figure, labels staggered over three heights
-    so that cases days apart stay readable."""
-    c = cases[cases["seed_case"].astype(bool)] if seed_only else cases
-    c = c.sort_values("date").reset_index(drop=True)
-    first = sorted(counts["source"].unique())[0] if len(counts) else ""
-    top = float(counts.loc[counts["source"] == first, "count"].max()) if len(counts) else 1.0
-    levels = np.array([1.0, 0.82, 0.64])
-    return pd.DataFrame({"case_id": c["case_id"].astype(str), "date": pd.to_datetime(c["date"]),
-                         "event_class": c["class"].astype(str), "source": first,
-                         "y": top * levels[np.arange(len(c)) % 3]})
-
-
-def plot_monthly_counts(frame: pd.DataFrame, ivs: pd.DataFrame, cases: pd.DataFrame | None = None) -> p9.ggplot:
-    """One panel per source (free y); interventions (`intervention_frame`) as dashed lines; the seed's cases as
-    labelled ticks."""
-    p = (p9.ggplot(frame, p9.aes("date", "count", colour="event_class"))
-         + p9.geom_vline(p9.aes(xintercept="date"), data=ivs, linetype="dashed", colour="#555555", size=0.4)
-         + p9.geom_line(size=0.45)
-         + p9.facet_wrap("~source", ncol=1, scales="free_y")
-         + p9.scale_colour_manual(values=CLASS_COLOURS)
-         + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
-         + p9.labs(x="", y="events per month", title="Monthly counts by source and class",
-                   caption=_caption("Dashed lines: " + "; ".join(f"{r.intervention} {r.date:%Y-%m-%d}"
-                                                                for r in ivs.itertuples())
-                                    + ("" if cases is None or cases.empty else ". Labels on the first panel: "
-                                       "the seed's cases (case ids as in the case table).")))
-         + theme_externalize())
-    if cases is not None and len(cases):
-        p = (p + p9.geom_segment(p9.aes(x="date", xend="date", y=0, yend="y"), data=cases, inherit_aes=False,
-                                 colour="#d95f02", size=0.3, alpha=0.8)
-             + p9.geom_label(p9.aes("date", "y", label="case_id"), data=cases, inherit_aes=False, size=5,
-                             colour="#d95f02", label_size=0.2, label_padding=0.1))
-    return p
-
-
 # ---------------------------------------------------------------- 2. observed, fitted, counterfactual
 def counterfactual_data(counterfactual: pd.DataFrame, model: str, spec: str = "main",
                         outcomes: Iterable[str] | None = None, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
