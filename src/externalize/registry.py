@@ -47,6 +47,12 @@ class SourceSpec:
     files: tuple[SourceFile, ...]
     researcher_supplied: bool = False
     match: tuple[str, ...] = field(default_factory=tuple)
+    # coding properties (rules 2.0.0; see data/taxonomy/rules.md)
+    actor_scheme: str = "any"      # naming scheme of data/taxonomy/actors.csv that applies first
+    plot_source: bool = False      # rows are plots or individuals in the West, not attacks with a target
+    jihadist_only: bool = False    # holds jihadist plots only: a row with no named actor is "JIH"
+    target_fields: tuple[str, ...] = field(default_factory=tuple)  # who-was-targeted fields it carries
+    cannot_see: str = ""           # external targets the source cannot see (for series labels, report)
 
     @property
     def is_read(self) -> bool:
@@ -98,7 +104,33 @@ def _spec_from_toml(key: str, raw: dict) -> SourceSpec:
         table=raw["table"], frequency=raw["frequency"], coverage_start=start, coverage_end=end,
         arms=tuple(raw["arms"]), measures=raw["measures"], defects=tuple(raw["defects"]),
         files=tuple(files), researcher_supplied=supplied, match=tuple(raw.get("match", ())),
+        **_coding_fields(key, raw),
     )
+
+
+ACTOR_SCHEMES = ("ucdp", "gtd", "mmp", "gade", "pirus", "csis", "new_america", "any")
+TARGET_FIELDS = ("target_type", "target_nationality", "target_name", "location", "opponent")
+
+
+def _coding_fields(key: str, raw: dict) -> dict:
+    """The optional coding properties of an entry, validated (defaults: scheme "any", no flags)."""
+    scheme = str(raw.get("actor_scheme", "any"))
+    if scheme not in ACTOR_SCHEMES:
+        raise ConfigError(f"{key}: actor_scheme must be one of {list(ACTOR_SCHEMES)}, got {scheme!r}")
+    fields = tuple(str(f) for f in raw.get("target_fields", ()))
+    bad = set(fields) - set(TARGET_FIELDS)
+    if bad:
+        raise ConfigError(f"{key}: unknown target_fields {sorted(bad)}; allowed {list(TARGET_FIELDS)}")
+    flags = {}
+    for name in ("plot_source", "jihadist_only"):
+        v = raw.get(name, False)
+        if not isinstance(v, bool):
+            raise ConfigError(f"{key}: {name} must be true or false, got {v!r}")
+        flags[name] = v
+    if flags["jihadist_only"] and not flags["plot_source"]:
+        raise ConfigError(f"{key}: jihadist_only is only meaningful for a plot_source")
+    return {"actor_scheme": scheme, "plot_source": flags["plot_source"], "jihadist_only": flags["jihadist_only"],
+            "target_fields": fields, "cannot_see": str(raw.get("cannot_see", ""))}
 
 
 def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:

@@ -2,6 +2,13 @@
 
 events: one row per raw event (or raw aggregate cell, with `n` saying how many events it stands for).
 yearly: one row per dyad-year / actor-year / matrix cell.
+
+Event columns added for the coding (rules 2.0.0), each <NA> where the source has no such field:
+  target_name       GTD corp1 | target1 (the targeted entity and its name), so a GTD attack on a group of
+                    the other family can be told apart (rule CLASH-GTD-1)
+  competing_claims  GTD compclaim == 1 (several groups claimed the attack, as opposed to co-perpetration);
+                    <NA> where the release has no compclaim (rule JOINT-UNV-1)
+  summary           the source's own text on the row: GTD summary, MMP relationship description
 Adapters build the columns they have and call `conform_events` / `conform_yearly`, which add the optional
 columns as missing, fix dtypes and order, and validate (pandera).
 """
@@ -36,6 +43,9 @@ EVENT_COLUMNS: dict[str, str] = {
     "doubt_terrorism": "boolean",
     "plot_status": "string",
     "type_of_violence": "Int8",
+    "target_name": "string",
+    "competing_claims": "boolean",
+    "summary": "string",
 }
 EVENT_REQUIRED = ("source", "event_id", "year", "date_precision", "n")
 
@@ -87,6 +97,9 @@ def _events_schema() -> pa.DataFrameSchema:
             "doubt_terrorism": pa.Column("boolean", nullable=True),
             "plot_status": pa.Column("string", pa.Check.isin(PLOT_STATUS), nullable=True),
             "type_of_violence": pa.Column("Int8", pa.Check.isin([1, 2, 3]), nullable=True),
+            "target_name": pa.Column("string", nullable=True),
+            "competing_claims": pa.Column("boolean", nullable=True),
+            "summary": pa.Column("string", nullable=True),
         },
         checks=[
             pa.Check(lambda df: ~df.duplicated(["source", "event_id"]), error="duplicate (source, event_id)"),
