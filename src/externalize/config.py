@@ -11,6 +11,7 @@ import pandas as pd
 
 from externalize.errors import ConfigError
 from externalize.registry import PROJECT_ROOT
+from externalize.vocab import EVENT_CLASSES
 
 DEFAULT_STUDY = PROJECT_ROOT / "analysis" / "study.toml"
 
@@ -37,9 +38,17 @@ class PlaceboConfig:
 
 @dataclass(frozen=True)
 class TaxonomyChoices:
-    nusra_counts_as_aq_until: date
+    """The coding choices of `[taxonomy]` in the study config (each contested one is also a named variant,
+    see `externalize.variants`). Defaults are the study's primary coding (data/taxonomy/rules.md)."""
+
+    nusra_counts_as_aq_until: date | None  # None ("never"): the Nusra lineage counts as AQ at every date
     include_uncertain_attributions: bool
     include_doubtful_terrorism: bool
+    aq_is_split: date = date(2014, 2, 3)       # AQ's general command disowns ISIS; 2013-04-09 as a variant
+    contested_groups: str = "out"              # "in": groups with a contested membership count in their family
+    include_unnamed_jihadists: bool = True     # unnamed jihadists (JIH) in the external class
+    location_only_rules: bool = True           # EXT-WEST-1 (an attack located in the West) applies
+    plot_status: str = "all"                   # plot sources: "launched", "foiled" or "all"
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,27 @@ def _date(value: object, where: str) -> date:
         raise ConfigError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
 
 
+def taxonomy_choices(tx: dict) -> TaxonomyChoices:
+    """Validate a `[taxonomy]` table (also used for the overrides of a named variant)."""
+    cut = _get(tx, "nusra_counts_as_aq_until", "taxonomy")
+    contested = str(tx.get("contested_groups", "out"))
+    if contested not in ("in", "out"):
+        raise ConfigError(f"taxonomy.contested_groups must be 'in' or 'out', got {contested!r}")
+    status = str(tx.get("plot_status", "all"))
+    if status not in ("launched", "foiled", "all"):
+        raise ConfigError(f"taxonomy.plot_status must be 'launched', 'foiled' or 'all', got {status!r}")
+    return TaxonomyChoices(
+        nusra_counts_as_aq_until=None if cut == "never" else _date(cut, "taxonomy.nusra_counts_as_aq_until"),
+        include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
+        include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
+        aq_is_split=_date(tx.get("aq_is_split", "2014-02-03"), "taxonomy.aq_is_split"),
+        contested_groups=contested,
+        include_unnamed_jihadists=bool(tx.get("include_unnamed_jihadists", True)),
+        location_only_rules=bool(tx.get("location_only_rules", True)),
+        plot_status=status,
+    )
+
+
 def _month(value: object, where: str) -> pd.Period:
     try:
         return pd.Period(str(value), freq="M")
@@ -173,11 +203,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
             raise ConfigError(f"placebo date {d} falls in the month of a real intervention")
 
     tx = _get(raw, "taxonomy", str(path))
-    taxonomy = TaxonomyChoices(
-        nusra_counts_as_aq_until=_date(_get(tx, "nusra_counts_as_aq_until", "taxonomy"), "taxonomy"),
-        include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
-        include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
-    )
+    taxonomy = taxonomy_choices(tx)
     md = _get(raw, "models", str(path))
     lags = _get(md, "hac_maxlags", "models")
     if lags == "nw1994":
@@ -212,7 +238,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
                        robustness_boot_draws=int(raw.get("robustness", {}).get("bootstrap_draws", 999)))
 
 
-_CLASSES = {"clash", "joint", "external", "other", "none", "all"}
+_CLASSES = {*EVENT_CLASSES, "all"}
 
 
 def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
