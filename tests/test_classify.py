@@ -561,7 +561,10 @@ def test_contested_groups_variant(tax, coal):
     row = dict(source="gtd_full", date="2016-01-01", country="Philippines", relation="attack",
                side_a="Abu Sayyaf Group (ASG)", target_nationality="Canada", target_type="Private Citizens & Property")
     out, _ = classify_events(events([row]), tax, coal, DEFAULT)
-    assert out.loc[0, "family_a"] == "other" and out.loc[0, "rule_id"] == "NONE-1"
+    # contested membership: a jihadist group of unestablished family (JIH), external by its target
+    assert out.loc[0, "family_a"] == "JIH" and out.loc[0, "rule_id"] == "EXT-NAT-1"
+    local, _ = classify_events(events([dict(row, target_nationality="Philippines")]), tax, coal, DEFAULT)
+    assert local.loc[0, "rule_id"] == "NONE-JIH"
     out, _ = classify_events(events([row]), tax, coal, replace(DEFAULT, contested_groups="in"))
     assert out.loc[0, "family_a"] == "IS" and out.loc[0, "rule_id"] == "EXT-NAT-1"
     # before the 2014-07-23 pledge the ASG is not IS even when contested groups are in

@@ -289,9 +289,10 @@ RULE_LIST: tuple[Rule, ...] = (
          lambda f: f.doubt & (not f.choices.include_doubtful_terrorism)),
     Rule("EXCL-PLOT-STATUS", "none", "a plot whose status (launched / foiled) the study choice plot_status leaves out",
          lambda f: f.plot_excluded),
-    Rule("STMT-1", "statement", "MMP row between an AQ- and an IS-family group, after the split, whose "
-         "description records a statement, ruling or video rather than fighting or cooperation",
-         lambda f: f.mmp & f.across & f.statement),
+    Rule("STMT-1", "statement", "MMP rivalry / alliance / affiliation / merger between an AQ- and an IS-family "
+         "group, after the split, whose description records a statement, ruling or video rather than fighting "
+         "or cooperation",
+         lambda f: f.mmp & f.across & f.statement & ~np.isin(f.relation, list(MMP_SPLIT))),
     Rule("CLASH-1", "clash", "fighting row (UCDP, Gade): AQ family on one side, IS family on the other, "
          "after the split", lambda f: f.dyadic & f.across),
     Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "

@@ -36,8 +36,8 @@ DEFAULT_ACTORS = PROJECT_ROOT / "data" / "taxonomy" / "actors.csv"
 
 ACTOR_COLUMNS = ("scheme", "raw_name", "family", "branch", "valid_from", "valid_to", "family_after", "note",
                  "evidence")
-# optional column: "true" marks a contested membership (counted in its family only in the variant
-# `contested_groups = "in"`; otherwise "other" while the row applies)
+# optional column: "true" marks a contested membership: counted in its family only in the variant
+# `contested_groups = "in"`; otherwise "JIH" (a jihadist group of unestablished family) while the row applies
 OPTIONAL_COLUMNS = ("contested",)
 SCHEMES = ACTOR_SCHEMES
 NUSRA_BRANCH = "Jabhat al-Nusra"
@@ -257,7 +257,8 @@ class Taxonomy:
     def _component_family(self, name: str, scheme: str | None, d: np.ndarray, cutoff: pd.Timestamp | None,
                           contested_in: bool = False) -> np.ndarray:
         """Family of one listed (or unlisted -> "other") component at each date in d. A contested entry gives
-        "other" inside its range unless contested_in; cutoff None keeps the Nusra lineage AQ at every date."""
+        "JIH" (jihadist, family not established) inside its range unless contested_in; cutoff None keeps the
+        Nusra lineage AQ at every date."""
         es = self.entries(name, scheme)
         if not es:
             return np.full(len(d), "other", dtype=object)
@@ -271,7 +272,7 @@ class Taxonomy:
                 inside &= d >= np.datetime64(lo)
             if hi is not None:
                 inside &= d < np.datetime64(hi)
-            fam = "other" if (e.contested and not contested_in) else e.family
+            fam = "JIH" if (e.contested and not contested_in) else e.family
             res[inside & (res == None)] = fam  # noqa: E711 (elementwise on an object array)
         if (res == None).any():  # noqa: E711
             # outside every range: the family_after of the entry nearest in time
