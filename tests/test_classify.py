@@ -90,6 +90,9 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("JOINT-UNV-1", "AQ+IS", dict(source="gtd_full", date="2014-11-01", country="Lebanon", relation="attack",
                                   side_a=f"Al-Nusrah Front | {ISIL}", competing_claims=False,
                                   attribution_uncertain=True)),
+    ("JOINT-UNV-2", "AQ+IS", dict(source="ucdp_ged_global", date="2014-01-01", date_precision="year", month=None,
+                                  day=None, side_a="IS, Jabhat Fateh al-Sham", side_b="PYD", country="Syria",
+                                  relation="fighting")),
     ("JOINT-2", "IS", dict(source="mapping_militants", date="2015-04-01", side_a="The Islamic State",
                            side_b="Al-Nusra", relation="alliance",
                            summary="IS and al-Nusra fighters cooperated in the Yarmouk camp offensive.")),
@@ -456,7 +459,8 @@ def test_real_ledger_sums_to_rows_read(tax, coal, shared_data_dir):
     for key in keys:
         n_fam = int((fam & (allrows["source"] == key)).sum())
         assert summary.at[key, "rows_family_actor"] == n_fam, key  # no exclusions under the default choices
-    assert summary.at["ucdp_nonstate", "class_clash"] > 0 and summary.at["ucdp_nonstate", "class_joint"] > 0
+    # the only post-2013 shared side (2014 dyad-year) cannot be placed after the split: joint_unverified
+    assert summary.at["ucdp_nonstate", "class_clash"] > 0 and summary.at["ucdp_nonstate", "class_joint_unverified"] > 0
     assert summary.at["ucdp_actors", "rows_kept"] == 0  # a lookup table: excluded with its reason
     assert rule_counts(allrows.iloc[:0]) == {}
 
@@ -526,7 +530,7 @@ def test_real_full_build_ledger_sums_to_rows_read(tax, coal, shared_data_dir):
     for src in summary.index:
         assert detail.loc[detail["source"] == src, "rows"].sum() == summary.at[src, "rows_read"], src
         assert summary.at[src, "balances"], src
-    assert summary["class_clash"].sum() > 0 and summary["class_joint"].sum() > 0
+    assert summary["class_clash"].sum() > 0 and summary["class_joint_unverified"].sum() > 0
     assert summary["class_external"].sum() > 0 and summary["class_other"].sum() > 0
     print(summary[["rows_read", "rows_kept", "rows_excluded", "rows_family_actor", "class_clash", "class_joint",
                    "class_external", "class_other", "class_none"]].to_string())
@@ -658,3 +662,28 @@ def test_unknown_jihadist_names_are_tabled_not_silent(tax, coal):
         "Central Africa Province of the Islamic State": "IS (name pattern)",
         "East Asia Division of the Islamic State": "IS (name pattern)",
         "Katiba al-Qaida X": "other (unlisted)"}
+
+
+def test_a_joint_row_must_lie_wholly_after_the_split(tax, coal):
+    ev = events([dict(source="ucdp_ged_global", date="2014-01-01", side_a="IS, Jabhat Fateh al-Sham",
+                      side_b="PYD", country="Syria", relation="fighting")])
+    ev["date_precision"] = pd.array(["year"], dtype="string")
+    ev["month"] = pd.array([pd.NA], dtype="Int8")
+    ev["day"] = pd.array([pd.NA], dtype="Int8")
+    out, _ = classify_events(ev, tax, coal, DEFAULT)
+    assert out.loc[0, "rule_id"] == "JOINT-UNV-2" and out.loc[0, "event_class"] == "joint_unverified"
+    # a 2014 dyad-year too; 2015 is wholly after the split
+    yr = _yearly([dict(source="ucdp_nonstate", year=y, side_a="IS, Jabhat Fateh al-Sham", side_b="PYD",
+                       relation="fighting") for y in (2013, 2014, 2015)])
+    out, _ = classify_yearly(yr, tax, coal, DEFAULT)
+    assert list(out["rule_id"]) == ["NET-1", "JOINT-UNV-2", "JOINT-1"]
+    # a month-precision MMP alliance in February 2014 (the split is on the 3rd) cannot be placed either
+    mm = events([dict(source="mapping_militants", date="2014-02-01", side_a="The Islamic State", side_b="Al-Nusra",
+                      relation="alliance")])
+    mm["date_precision"] = pd.array(["month"], dtype="string")
+    mm["day"] = pd.array([pd.NA], dtype="Int8")
+    assert classify_events(mm, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "JOINT-UNV-2"
+    # fighting across the divide in the split year stays a clash (the rupture itself)
+    fight = _yearly([dict(source="ucdp_nonstate", year=2014, side_a="IS", side_b="Jabhat Fateh al-Sham",
+                          relation="fighting")])
+    assert classify_yearly(fight, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "CLASH-1"

@@ -238,6 +238,7 @@ class RowFacts:
     across: np.ndarray          # AQ on one side and IS on the other, after the split
     both_one_side: np.ndarray   # AQ and IS on one side, after the split
     pre_split_tie: np.ndarray   # AQ and IS on opposite sides or one side, before the split
+    straddles_split: np.ndarray  # the row's date span (year / month precision, yearly row) contains the split
     statement: np.ndarray       # MMP description records words, not deeds
     gtd_clash: np.ndarray       # GTD: a family attacks a named group of the other family
     verified: np.ndarray        # co-perpetration verified (UCDP side; GTD compclaim 0 and no guncertain)
@@ -300,15 +301,20 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("CLASH-2", "clash", "MMP rivalry between an AQ- and an IS-family group, after the split",
          lambda f: f.mmp & f.across & np.isin(f.relation, list(MMP_RIVALRY))),
     Rule("JOINT-EXT-1", "joint", "as JOINT-1, and the row's target is external",
-         lambda f: f.both_one_side & f.verified & ~f.mmp & ~f.plot & f.external_target),
+         lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot & f.external_target),
     Rule("JOINT-1", "joint", "AQ and IS on one side after the split, co-perpetration verified: a UCDP side "
          "naming both, or GTD perpetrators naming both with compclaim 0 and no guncertain",
-         lambda f: f.both_one_side & f.verified & ~f.mmp & ~f.plot),
+         lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot),
     Rule("JOINT-UNV-1", "joint_unverified", "AQ and IS named on one side after the split, in a release that "
          "cannot tell co-perpetration from competing claims (no compclaim) or with guncertain set",
          lambda f: f.both_one_side & f.unverified & ~f.mmp & ~f.plot),
     Rule("JOINT-2", "joint", "MMP alliance, affiliation or merger between an AQ- and an IS-family group, "
-         "after the split", lambda f: f.mmp & f.across & np.isin(f.relation, list(MMP_COOPERATION))),
+         "after the split", lambda f: f.mmp & f.across & ~f.straddles_split &
+         np.isin(f.relation, list(MMP_COOPERATION))),
+    Rule("JOINT-UNV-2", "joint_unverified", "AQ and IS on one side (or MMP cooperation between them) on a row "
+         "known only to a year or month that contains the split date: it cannot be placed after the split",
+         lambda f: f.straddles_split & ((f.both_one_side & ~f.mmp & ~f.plot) |
+                                        (f.mmp & f.across & np.isin(f.relation, list(MMP_COOPERATION))))),
     Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
          "Western or coalition state (the coalition's action, not the jihadists' external attack)",
          lambda f: f.contact),
@@ -406,6 +412,22 @@ def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.
     return out
 
 
+def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day a row can stand for: the day; the month; the year (year precision, yearly rows)."""
+    if "date" in df.columns:
+        first = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        prec = df["date_precision"].astype("string") if "date_precision" in df.columns else \
+            pd.Series("day", index=df.index, dtype="string")
+        year_start = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
+        first = first.where(prec != "year", year_start)
+        last = first.where(prec != "month", first + pd.offsets.MonthEnd(0))
+        last = last.where(prec != "year", year_start + pd.offsets.YearEnd(0))
+    else:
+        first = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
+        last = first + pd.offsets.YearEnd(0)
+    return (first.astype("datetime64[ns]").to_numpy(), last.astype("datetime64[ns]").to_numpy())
+
+
 def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
               coding: Mapping[str, SourceCoding]) -> RowFacts:
     """Every fact the rules read, computed once for the table (positional arrays)."""
@@ -444,6 +466,8 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))
     pre = ref.to_numpy() < split
+    first_day, last_day = _date_span(df)
+    straddles = (first_day < split) & (last_day >= split)
     a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
     across_any = (a_aq & b_is) | (a_is & b_aq)
     both_any = (fam_a == "AQ+IS") | (fam_b == "AQ+IS")
@@ -481,6 +505,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         n=n, choices=choices, fam_a=fam_a, fam_b=fam_b, zero=zero, a_fam=a_fam, any_fam=a_fam | b_fam,
         jih_only=(a_fam | b_fam) & ~named, named=named, mmp=mmp, relation=relation, dyadic=dyadic,
         across=across_any & ~pre, both_one_side=both_any & ~pre, pre_split_tie=(across_any | both_any) & pre,
+        straddles_split=straddles,
         statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
         competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
         contact=contact, nat_west=coalition.western(nationality), state_target=has_nw & state_type,
