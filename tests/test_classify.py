@@ -110,9 +110,12 @@ CASES: list[tuple[str, str | None, dict]] = [
                                relation="attack")),
     ("EXT-PLOT-1", "JIH", dict(source="new_america_plots", date="2016-06-12", side_a="Jihadist",
                                country="United States", relation="plot")),
-    ("EXT-PLOT-1", "IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
-                              side_a=ISIL)),
-    ("EXT-PLOT-1", "AQ+IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
+    ("EXT-PLOT-1", "IS", dict(source="pirus", date="2016-01-10", country="United States", relation="plot",
+                              side_a=ISIL, plot_status="foiled", target_type="Military")),
+    # a PIRUS individual without a home plot (traveller, material support) is not an external attack
+    ("NONE-EXPOSURE", "IS", dict(source="pirus", date="2016-01-10", country="Syria", relation="exposure",
+                                 side_a=ISIL)),
+    ("EXT-PLOT-1", "AQ+IS", dict(source="pirus", date="2016-01-10", country="United States", relation="plot",
                                  side_a=f"{ISIL} | al-Qaeda core")),
     ("EXT-NAT-1", "IS", dict(source="gtd_full", date="2015-01-24", country="Syria", relation="attack",
                              side_a=ISIL, target_nationality="Japan | United States")),
@@ -366,7 +369,9 @@ def test_real_is_vs_nusra_fighting_is_clash(tax, coal, shared_data_dir, key):
     year = t["year"].astype(int)
     for choices, last_aq_year in ((DEFAULT, 2016), (TaxonomyChoices(date(2019, 12, 31), True, True), 2019)):
         out = (classify_events if "date" in t.columns else classify_yearly)(t, tax, coal, choices)[0]
-        within = fighting.to_numpy() & (year <= last_aq_year).to_numpy()
+        # before the split (2013 rows) the fighting is inside one network: NET-1
+        assert (out.loc[fighting.to_numpy() & (year <= 2013).to_numpy(), "rule_id"] == "NET-1").all()
+        within = fighting.to_numpy() & (year <= last_aq_year).to_numpy() & (year >= 2014).to_numpy()
         assert within.sum() > 0
         assert (out.loc[within, "event_class"] == "clash").all(), out.loc[within, ["year", "side_a", "side_b",
                                                                                     "rule_id"]]
@@ -389,12 +394,15 @@ def test_real_2013_shared_side_rows_are_one_network_not_joint(tax, coal, shared_
     assert in_2013.sum() >= min_2013
     assert (out.loc[in_2013, "rule_id"] == "NET-1").all()
     assert not (out.loc[year <= 2013, "event_class"].isin(["joint", "clash"])).any()
-    # joint only after the split, and only on shared sides
-    joint = (out["event_class"] == "joint").to_numpy()
-    assert (shared[joint]).all() and (year[joint] >= 2014).all()
+    # no verified joint row: the shared sides of 2014 cannot be placed after the split (JOINT-UNV-2)
+    assert not (out["event_class"] == "joint").any()
+    in_2014 = shared & (year == 2014)
+    assert in_2014.sum() >= 1 and (out.loc[in_2014, "rule_id"] == "JOINT-UNV-2").all()
     early = replace(DEFAULT, aq_is_split=date(2013, 4, 9))
     out2 = (classify_events if "date" in t.columns else classify_yearly)(t, tax, coal, early)[0]
-    assert (out2.loc[in_2013, "event_class"] == "joint").all()
+    # under the April 2013 split the 2013 rows are no longer one network, but a year-only row of 2013
+    # cannot be placed after 9 April: unverified joint
+    assert (out2.loc[in_2013, "rule_id"] == "JOINT-UNV-2").all()
 
 
 @pytest.mark.realdata
@@ -475,7 +483,7 @@ def _adapter_present(name: str) -> bool:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("key", "adapter", "min_jihadist"), [
-    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 380),
+    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 170),
     ("nesser_cym", "hegghammer_plots", 100), ("crenshaw_cym", "hegghammer_plots", 100),
     ("nesser_country_year", "hegghammer_plots", 100)])
 def test_real_plot_sources_through_their_adapters(tax, coal, shared_data_dir, key, adapter, min_jihadist):
@@ -487,9 +495,12 @@ def test_real_plot_sources_through_their_adapters(tax, coal, shared_data_dir, ke
     t = out.events if out.events is not None else out.yearly
     c = (classify_events if out.events is not None else classify_yearly)(t, tax, coal, DEFAULT)[0]
     jihadist = c["family_a"].isin(FAMILY_ACTORS).to_numpy()
-    assert (jihadist & (c["n"] > 0).to_numpy()).sum() >= min_jihadist
+    # an individual without a plot at home (PIRUS "exposure") is not external (NONE-EXPOSURE)
+    event = (c["n"] > 0).to_numpy() & (c["relation"] != "exposure").fillna(True).to_numpy()
+    assert (jihadist & event).sum() >= min_jihadist
     # a country-year cell with no plots is not an event (NONE-ZERO); every other jihadist row is external
-    assert set(c.loc[jihadist & (c["n"] > 0).to_numpy(), "rule_id"]) == {"EXT-PLOT-1"}
+    assert set(c.loc[jihadist & event, "rule_id"]) == {"EXT-PLOT-1"}
+    assert set(c.loc[jihadist & ~event & (c["n"] > 0).to_numpy(), "rule_id"]) <= {"NONE-EXPOSURE"}
     assert set(c.loc[(c["n"] == 0).to_numpy(), "rule_id"]) <= {"NONE-ZERO"}
     assert (c.loc[~jihadist, "event_class"] == "none").all()
 
@@ -584,7 +595,8 @@ def test_location_only_unnamed_and_plot_status_variants(tax, coal):
     assert _one(tax, coal, replace(DEFAULT, plot_status="launched"), **jih) == "EXCL-PLOT-STATUS"
     assert _one(tax, coal, replace(DEFAULT, plot_status="foiled"), **jih) == "EXT-PLOT-1"
     # a named group in a plot source is not excluded with the unnamed jihadists
-    named = dict(source="pirus", date="2016-01-10", country="United States", relation="exposure", side_a=ISIL)
+    named = dict(source="pirus", date="2016-01-10", country="United States", relation="plot", side_a=ISIL,
+                 plot_status="launched")
     assert _one(tax, coal, replace(DEFAULT, include_unnamed_jihadists=False), **named) == "EXT-PLOT-1"
 
 

@@ -318,6 +318,9 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
          "Western or coalition state (the coalition's action, not the jihadists' external attack)",
          lambda f: f.contact),
+    Rule("NONE-EXPOSURE", "none", "an individual (PIRUS) exposed without a violent plot against a target in "
+         "the West: travellers, material support, membership, plots abroad; not an attack or a plot",
+         lambda f: f.plot & (f.relation == "exposure")),
     Rule("EXT-PLOT-1", "external", "a plot / individual source (registry plot_source) and a family actor",
          lambda f: f.plot & f.any_fam),
     Rule("EXT-NAT-1", "external", "family perpetrator, and a target nationality is Western (any place)",
