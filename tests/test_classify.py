@@ -156,6 +156,8 @@ CASES: list[tuple[str, str | None, dict]] = [
                            target_type="Religious Figures/Institutions", target_nationality="Saudi Arabia")),
     ("OTHER-1", "IS", dict(source="gtd_full", date="2015-06-01", country="Iraq", relation="attack",
                            side_a=ISIL, target_type="Military", target_nationality="Iraq")),
+    # GTD world_inc: coordinates but no country and no target fields
+    ("OTHER-UNSEEN", "IS", dict(source="gtd_world_inc", date="2014-09-15", relation="attack", side_a=ISIL)),
     ("OTHER-1", "AQ", dict(source="mapping_militants", date="2014-02-02", side_a="Al Qaeda", side_b="Taliban",
                            relation="alliance")),
     # a family actor that is the victim, not the perpetrator, is not an external attack
@@ -618,6 +620,8 @@ def test_statement_needs_words_and_no_deed(tax, coal):
     mixed = "Al-Nusra condemned IS after IS fighters attacked its positions near Aleppo."
     assert _one(tax, coal, DEFAULT, **dict(base, summary=mixed)) == "CLASH-2"
     assert _one(tax, coal, DEFAULT, **base) == "CLASH-2"   # no description: as the relation says
+    hedged = "AQKB released a statement condemning IS. Unconfirmed reports surfaced of AQKB fighting IS."
+    assert _one(tax, coal, DEFAULT, **dict(base, summary=hedged)) == "STMT-1"
 
 
 def test_gtd_clash_reads_the_target_not_only_the_type(tax, coal):

@@ -55,6 +55,9 @@ STATEMENT_RE = re.compile(
     r"condemn\w*|denounc\w*|critici[sz]\w*|rebuk\w*|prais\w*|endors\w*|publicly|communiqu\w*|interview\w*|"
     r"magazine|dabiq|inspire|rumiyah|recording|letter|disavow\w*|renounc\w*|rejected|called (?:on|for)|"
     r"urged|accus\w*|warned|expelled from|excommunicat\w*|takfir)\b", re.IGNORECASE)
+# a reported deed qualified as unconfirmed or rumoured does not make a statement row a clash
+_HEDGED_DEED_RE = re.compile(r"\b(?:unconfirmed|rumou?r\w*|unverified|alleged(?:ly)?)\b[^.]*\b(?:fight\w*|clash\w*|"
+                             r"attack\w*|battle\w*)", re.IGNORECASE)
 _DEED_RE = re.compile(r"\b(?:clash\w*|fought|fighting|attack\w*|killed|assassinat\w*|battle\w*|captur\w*|"
                       r"seiz\w*|joint(?:ly)?|together|coordinat\w*|combined forces|offensive)\b", re.IGNORECASE)
 
@@ -254,6 +257,7 @@ class RowFacts:
     nationals_abroad: np.ndarray  # nationals of a non-Western member outside their own country
     tourists: np.ndarray
     west_location: np.ndarray   # every location country is Western (location-only rule)
+    unseen: np.ndarray          # an attack row with no location and no target fields
     external_target: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -342,6 +346,9 @@ RULE_LIST: tuple[Rule, ...] = (
          "network (AQ and its then branch ISI/ISIS, or ISI's Syrian front)", lambda f: f.pre_split_tie),
     Rule("MULTI-CLAIM-1", "other", "GTD perpetrators naming both families with competing claims (compclaim "
          "1) and no external target: one of them did it", lambda f: f.competing & f.both_one_side),
+    Rule("OTHER-UNSEEN", "other", "a named AQ- or IS-family attacker on a row with no location and no target "
+         "fields (GTD world_inc): its target cannot be seen, so it is not known to be local or external",
+         lambda f: f.named & f.unseen),
     Rule("OTHER-1", "other", "a named AQ- or IS-family actor, none of the above: the families' local "
          "activity", lambda f: f.named),
     Rule("NONE-JIH", "none", "an unnamed jihadist that is not external: not attributable to either family",
@@ -477,7 +484,8 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
 
     summary = col("summary").astype("string")
     stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
-    deed_text = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool)
+    hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
+    deed_text = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
     t_aq, t_is = _target_families(col("target_name"), col("target_type"), ref, choices)
     gtd_clash = is_gtd & ~pre & ((a_aq & ~a_is & t_is) | (a_is & ~a_aq & t_aq))
 
@@ -515,6 +523,8 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         nationals_abroad=_nationals_abroad(coalition, nationality, country),
         tourists=ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy(dtype=bool),
         west_location=coalition.western(country, how="all"),
+        unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()
+                & nationality.isna().to_numpy()),
     )
 
 
