@@ -189,6 +189,11 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     registry = registry or load_registry()
     events, yearly, ledger, files_info = read_sources(
         registry, data_dir, allow_checksum_mismatch, out / "cache" if use_cache else None, console)
+    # the same event in two releases (GED Syria-Iraq repeats GED Syria's ids): marked, never dropped
+    from externalize.schema import mark_duplicate_events
+    events, duplicates = mark_duplicate_events(
+        events, {s.key: s.duplicates_of for s in registry.values() if s.duplicates_of})
+    duplicates.to_csv(out / "duplicate_events.csv", index=False)
     console.print(f"classifying {len(events):,} events and {len(yearly):,} yearly rows")
     taxonomy = load_taxonomy()
     events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy, taxonomy=taxonomy,

@@ -53,6 +53,7 @@ class SourceSpec:
     jihadist_only: bool = False    # holds jihadist plots only: a row with no named actor is "JIH"
     target_fields: tuple[str, ...] = field(default_factory=tuple)  # who-was-targeted fields it carries
     cannot_see: str = ""           # external targets the source cannot see (for series labels, report)
+    duplicates_of: str = ""        # key of a source whose events this one repeats (same event_id)
 
     @property
     def is_read(self) -> bool:
@@ -130,7 +131,8 @@ def _coding_fields(key: str, raw: dict) -> dict:
     if flags["jihadist_only"] and not flags["plot_source"]:
         raise ConfigError(f"{key}: jihadist_only is only meaningful for a plot_source")
     return {"actor_scheme": scheme, "plot_source": flags["plot_source"], "jihadist_only": flags["jihadist_only"],
-            "target_fields": fields, "cannot_see": str(raw.get("cannot_see", ""))}
+            "target_fields": fields, "cannot_see": str(raw.get("cannot_see", "")),
+            "duplicates_of": str(raw.get("duplicates_of", ""))}
 
 
 def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
@@ -141,7 +143,11 @@ def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
     sources = data.get("sources")
     if not sources:
         raise ConfigError(f"{path}: no [sources.*] tables")
-    return {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
+    out = {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
+    for s in out.values():
+        if s.duplicates_of and s.duplicates_of not in out:
+            raise ConfigError(f"{s.key}: duplicates_of names an unknown source {s.duplicates_of!r}")
+    return out
 
 
 def registry_frame(registry: dict[str, SourceSpec]) -> pd.DataFrame:
