@@ -703,3 +703,34 @@ def test_a_joint_row_must_lie_wholly_after_the_split(tax, coal):
     fight = _yearly([dict(source="ucdp_nonstate", year=2014, side_a="IS", side_b="Jabhat Fateh al-Sham",
                           relation="fighting")])
     assert classify_yearly(fight, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "CLASH-1"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "where", "rule", "family"), [
+    # Zarqawi's 2004 pledge to bin Laden: one network, not joint
+    ("mapping_militants", lambda t: t["summary"].str.contains("Zarqawi came to an agreement", regex=False),
+     "NET-1", "IS"),
+    # AQAP's video rebuking al-Baghdadi's caliphate: a statement, not a clash
+    ("mapping_militants", lambda t: t["summary"].str.contains("rebuked IS in a video", regex=False), "STMT-1", "IS"),
+    # AQ in Yemen's suicide attack on Spanish tourists at Marib (July 2007)
+    ("gtd0814", lambda t: t["event_id"] == "200707030001", "EXT-NAT-1", "AQ"),
+    # Jund al-Khilafah's kidnapping of the French tourist Herve Gourdel in Algeria (September 2014)
+    ("gtd_0718_degraded", lambda t: (t["side_a"] == "Jund al-Khilafa") & (t["year"] == 2014), "EXT-TOUR-1", "IS"),
+    # Merah's Toulouse and Montauban shootings, claimed by the Kazakh Jund al-Khilafah (contested AQ tie)
+    ("gtd_france", lambda t: t["event_id"] == "201203110021", "EXT-NAT-1", "JIH"),
+    # IS's bombing of a Shia mosque in Qatif, Saudi Arabia (22 May 2015): local, not external (rules 1.0.0 had it)
+    ("gtd_0718_degraded", lambda t: t["side_a"].str.contains("Najd Province", regex=False)
+     & (t["date"] == pd.Timestamp("2015-05-22")), "OTHER-1", "IS"),
+    # Turkey's Euphrates Shield fighting against IS: the coalition's action
+    ("ucdp_ged_syria", lambda t: t["event_id"] == "228441", "COAL-CONTACT-1", "coalition"),
+    # a PIRUS ISIL traveller to Syria: not an external attack
+    ("pirus", lambda t: t["event_id"] == "6387", "NONE-EXPOSURE", "IS"),
+])
+def test_real_rows_of_each_kind(tax, coal, shared_data_dir, key, where, rule, family):
+    t = _read_source(key, shared_data_dir).events
+    out, _ = classify_events(t, tax, coal, DEFAULT)
+    hit = where(out).fillna(False).to_numpy(dtype=bool)
+    assert hit.sum() >= 1, key
+    assert set(out.loc[hit, "rule_id"]) == {rule}
+    assert set(out.loc[hit, "family_a"]) == {family}
