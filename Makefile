@@ -1,25 +1,40 @@
 # One command each: `make report` (install, verify data, build, fit, draw, render) and `make test`.
+# Both first install or check the system packages they need (scripts/system_deps.sh): the report needs
+# WeasyPrint's libraries and a font; the tests need nothing more (tests that need Chromium or poppler skip
+# with the reason when they are missing). Python packages are installed at the versions in requirements.lock
+# (pass LOCK= to install without it, e.g. on a Python the lock was not made with).
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
+LOCK ?= requirements.lock
+CONSTRAINTS = $(if $(LOCK),-c $(LOCK),)
 DATA_FLAG = $(if $(EXTERNALIZE_DATA),--data-dir $(EXTERNALIZE_DATA),)
 
-.PHONY: install report test test-fast bench clean
+.PHONY: install system-deps-report system-deps-test report test test-fast bench lock clean
 
 install:
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet $(CONSTRAINTS) -e '.[dev]'
 
-report: install
+system-deps-report:
+	@bash scripts/system_deps.sh report
+
+system-deps-test:
+	@bash scripts/system_deps.sh test
+
+report: install system-deps-report
 	$(PYTHON) -m externalize.cli run $(DATA_FLAG)
 
-test: install
+test: install system-deps-test
 	$(PYTHON) -m pytest -q
 
-test-fast: install
+test-fast: install system-deps-test
 	$(PYTHON) -m pytest -q -m "not slow"
 
 bench: install
 	$(PYTHON) benchmarks/bench_build.py
 	$(PYTHON) benchmarks/bench_refits.py
+
+lock:
+	bash scripts/make_lock.sh
 
 clean:
 	rm -rf data/processed reports/output

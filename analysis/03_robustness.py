@@ -1,10 +1,13 @@
-"""Step 3: placebo dates, break-date sweeps, block bootstrap, specification curve and the simulation study;
-tables to reports/output/tables/."""
+"""Step 3: placebo dates, break-date tests, bootstrap, specification curve and the simulation study; write their
+tables to reports/output/tables/.
 
-from _args import parse
+The same as `externalize run --step robustness`, with the same options (--data-dir, --study, --out-dir,
+--allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
+change since its last run (--force redoes it).
+"""
 
-from externalize.build import load_built
-from externalize.estimates import robustness_study
+import sys
 
-args, study = parse(__doc__)
-robustness_study(load_built(), study)
+from externalize.cli import app
+
+app(["run", "--step", "robustness", *sys.argv[1:]], prog_name="python analysis/03_robustness.py")

@@ -1,11 +1,12 @@
-"""Step 4: draw every figure (PNG at 300 dpi + SVG, each with the CSV it is drawn from) into
-reports/output/figures/."""
+"""Step 4: draw every figure (PNG + the CSV it is drawn from) into reports/output/figures/.
 
-from _args import parse
+The same as `externalize run --step figures`, with the same options (--data-dir, --study, --out-dir,
+--allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
+change since its last run (--force redoes it).
+"""
 
-from externalize.figures import make_figures
-from externalize.report import DEFAULT_OUTPUT
+import sys
 
-args, study = parse(__doc__)
-for name, paths in make_figures(DEFAULT_OUTPUT, study).items():
-    print(f"{name}: {paths['png']}")
+from externalize.cli import app
+
+app(["run", "--step", "figures", *sys.argv[1:]], prog_name="python analysis/04_figures.py")

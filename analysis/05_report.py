@@ -1,10 +1,12 @@
-"""Step 5: render the report (self-contained HTML and PDF) from the saved tables and figures:
-reports/output/report.html and report.pdf."""
+"""Step 5: render the report (self-contained HTML and PDF) from the saved tables and figures.
 
-from _args import parse
+The same as `externalize run --step report`, with the same options (--data-dir, --study, --out-dir,
+--allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
+change since its last run (--force redoes it).
+"""
 
-from externalize.report import DEFAULT_OUTPUT, render_report
+import sys
 
-args, study = parse(__doc__)
-html, pdf = render_report(DEFAULT_OUTPUT, study)
-print(f"{html}\n{pdf}")
+from externalize.cli import app
+
+app(["run", "--step", "report", *sys.argv[1:]], prog_name="python analysis/05_report.py")

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# tests needing a missing system tool (chromium, poppler, WeasyPrint's libraries) skip with the reason
+pytest_plugins = ["externalize._pytest_machine"]
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 

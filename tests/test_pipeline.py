@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from externalize.config import load_study
-from externalize.pipeline import STEP_ORDER, Step, default_steps, run_pipeline
+from externalize.errors import PipelineError
+from externalize.pipeline import STEP_ORDER, Step, default_steps, project_lock, run_pipeline
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def env(tmp_path):
         return run_pipeline(study_path=study, steps=steps, output_dir=out, processed_dir=tmp_path / "proc",
                             console=Console(file=io.StringIO()), **kw)
 
-    return {"run": run, "calls": calls, "raw": raw, "out": out, "study": study}
+    return {"run": run, "calls": calls, "raw": raw, "out": out, "study": study, "steps": steps}
 
 
 def _status(outcomes) -> dict[str, str]:
@@ -101,8 +102,49 @@ def test_failed_step_writes_no_stamp(tmp_path):
 
 def test_default_steps_are_the_study_order(tmp_path):
     assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "figures", "report")
-    with pytest.raises(ValueError, match="unknown steps"):
+    with pytest.raises(PipelineError, match="did you mean 'fit'"):
         run_pipeline(steps=["fitt"], output_dir=tmp_path, console=Console(file=io.StringIO()))
+
+
+def test_a_step_killed_half_way_is_redone(env):
+    """A crash inside a step (here: an exception after a half-written output) leaves no stamp, so the next
+    run redoes the step instead of taking the partial file as valid."""
+    env["run"]()
+    (env["out"] / "mid.txt").write_text("")          # what a SIGKILL during the write could leave behind
+    (env["out"] / ".stamps" / "up.json").unlink()    # the stamp is removed before a step starts
+    outcomes = env["run"]()
+    assert _status(outcomes) == {"up": "ran", "down": "skipped"}
+    assert (env["out"] / "mid.txt").read_text() == "RAW V1"
+
+
+def test_an_output_edited_after_the_step_reruns_it(env):
+    env["run"]()
+    (env["out"] / "final.txt").write_text("tampered")
+    outcomes = env["run"]()
+    assert _status(outcomes) == {"up": "skipped", "down": "ran"}
+    assert "output changed" in outcomes[1].reason
+
+
+def test_stamps_do_not_depend_on_how_a_folder_is_spelled(env, tmp_path, monkeypatch):
+    """The same files reached through another spelling of the output folder: nothing reruns."""
+    env["run"]()
+    monkeypatch.chdir(tmp_path)
+    outcomes = run_pipeline(study_path=env["study"], steps=env["steps"],
+                            output_dir=Path("out/../out"), processed_dir=Path("proc"),
+                            console=Console(file=io.StringIO()))
+    assert _status(outcomes) == {"up": "skipped", "down": "skipped"}
+
+
+def test_a_second_run_in_the_same_folder_is_refused_while_the_first_holds_the_lock(tmp_path):
+    from externalize.paths import OutputPaths
+
+    paths = OutputPaths(tmp_path / "proc", tmp_path / "out")
+    with project_lock(paths):
+        with pytest.raises(PipelineError, match="another externalize run"):
+            with project_lock(paths):
+                pass
+    with project_lock(paths):   # released: the next run takes it
+        pass
 
 
 def test_code_fingerprint_per_step():

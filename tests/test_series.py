@@ -103,3 +103,97 @@ def test_select_unknown_series_is_a_clear_error(events, registry):
     m = monthly_counts(events, registry, pd.Period("2014-06", "M"), pd.Period("2014-12", "M"))
     with pytest.raises(KeyError, match="no monthly series"):
         select(m, "nesser_cym", "clash", "IS")
+
+
+def _monthly_counts_before(events, registry, start, end):
+    """monthly_counts as it was before the grouped-count rewrite (a set of all source names rebuilt per
+    source, a Python lambda per group): the reference the rewrite must reproduce exactly."""
+    from externalize.series import CLASSES, MONTHLY_COLUMNS, _family_label, _grid, _with_totals
+
+    def _class_family_keys(df):
+        keys = {}
+        for s, g in df.groupby("source", observed=True, sort=True):
+            seen = set(zip(g["event_class"].astype(str), g["family"].astype(str)))
+            seen |= {(c, "all") for c in (*CLASSES, "all")}
+            keys[str(s)] = sorted(seen)
+        return keys
+
+    months = pd.period_range(start, end, freq="M")
+    monthly_sources = [k for k, s in registry.items() if s.table == "events" and s.frequency in ("day", "month")]
+    ev = events[events["source"].isin(monthly_sources) & events["date_precision"].isin(["day", "month"])]
+    ev = ev.assign(period=ev["date"].dt.to_period("M"))
+    ev = ev[(ev["period"] >= start) & (ev["period"] <= end)]
+    src = pd.DataFrame({"source": ev["source"].astype("string"), "event_class": ev["event_class"].astype("string"),
+                        "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
+                        "fatalities": ev["fatalities"].astype("float64")})
+    src = _with_totals(src)
+    agg = src.groupby(["source", "event_class", "family", "period"], observed=True, sort=False).agg(
+        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
+    present = [s for s in monthly_sources if s in set(events["source"].astype(str))]
+    grid = _grid(present, _class_family_keys(src[src["source"].isin(present)]), pd.Index(months), "period")
+    out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "period"], how="left")
+    cov_start = out["source"].map(lambda s: registry[s].coverage_start)
+    cov_end = out["source"].map(lambda s: registry[s].coverage_end)
+    out["in_coverage"] = (out["period"] >= cov_start) & (out["period"] <= cov_end)
+    out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
+    out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
+    return out[MONTHLY_COLUMNS].sort_values(["source", "event_class", "family", "period"]).reset_index(drop=True)
+
+
+def test_monthly_counts_grouped_rewrite_gives_identical_output(registry):
+    """A seeded random event table (3 monthly sources, all classes and families, missing fatalities, rows
+    outside the window and year-only rows): the grouped-count version equals the previous code exactly."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    sources = np.array(["nesser_cym", "ucdp_ged_syria", "ucdp_ged_syria_iraq"])
+    src = sources[rng.integers(0, 3, n)]
+    dates = pd.Timestamp("2010-01-01") + pd.to_timedelta(rng.integers(0, 365 * 9, n), unit="D")
+    fat = rng.poisson(2, n).astype(float)
+    fat[rng.random(n) < 0.3] = np.nan
+    prec = np.where(src == "ucdp_ged_syria_iraq", "year", np.where(src == "nesser_cym", "month", "day"))
+    raw = pd.DataFrame({"source": src, "event_id": [str(i) for i in range(n)], "year": dates.year,
+                        "month": dates.month, "day": dates.day, "date_precision": prec, "date": dates,
+                        "n": rng.integers(1, 3, n), "fatalities": fat})
+    classes = ["clash", "joint", "external", "other", "none"]
+    fams = np.array(["AQ", "IS", "AQ+IS", "JIH", None], dtype=object)
+    ev = _classified(conform_events(raw), list(np.array(classes)[rng.integers(0, 5, n)]),
+                     list(fams[rng.integers(0, 5, n)]), list(fams[rng.integers(0, 5, n)]))
+    start, end = pd.Period("2011-01", "M"), pd.Period("2017-12", "M")
+    new = monthly_counts(ev, registry, start, end)
+    old = _monthly_counts_before(ev, registry, start, end)
+    assert len(new) > 1000 and new["count"].notna().sum() > 0 and new["fatalities"].isna().sum() > 0
+    pd.testing.assert_frame_equal(new, old)
+
+
+def test_monthly_and_yearly_counts_are_missing_in_a_coverage_hole(events, registry):
+    import dataclasses
+
+    from externalize.registry import CoverageHole
+    holed = dict(registry)
+    holed["nesser_cym"] = dataclasses.replace(
+        registry["nesser_cym"], coverage_holes=(CoverageHole(pd.Period("2014-09", "M"), pd.Period("2014-12", "M"),
+                                                             "test hole"),))
+    m = monthly_counts(events, holed, pd.Period("2014-07", "M"), pd.Period("2015-02", "M"))
+    s = m.query("source == 'nesser_cym' and event_class == 'external' and family == 'all'").set_index("period")
+    assert s.loc[pd.Period("2014-08", "M"), "count"] == 3.0
+    assert s.loc[pd.Period("2014-09", "M"):pd.Period("2014-12", "M"), "count"].isna().all()   # 3 events there: unknown
+    assert s.loc[pd.Period("2015-01", "M"), "count"] == 1.0
+    y = yearly_counts(events, events.iloc[:0], holed, 2014, 2014)   # no yearly-source rows
+    row = y.query("source == 'nesser_cym' and event_class == 'all' and family == 'all'")
+    assert row["months_covered"].item() == 8    # 12 minus the 4 hole months: a partial year, not a full one
+
+
+def test_select_refuses_a_window_with_a_coverage_hole_inside(events, registry):
+    import dataclasses
+
+    from externalize.registry import CoverageHole
+    from externalize.series import CoverageGapError
+    holed = dict(registry)
+    holed["nesser_cym"] = dataclasses.replace(
+        registry["nesser_cym"], coverage_holes=(CoverageHole(pd.Period("2014-09", "M"), pd.Period("2014-12", "M"),
+                                                             "test hole"),))
+    m = monthly_counts(events, holed, pd.Period("2014-07", "M"), pd.Period("2015-02", "M"))
+    with pytest.raises(CoverageGapError, match="no coverage from 2014-09 to 2014-12"):
+        select(m, "nesser_cym", "external")
+    after = select(m, "nesser_cym", "external", start=pd.Period("2015-01", "M"))   # one side of the hole
+    assert list(after.index.astype(str)) == ["2015-01", "2015-02"] and after.tolist() == [1.0, 0.0]

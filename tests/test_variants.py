@@ -43,7 +43,7 @@ def test_shipped_variants_cover_every_contested_choice(study):
 
 @pytest.mark.parametrize(("block", "message"), [
     ('[[variants]]\nname = "primary"\ntaxonomy = { aq_is_split = "2013-04-09" }\n', "unique name"),
-    ('[[variants]]\nname = "x"\ntaxonomy = { no_such_key = 1 }\n', "unknown taxonomy keys"),
+    ('[[variants]]\nname = "x"\ntaxonomy = { no_such_key = 1 }\n', "unknown key 'no_such_key'"),
     ('[[variants]]\nname = "x"\ntaxonomy = { plot_status = "sometimes" }\n', "plot_status"),
     ('[[variants]]\nname = "x"\n', "no \\[taxonomy\\] overrides"),
 ])

@@ -4,16 +4,48 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from externalize.errors import ConfigError
-from externalize.registry import PROJECT_ROOT
-from externalize.vocab import EVENT_CLASSES
+from externalize.paths import default_study_path
+from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_ARMS, check_choice, nearest
 
-DEFAULT_STUDY = PROJECT_ROOT / "analysis" / "study.toml"
+#: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
+KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"study", "interventions", "placebo", "robustness", "taxonomy", "models", "outcomes",
+                   "comparisons", "variants"}),
+    "study": frozenset({"name", "window_start", "window_end", "yearly_start", "yearly_end", "main_intervention"}),
+    "interventions": frozenset({"name", "date", "source"}),
+    "placebo": frozenset({"dates", "min_pre", "min_post", "exclude_months_around_real"}),
+    "robustness": frozenset({"simulation_reps", "bootstrap_draws"}),
+    "taxonomy": frozenset({"nusra_counts_as_aq_until", "include_uncertain_attributions",
+                           "include_doubtful_terrorism", "aq_is_split", "contested_groups",
+                           "include_unnamed_jihadists", "location_only_rules", "plot_status"}),
+    "variants": frozenset({"name", "description", "taxonomy"}),
+    "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
+                         "seasonality_pairs", "hac_maxlags", "washout_months"}),
+    "outcomes": frozenset({"name", "frequency", "source", "sources", "arm", "event_class", "family", "label",
+                           "lower_bound", "first_year"}),
+}
+
+
+def check_keys(table: object, section: str, where: str | None = None) -> dict:
+    """`table` as a dict whose keys are all allowed in `section` (see KEYS); else ConfigError naming the
+    unknown key and the nearest valid one."""
+    where = where or (section or "study config")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table, got {type(table).__name__}")
+    allowed = KEYS[section]
+    for key in table:
+        if key not in allowed:
+            hint = nearest(key, allowed)
+            raise ConfigError(f"{where}: unknown key {key!r}" + (f"; did you mean {hint!r}?" if hint else
+                                                                  f"; valid keys: {sorted(allowed)}"))
+    return table
 
 
 @dataclass(frozen=True)
@@ -53,7 +85,15 @@ class TaxonomyChoices:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One outcome series: which source, class and family, at which frequency."""
+    """One outcome series: which arm, class and family, at which frequency, from which source.
+
+    `sources` is the ORDERED list of acceptable sources, best first (study.toml `sources = [...]`, or a single
+    `source = "..."`): a full GTD or GED the researcher supplies first, the partial copy shipped with the
+    package last. `source` is the source used: the last-resort (last listed) one as parsed, set to the best
+    source present by `externalize.build.resolve_study(study, built)`. `arm` is the arm the outcome measures
+    (clash, joint, external, volume, dose, context; default the event class when it is one of them); every
+    listed source must measure it (checked against data/sources.toml when the build resolves the outcome).
+    """
 
     name: str
     frequency: str  # "month" | "year"
@@ -63,6 +103,12 @@ class Outcome:
     label: str
     lower_bound: bool = False
     first_year: int | None = None  # yearly outcomes: first year the quantity can exist
+    sources: tuple[str, ...] = ()  # acceptable sources, best first; () means (source,)
+    arm: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sources:
+            object.__setattr__(self, "sources", (self.source,))
 
 
 @dataclass(frozen=True)
@@ -123,12 +169,8 @@ def _date(value: object, where: str) -> date:
 def taxonomy_choices(tx: dict) -> TaxonomyChoices:
     """Validate a `[taxonomy]` table (also used for the overrides of a named variant)."""
     cut = _get(tx, "nusra_counts_as_aq_until", "taxonomy")
-    contested = str(tx.get("contested_groups", "out"))
-    if contested not in ("in", "out"):
-        raise ConfigError(f"taxonomy.contested_groups must be 'in' or 'out', got {contested!r}")
-    status = str(tx.get("plot_status", "all"))
-    if status not in ("launched", "foiled", "all"):
-        raise ConfigError(f"taxonomy.plot_status must be 'launched', 'foiled' or 'all', got {status!r}")
+    contested = check_choice(str(tx.get("contested_groups", "out")), ("in", "out"), "taxonomy.contested_groups")
+    status = check_choice(str(tx.get("plot_status", "all")), ("launched", "foiled", "all"), "taxonomy.plot_status")
     return TaxonomyChoices(
         nusra_counts_as_aq_until=None if cut == "never" else _date(cut, "taxonomy.nusra_counts_as_aq_until"),
         include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
@@ -148,7 +190,7 @@ def _month(value: object, where: str) -> pd.Period:
         raise ConfigError(f"{where}: {value!r} is not a month (YYYY-MM)") from exc
 
 
-def _get(table: dict, key: str, where: str) -> object:
+def _get(table: dict, key: str, where: str) -> Any:
     if key not in table:
         raise ConfigError(f"{where}: missing key {key!r}")
     return table[key]
@@ -156,7 +198,7 @@ def _get(table: dict, key: str, where: str) -> object:
 
 def load_study(path: str | Path | None = None) -> StudyConfig:
     """Read and validate the study config; every problem is a ConfigError naming the key."""
-    path = Path(path) if path else DEFAULT_STUDY
+    path = Path(path) if path else default_study_path()
     if not path.is_file():
         raise ConfigError(f"study config not found: {path}")
     with open(path, "rb") as fh:
@@ -164,7 +206,8 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
             raw = tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    study = _get(raw, "study", str(path))
+    check_keys(raw, "", str(path))
+    study = check_keys(_get(raw, "study", str(path)), "study")
     start = _month(_get(study, "window_start", "study"), "study.window_start")
     end = _month(_get(study, "window_end", "study"), "study.window_end")
     if end <= start:
@@ -176,6 +219,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     ivs = []
     for k, item in enumerate(_get(raw, "interventions", str(path))):
         where = f"interventions[{k}]"
+        check_keys(item, "interventions", where)
         iv = Intervention(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
                           str(_get(item, "source", where)))
         if not iv.name.isidentifier():
@@ -191,7 +235,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     if main not in names:
         raise ConfigError(f"study.main_intervention {main!r} is not one of {names}")
 
-    pl = _get(raw, "placebo", str(path))
+    pl = check_keys(_get(raw, "placebo", str(path)), "placebo")
     placebo = PlaceboConfig(
         dates=tuple(_date(d, "placebo.dates") for d in _get(pl, "dates", "placebo")),
         min_pre=int(_get(pl, "min_pre", "placebo")), min_post=int(_get(pl, "min_post", "placebo")),
@@ -201,10 +245,12 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     for d in placebo.dates:
         if pd.Period(d, freq="M") in real_months:
             raise ConfigError(f"placebo date {d} falls in the month of a real intervention")
+        if not (start < pd.Period(d, freq="M") <= end):
+            raise ConfigError(f"placebo date {d} lies outside the window {start}..{end} or in its first month")
 
-    tx = _get(raw, "taxonomy", str(path))
+    tx = check_keys(_get(raw, "taxonomy", str(path)), "taxonomy")
     taxonomy = taxonomy_choices(tx)
-    md = _get(raw, "models", str(path))
+    md = check_keys(_get(raw, "models", str(path)), "models")
     lags = _get(md, "hac_maxlags", "models")
     if lags == "nw1994":
         lags_value: int | None = None
@@ -214,14 +260,14 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         raise ConfigError(f"models.hac_maxlags must be 'nw1994' or a non-negative integer, got {lags!r}")
     known_models = {"ols_hac", "gls_ar", "arima", "poisson", "quasipoisson", "negbin"}
     monthly_models = tuple(str(m) for m in _get(md, "monthly_models", "models"))
-    if not monthly_models or set(monthly_models) - known_models:
-        raise ConfigError(f"models.monthly_models must be a non-empty subset of {sorted(known_models)}")
-    main_model = str(_get(md, "main_model", "models"))
-    if main_model not in monthly_models:
-        raise ConfigError(f"models.main_model {main_model!r} must be one of models.monthly_models")
+    if not monthly_models:
+        raise ConfigError("models.monthly_models must name at least one model")
+    for m in monthly_models:
+        check_choice(m, sorted(known_models), "models.monthly_models")
+    main_model = check_choice(str(_get(md, "main_model", "models")), monthly_models, "models.main_model")
     secondary = tuple(str(x) for x in md.get("secondary_interventions", names))
-    if set(secondary) - set(names):
-        raise ConfigError(f"models.secondary_interventions: unknown {sorted(set(secondary) - set(names))}")
+    for x in secondary:
+        check_choice(x, names, "models.secondary_interventions")
     models = ModelConfig(
         monthly_models=monthly_models, main_model=main_model, secondary_interventions=secondary,
         min_pre_months=int(_get(md, "min_pre_months", "models")),
@@ -229,33 +275,53 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         hac_maxlags=lags_value, washout_months=int(_get(md, "washout_months", "models")),
     )
     outcomes = _outcomes(raw.get("outcomes", []))
+    _check_sources(outcomes)
     comparisons = _comparisons(raw.get("comparisons", {}), {o.name: o for o in outcomes})
+    rob = check_keys(raw.get("robustness", {}), "robustness")
     return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
                        yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
                        placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
                        comparisons=comparisons,
-                       robustness_sim_reps=int(raw.get("robustness", {}).get("simulation_reps", 100)),
-                       robustness_boot_draws=int(raw.get("robustness", {}).get("bootstrap_draws", 999)))
+                       robustness_sim_reps=int(rob.get("simulation_reps", 100)),
+                       robustness_boot_draws=int(rob.get("bootstrap_draws", 999)))
 
 
-_CLASSES = {*EVENT_CLASSES, "all"}
+def _check_sources(outcomes: tuple[Outcome, ...]) -> None:
+    """Every source an outcome lists is a key of the source registry (data/sources.toml)."""
+    from externalize.registry import load_registry
+
+    keys = sorted(load_registry())
+    for o in outcomes:
+        for key in o.sources or (o.source,):
+            check_choice(key, keys, f"outcome {o.name}: source")
 
 
 def _outcomes(items: list[dict]) -> tuple[Outcome, ...]:
     out = []
     for k, item in enumerate(items):
         where = f"outcomes[{k}]"
+        check_keys(item, "outcomes", where)
+        if ("source" in item) == ("sources" in item):
+            raise ConfigError(f"{where}: give either source = \"key\" or sources = [\"best\", ..., \"last resort\"]")
+        listed = item["sources"] if "sources" in item else [item["source"]]
+        if (not isinstance(listed, list) or not listed or not all(isinstance(k, str) and k for k in listed)
+                or len(set(listed)) != len(listed)):
+            raise ConfigError(f"{where}: sources must be a non-empty list of distinct source keys, got {listed!r}")
+        event_class = str(_get(item, "event_class", where))
+        arm = str(item.get("arm", event_class if event_class in REGISTRY_ARMS else ""))
+        if arm:
+            check_choice(arm, REGISTRY_ARMS, f"{where}: arm")
         o = Outcome(name=str(_get(item, "name", where)), frequency=str(_get(item, "frequency", where)),
-                    source=str(_get(item, "source", where)), event_class=str(_get(item, "event_class", where)),
+                    source=str(listed[-1]), event_class=event_class,
                     family=str(item.get("family", "all")), label=str(_get(item, "label", where)),
                     lower_bound=bool(item.get("lower_bound", False)),
-                    first_year=int(item["first_year"]) if "first_year" in item else None)
+                    first_year=int(item["first_year"]) if "first_year" in item else None,
+                    sources=tuple(str(k) for k in listed), arm=arm)
         if not o.name.isidentifier():
             raise ConfigError(f"{where}: name {o.name!r} must be an identifier")
-        if o.frequency not in ("month", "year"):
-            raise ConfigError(f"{where}: frequency must be 'month' or 'year', got {o.frequency!r}")
-        if o.event_class not in _CLASSES:
-            raise ConfigError(f"{where}: event_class must be one of {sorted(_CLASSES)}")
+        check_choice(o.frequency, FREQUENCIES, f"{where}: frequency")
+        check_choice(o.event_class, OUTCOME_CLASSES, f"{where}: event_class")
+        check_choice(o.family, FAMILIES, f"{where}: family")
         out.append(o)
     names = [o.name for o in out]
     if len(set(names)) != len(names):

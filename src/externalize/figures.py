@@ -1,28 +1,34 @@
 """Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
 
-`save_figure` writes the PNG (300 dpi, print resolution), an SVG (vector) and the frame as CSV beside them, so
-every figure can be redrawn or checked from its CSV alone. `make_figures` draws the study's figures from the
-saved tables (reports/output/tables/) and the build (data/processed/).
+`save_figure` writes the PNG (300 dpi, print resolution) and the frame as CSV beside it, so every figure can be
+redrawn or checked from its CSV alone. `FIGURES` is the figure registry (number, caption, data function, plot
+function, height): `make_figures` draws each registered figure from the saved tables (reports/output/tables/)
+and the build (data/processed/), and the report numbers and captions them from the same registry. A new
+figure is a data function, a plot function and one registry entry.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotnine as p9
 
+from externalize.artefacts import atomic_path, read_table, write_frame
 from externalize.config import StudyConfig
+from externalize.errors import PipelineError
+from externalize.paths import OutputPaths, output_paths
+from externalize.vocab import DEGENERATE_RATIO, as_bool
 
 DPI = 300
 CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", "strikes": "#4d4d4d",
                  "other": "#8c8c8c"}
 FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
 ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
-DEGENERATE_RATIO = 1e3
 CLIP_BAND = 1.5
 COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
 
@@ -46,13 +52,14 @@ def theme_externalize(base_size: float = 9) -> p9.theme:
 
 def save_figure(plot: p9.ggplot, frame: pd.DataFrame, name: str, out_dir: str | Path,
                 width: float = 7.0, height: float = 5.0) -> dict[str, Path]:
-    """Write <name>.png (300 dpi), <name>.svg and <name>.csv (the plotted frame) into out_dir."""
+    """Write <name>.png (300 dpi, drawn once) and <name>.csv (the plotted frame) into out_dir, atomically.
+    The PNG carries no date, so an unchanged figure is byte-identical on a re-run."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"png": out / f"{name}.png", "svg": out / f"{name}.svg", "csv": out / f"{name}.csv"}
-    frame.to_csv(paths["csv"], index=False, float_format="%.10g")
-    plot.save(paths["png"], width=width, height=height, dpi=DPI, verbose=False)
-    plot.save(paths["svg"], width=width, height=height, verbose=False)
+    paths = {"png": out / f"{name}.png", "csv": out / f"{name}.csv"}
+    write_frame(frame, paths["csv"])
+    with atomic_path(paths["png"]) as tmp:
+        plot.save(tmp, format="png", width=width, height=height, dpi=DPI, verbose=False,
+                  metadata={"Software": None})
     return paths
 
 
@@ -62,18 +69,25 @@ def _blank(s: pd.Series) -> pd.Series:
 
 
 def _truth(s: pd.Series) -> pd.Series:
-    """Booleans written to CSV come back as bool or as text; read both."""
-    return s.astype(str).str.lower().isin(["true", "1", "1.0"])
+    """Booleans written to CSV come back as bool or as text; read both (`vocab.as_bool`)."""
+    return s.map(as_bool).astype(bool)
 
 
 def _month_start(period: pd.Series) -> pd.Series:
     return pd.PeriodIndex(period.astype(str), freq="M").to_timestamp().to_series().reset_index(drop=True)
 
 
-def _intervention_frame(study: StudyConfig) -> pd.DataFrame:
+def intervention_frame(study: StudyConfig) -> pd.DataFrame:
+    """The interventions the figures mark: one row each (intervention label, date, main: bool, month start)."""
     return pd.DataFrame({"intervention": [i.name.replace("_", " ") for i in study.interventions],
                          "date": [pd.Timestamp(i.date) for i in study.interventions],
-                         "main": [i.name == study.main_intervention for i in study.interventions]})
+                         "main": [i.name == study.main_intervention for i in study.interventions],
+                         "month_start": [i.month.start_time for i in study.interventions]})
+
+
+def _main(ivs: pd.DataFrame) -> pd.Series:
+    """The main intervention's row of an intervention frame."""
+    return ivs[ivs["main"].astype(bool)].iloc[0]
 
 
 # ---------------------------------------------------------------- 1. monthly counts per source
@@ -106,9 +120,9 @@ def cases_data(cases: pd.DataFrame, counts: pd.DataFrame, seed_only: bool = True
                          "y": top * levels[np.arange(len(c)) % 3]})
 
 
-def plot_monthly_counts(frame: pd.DataFrame, study: StudyConfig, cases: pd.DataFrame | None = None) -> p9.ggplot:
-    """One panel per source (free y); interventions as dashed lines; the seed's cases as labelled ticks."""
-    ivs = _intervention_frame(study)
+def plot_monthly_counts(frame: pd.DataFrame, ivs: pd.DataFrame, cases: pd.DataFrame | None = None) -> p9.ggplot:
+    """One panel per source (free y); interventions (`intervention_frame`) as dashed lines; the seed's cases as
+    labelled ticks."""
     p = (p9.ggplot(frame, p9.aes("date", "count", colour="event_class"))
          + p9.geom_vline(p9.aes(xintercept="date"), data=ivs, linetype="dashed", colour="#555555", size=0.4)
          + p9.geom_line(size=0.45)
@@ -149,22 +163,24 @@ def counterfactual_data(counterfactual: pd.DataFrame, model: str, spec: str = "m
     return cf[cols].reset_index(drop=True)
 
 
-def plot_counterfactual(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+def plot_counterfactual(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
+    main = _main(ivs)
     post = frame[frame["post"]]
     return (p9.ggplot(frame, p9.aes("date"))
             + p9.geom_ribbon(p9.aes(ymin="cf_low", ymax="cf_high_drawn"), data=post, fill="#fdb863", alpha=0.45)
             + p9.geom_point(p9.aes(y="observed"), size=0.5, colour="#555555")
             + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed", size=0.6)
             + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.6)
-            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted", colour="#333333")
-            + p9.facet_wrap("~panel", ncol=1, scales="free_y", labeller=p9.labeller(panel=_wrap(60)))
+            + p9.geom_vline(xintercept=main["date"], linetype="dotted", colour="#333333")
+            # plotnine annotates `labeller` as names only, but documents labeller objects too
+            + p9.facet_wrap("~panel", ncol=1, scales="free_y", labeller=p9.labeller(panel=_wrap(60)))  # type: ignore[arg-type]
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
             + p9.labs(x="", y="events per month",
                       title=f"Observed, fitted and counterfactual ({frame['model'].iloc[0] if len(frame) else ''})",
                       caption=_caption("Points: observed; blue: fitted; orange dashed with band: counterfactual "
                                        "(the fitted model with every intervention term set to zero) and its 95% "
-                                       f"interval. Dotted line: {study.main.name.replace('_', ' ')} "
-                                       f"({study.main.date:%Y-%m-%d})."
+                                       f"interval. Dotted line: {main['intervention']} "
+                                       f"({main['date']:%Y-%m-%d})."
                                        + (f" Bands are cut at {CLIP_BAND:g} times the panel's largest observed or "
                                           "fitted value in: " + ", ".join(sorted(frame.loc[frame["band_clipped"],
                                                                                   "panel"].unique())) + "."
@@ -295,14 +311,15 @@ def share_data(share: pd.DataFrame) -> pd.DataFrame:
               "fitted_high", "counterfactual"]].reset_index(drop=True)
 
 
-def plot_share(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
-    post = frame[frame["date"] >= pd.Timestamp(study.main.month.start_time)]
+def plot_share(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
+    main = _main(ivs)
+    post = frame[frame["date"] >= main["month_start"]]
     return (p9.ggplot(frame, p9.aes("date"))
             + p9.geom_ribbon(p9.aes(ymin="fitted_low", ymax="fitted_high"), fill="#92c5de", alpha=0.5)
             + p9.geom_point(p9.aes(y="share", size="denominator"), colour="#555555", alpha=0.7)
             + p9.geom_line(p9.aes(y="fitted"), colour="#2166ac", size=0.7)
             + p9.geom_line(p9.aes(y="counterfactual"), data=post, colour="#e66101", linetype="dashed")
-            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted")
+            + p9.geom_vline(xintercept=main["date"], linetype="dotted")
             + p9.facet_wrap("~comparison", ncol=1)
             + p9.scale_size_area(max_size=2.5)
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
@@ -345,12 +362,13 @@ def break_sweep_data(break_sweep: pd.DataFrame) -> pd.DataFrame:
     return b[["outcome", "source", "period", "date", "f_stat", "crit_5pct"]].reset_index(drop=True)
 
 
-def plot_break_sweep(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+def plot_break_sweep(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
+    main = _main(ivs)
     crit = frame.groupby("outcome", as_index=False)["crit_5pct"].first().dropna()
     return (p9.ggplot(frame, p9.aes("date", "f_stat"))
             + p9.geom_line(colour="#2166ac")
             + p9.geom_hline(p9.aes(yintercept="crit_5pct"), data=crit, linetype="dashed", colour="#b2182b")
-            + p9.geom_vline(xintercept=pd.Timestamp(study.main.date), linetype="dotted")
+            + p9.geom_vline(xintercept=main["date"], linetype="dotted")
             + p9.facet_wrap("~outcome", ncol=2, scales="free_y")
             + p9.scale_x_datetime(date_labels="%Y", date_breaks="1 year")
             + p9.labs(x="candidate break month", y="F statistic",
@@ -374,7 +392,7 @@ def coverage_data(coverage: pd.DataFrame, first_year: int, last_year: int,
         if end < start:
             continue
         monthly = str(r.frequency) in ("day", "month")
-        present = str(r.in_study).lower() in ("true", "1")
+        present = as_bool(r.in_study)
         label = ("monthly or finer" if monthly else "yearly only") if present else "registered, not present"
         units = (pd.period_range(start, end, freq="M") if monthly
                  else pd.period_range(start.asfreq("Y"), end.asfreq("Y"), freq="Y"))
@@ -388,13 +406,12 @@ def coverage_data(coverage: pd.DataFrame, first_year: int, last_year: int,
     return out
 
 
-def plot_coverage(frame: pd.DataFrame, study: StudyConfig) -> p9.ggplot:
+def plot_coverage(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
     order = (frame[["arm", "row"]].drop_duplicates()
              .assign(k=lambda d: d["arm"].map({"clash": 0, "joint": 1, "external": 2, "strikes": 3}).fillna(4))
              .sort_values(["k", "row"], ascending=[False, False])["row"].tolist())
     f = frame.assign(row=pd.Categorical(frame["row"], categories=order))
     f["y"] = f["row"].cat.codes.astype(float)
-    ivs = _intervention_frame(study)
     return (p9.ggplot(f)
             + p9.geom_rect(p9.aes(xmin="xmin", xmax="xmax", ymin="y - 0.4", ymax="y + 0.4", fill="frequency"),
                            data=f[f["unit"] == "month"], colour="white", size=0.1)
@@ -454,7 +471,125 @@ def plot_geography(frame: pd.DataFrame) -> p9.ggplot:
 
 
 # ---------------------------------------------------------------- the study's figures
-FIGURES = ("monthly_counts", "counterfactual", "forest", "share", "placebo", "break_sweep", "coverage", "geography")
+@dataclass
+class FigureInputs:
+    """What the figures' data functions read: declared artefacts (loaded once each) and the study's choices.
+    Plot functions never see it: they take the frame they draw and the intervention frame."""
+
+    paths: OutputPaths
+    study: StudyConfig
+    cases: pd.DataFrame | None = None
+    _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        if name not in self._cache:
+            self._cache[name] = read_table(name, self.paths)
+        return self._cache[name]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {o.name: o.label for o in self.study.outcomes}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the report: `number` is its place in the report, `caption` its caption there; `data`
+    returns the frame to draw (None or empty: not drawn), `plot` draws it, `height` sizes it (inches)."""
+
+    name: str
+    caption: str
+    data: Callable[[FigureInputs], pd.DataFrame | None]
+    plot: Callable[[pd.DataFrame, pd.DataFrame], p9.ggplot]
+    height: Callable[[pd.DataFrame], float]
+
+    @property
+    def number(self) -> int:
+        return [f.name for f in FIGURES].index(self.name) + 1
+
+
+def _monthly_counts(inp: FigureInputs) -> pd.DataFrame | None:
+    monthly = inp.table("series_monthly")
+    return None if monthly is None else monthly_counts_data(monthly)
+
+
+def _monthly_cases(frame: pd.DataFrame, inp: FigureInputs) -> pd.DataFrame | None:
+    cases = inp.cases if inp.cases is not None else _load_cases()
+    return cases_data(cases, frame) if cases is not None and len(cases) else None
+
+
+def _counterfactual(inp: FigureInputs) -> pd.DataFrame | None:
+    cf = inp.table("counterfactual")
+    return None if cf is None else counterfactual_data(cf, inp.study.models.main_model, labels=inp.labels)
+
+
+def _forest(inp: FigureInputs) -> pd.DataFrame | None:
+    est = inp.table("estimates")
+    return None if est is None else forest_data(est, intervention=inp.study.main.name,
+                                                yearly_contrast=inp.table("yearly_contrast"))
+
+
+def _placebo(inp: FigureInputs) -> pd.DataFrame | None:
+    pl = inp.table("placebo")
+    return None if pl is None or pl.empty else placebo_data(pl, inp.table("placebo_summary"))
+
+
+def _coverage(inp: FigureInputs) -> pd.DataFrame | None:
+    cov = inp.table("coverage")
+    return None if cov is None else coverage_data(cov, inp.study.yearly_start, inp.study.yearly_end)
+
+
+def _geography(inp: FigureInputs) -> pd.DataFrame | None:
+    path = inp.paths.processed / "events.parquet"
+    if not path.is_file():
+        return None
+    ev = pd.read_parquet(path, columns=["event_class", "country", "year", "n"])
+    return geography_data(ev, years=(inp.study.yearly_start, inp.study.yearly_end))
+
+
+def _n_panels(col: str, per_row: int = 1) -> Callable[[pd.DataFrame], float]:
+    return lambda f: float(np.ceil(f[col].nunique() / per_row))
+
+
+#: the report's figures, in the order they are numbered there
+FIGURES: tuple[Figure, ...] = (
+    Figure("coverage", "Coverage: which source covers which arm, in which months or years, at what frequency.",
+           _coverage, plot_coverage, lambda f: 1.6 + 0.22 * f["row"].nunique()),
+    Figure("monthly_counts", "Monthly counts of clashes, joint operations and external attacks per source.",
+           _monthly_counts, plot_monthly_counts,
+           lambda f: 1.6 + (1.4 if f["source"].nunique() <= 5 else 1.0) * f["source"].nunique()),
+    Figure("geography", "Where the classified events happen: country by year.", _geography,
+           lambda f, ivs: plot_geography(f),
+           lambda f: 2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum()),
+    Figure("counterfactual", "Observed, fitted and counterfactual series around the main intervention.",
+           _counterfactual, plot_counterfactual, lambda f: 1.2 + 1.6 * f["outcome"].nunique()),
+    Figure("forest", "Effect estimates across models and sources (ratio scale).", _forest,
+           lambda f, ivs: plot_forest(f),
+           lambda f: 2.0 + 0.2 * int((~f["degenerate"]).sum()) + 0.45 * f["kind"].nunique()),
+    Figure("share", "The externalization share over time with its fitted pre/post trend.",
+           lambda inp: _nonempty(inp.table("share"), share_data), plot_share,
+           lambda f: 1.5 + 2.0 * f["comparison"].nunique()),
+    Figure("placebo", "Placebo-in-time distributions with the real estimate marked.", _placebo,
+           lambda f, ivs: plot_placebo(f), lambda f: 1.2 + 1.6 * _n_panels("panel", 2)(f)),
+    Figure("break_sweep", "Break-date sweep (sup-F).",
+           lambda inp: _nonempty(inp.table("break_sweep"), break_sweep_data), plot_break_sweep,
+           lambda f: 1.4 + 1.8 * _n_panels("outcome", 2)(f)),
+    Figure("spec_curve", "Specification curve of the level change at the main intervention, per outcome.",
+           lambda inp: _nonempty(inp.table("spec_curve"), spec_curve_data), lambda f, ivs: plot_spec_curve(f),
+           lambda f: 1.6 + 1.9 * _n_panels("outcome", 2)(f)),
+)
+FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
+
+
+def figure(name: str) -> Figure:
+    """The registered figure `name` (FigureError-free lookup with the nearest name on a typo)."""
+    from externalize.vocab import check_choice
+
+    check_choice(name, FIGURE_NAMES, "figure", error=PipelineError)
+    return FIGURES[FIGURE_NAMES.index(name)]
+
+
+def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame | None:
+    return None if frame is None or frame.empty else fn(frame)
 
 
 def _load_cases() -> pd.DataFrame | None:
@@ -466,85 +601,27 @@ def _load_cases() -> pd.DataFrame | None:
         return None   # no catalogue: the figure is drawn without case labels (its caption says so)
 
 
-def _read(path: Path) -> pd.DataFrame | None:
-    if not path.is_file() or path.stat().st_size <= 1:
-        return None
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return None
-
-
 def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
                  cases: pd.DataFrame | None = None) -> dict[str, dict[str, Path]]:
-    """Draw every figure whose input exists; out_dir is reports/output (tables/ read, figures/ written).
-    `cases` defaults to the case catalogue (data/cases/cases.csv) when it is present."""
-    from externalize.build import DEFAULT_OUT
-
+    """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
+    into out_dir/figures. out_dir is the report output folder (its tables/ are read); `cases` defaults to the
+    case catalogue (data/cases/cases.csv) when it is present. Returns name -> {"png": path, "csv": path}."""
     out = Path(out_dir)
-    tables, figdir = out / "tables", out / "figures"
-    processed = Path(processed_dir) if processed_dir else DEFAULT_OUT
+    processed = Path(processed_dir) if processed_dir else output_paths().processed
+    inp = FigureInputs(OutputPaths(processed, out), study, cases)
+    ivs = intervention_frame(study)
+    figdir = out / "figures"
     written: dict[str, dict[str, Path]] = {}
-    main_model = study.models.main_model
-    labels = {o.name: o.label for o in study.outcomes}
-
-    if (processed / "series_monthly.parquet").is_file():
-        monthly = pd.read_parquet(processed / "series_monthly.parquet")
-        f = monthly_counts_data(monthly)
-        if len(f):
-            if cases is None:
-                cases = _load_cases()
-            cf_cases = cases_data(cases, f) if cases is not None and len(cases) else None
-            n_src = f["source"].nunique()
-            written["monthly_counts"] = save_figure(plot_monthly_counts(f, study, cf_cases), f, "monthly_counts",
-                                                    figdir, height=1.6 + (1.4 if n_src <= 5 else 1.0) * n_src)
-            if cf_cases is not None:
-                cf_cases.to_csv(figdir / "monthly_counts_cases.csv", index=False)
-    cf = _read(tables / "counterfactual.csv")
-    if cf is not None:
-        f = counterfactual_data(cf, main_model, labels=labels)
-        if len(f):
-            written["counterfactual"] = save_figure(plot_counterfactual(f, study), f, "counterfactual", figdir,
-                                                    height=1.2 + 1.6 * f["outcome"].nunique())
-    est = _read(tables / "estimates.csv")
-    if est is not None:
-        f = forest_data(est, intervention=study.main.name, yearly_contrast=_read(tables / "yearly_contrast.csv"))
-        if len(f):
-            n = int((~f["degenerate"]).sum())
-            written["forest"] = save_figure(plot_forest(f), f, "forest", figdir,
-                                            height=2.0 + 0.2 * n + 0.45 * f["kind"].nunique())
-    sh = _read(tables / "share.csv")
-    if sh is not None and len(sh):
-        f = share_data(sh)
-        written["share"] = save_figure(plot_share(f, study), f, "share", figdir,
-                                       height=1.5 + 2.0 * f["comparison"].nunique())
-    pl = _read(tables / "placebo.csv")
-    if pl is not None and len(pl):
-        f = placebo_data(pl, _read(tables / "placebo_summary.csv"))
-        if len(f):
-            written["placebo"] = save_figure(plot_placebo(f), f, "placebo", figdir,
-                                             height=1.2 + 1.6 * np.ceil(f["panel"].nunique() / 2))
-    bs = _read(tables / "break_sweep.csv")
-    if bs is not None and len(bs):
-        f = break_sweep_data(bs)
-        written["break_sweep"] = save_figure(plot_break_sweep(f, study), f, "break_sweep", figdir,
-                                             height=1.4 + 1.8 * np.ceil(f["outcome"].nunique() / 2))
-    sc = _read(tables / "spec_curve.csv")
-    if sc is not None and len(sc):
-        f = spec_curve_data(sc)
-        if len(f):
-            written["spec_curve"] = save_figure(plot_spec_curve(f), f, "spec_curve", figdir,
-                                                height=1.6 + 1.9 * np.ceil(f["outcome"].nunique() / 2))
-    cov = _read(processed / "coverage.csv")
-    if cov is not None:
-        f = coverage_data(cov, study.yearly_start, study.yearly_end)
-        if len(f):
-            written["coverage"] = save_figure(plot_coverage(f, study), f, "coverage", figdir,
-                                              height=1.6 + 0.22 * f["row"].nunique())
-    if (processed / "events.parquet").is_file():
-        ev = pd.read_parquet(processed / "events.parquet", columns=["event_class", "country", "year", "n"])
-        f = geography_data(ev, years=(study.yearly_start, study.yearly_end))
-        if len(f):
-            written["geography"] = save_figure(plot_geography(f), f, "geography", figdir,
-                                               height=2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum())
+    for fig in FIGURES:
+        frame = fig.data(inp)
+        if frame is None or frame.empty:
+            continue
+        if fig.name == "monthly_counts":
+            marks = _monthly_cases(frame, inp)
+            plot = plot_monthly_counts(frame, ivs, marks)
+            if marks is not None:
+                write_frame(marks, figdir / "monthly_counts_cases.csv")
+        else:
+            plot = fig.plot(frame, ivs)
+        written[fig.name] = save_figure(plot, frame, fig.name, figdir, height=fig.height(frame))
     return written

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from externalize.errors import LedgerError
 from externalize.vocab import EVENT_CLASSES
 
 
@@ -32,14 +33,11 @@ class SourceLedger:
         return self.rows_read == self.rows_kept + self.rows_excluded
 
 
-class LedgerError(AssertionError):
-    """The ledger does not add up: some raw rows are unaccounted for."""
-
-
 @dataclass
 class Ledger:
     entries: dict[str, SourceLedger] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # source -> why not read (absent, unused)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # source -> facts about its files (decoding, ...)
 
     def add(self, entry: SourceLedger) -> None:
         if not entry.balances():
@@ -79,3 +77,9 @@ class Ledger:
             for reason, v in sorted(e.excluded.items()):
                 rows.append({"source": e.source, "kind": "excluded", "event_class": pd.NA, "key": reason, "rows": v})
         return pd.DataFrame(rows, columns=["source", "kind", "event_class", "key", "rows"])
+
+    def notes_frame(self) -> pd.DataFrame:
+        """source, note: what the build noticed in a source's raw files (stray bytes by line, a header-only
+        file), one row a note."""
+        rows = [{"source": k, "note": n} for k, notes in self.notes.items() for n in notes]
+        return pd.DataFrame(rows, columns=["source", "note"])

@@ -1,10 +1,15 @@
 """`externalize run`: build -> fit -> robustness -> figures -> report, skipping steps whose inputs did not change.
 
-Each step declares its input files and its outputs. Before running a step, the pipeline hashes its inputs
-(sha256 of every input file's bytes, plus the study config, the package version and a fingerprint of the
-package code the step runs) and compares the digest with the stamp written after the step's last success
-(reports/output/.stamps/<step>.json). Equal digest and every output present -> the step is skipped; otherwise
-the run says what changed. A step that re-runs and writes byte-identical outputs lets the later steps skip.
+Each step declares its input files and its outputs (from the artefact registry, `externalize.artefacts`, and
+for figures the figure registry). Before running a step, the pipeline hashes its inputs (sha256 of every input
+file's bytes, keyed by a name that does not depend on how a path was spelled, plus the study config, the
+package version and a fingerprint of the package code the step runs) and compares the digest with the stamp
+written after the step's last success (reports/output/.stamps/<step>.json). Equal digest, every declared
+output present and every file the step wrote unchanged since -> the step is skipped; otherwise the run says why.
+
+Crash safety: a step's stamp is removed before it starts and written only after it succeeds, and outputs are
+written atomically, so a run killed half way is redone by the next run. Two runs cannot write into one output
+folder at once: the second stops with a clear message (an advisory lock on reports/output/.externalize.lock).
 
 Inputs per step: build = the raw files found, data/sources.toml, data/taxonomy/; fit and robustness = the
 monthly and yearly series; figures = series, coverage, events, the case catalogue and the model tables;
@@ -13,23 +18,29 @@ report = ledger, coverage, build manifest, registry, tables, figures and the tem
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from externalize import __version__
+from externalize.artefacts import outputs_of, write_json
 from externalize.config import StudyConfig, load_study
-from externalize.registry import PROJECT_ROOT
+from externalize.errors import PipelineError
+from externalize.paths import (CASES_DIR, PROJECT_ROOT, REGISTRY_FILE, TAXONOMY_DIR, TEMPLATES_DIR, OutputPaths,
+                               output_paths)
+from externalize.vocab import STEPS, check_choice
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-STEP_ORDER = ("build", "fit", "robustness", "figures", "report")
+STEP_ORDER = STEPS
 
 
 @dataclass
@@ -39,29 +50,36 @@ class Context:
     study: StudyConfig
     study_path: Path
     data_dir: Path | None
-    processed_dir: Path
-    output_dir: Path
+    paths: OutputPaths
     console: Console
     allow_checksum_mismatch: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
+    def processed_dir(self) -> Path:
+        return self.paths.processed
+
+    @property
+    def output_dir(self) -> Path:
+        return self.paths.output
+
+    @property
     def tables_dir(self) -> Path:
-        return self.output_dir / "tables"
+        return self.paths.tables
 
     @property
     def figures_dir(self) -> Path:
-        return self.output_dir / "figures"
+        return self.paths.figures
 
     @property
     def stamps_dir(self) -> Path:
-        return self.output_dir / ".stamps"
+        return self.paths.stamps
 
 
 @dataclass(frozen=True)
 class Step:
-    """A pipeline step: `run(ctx)` does the work; `inputs(ctx)` / `outputs(ctx)` list the files it reads / writes
-    (a directory stands for every file below it)."""
+    """A pipeline step: `run(ctx)` does the work; `inputs(ctx)` / `outputs(ctx)` list the files it reads /
+    must write (a directory stands for every file below it)."""
 
     name: str
     run: Callable[[Context], object]
@@ -76,7 +94,7 @@ def _files(paths: Sequence[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             out.extend(sorted(q for q in p.rglob("*") if q.is_file() and ".stamps" not in q.parts
-                              and "cache" not in q.relative_to(p).parts))
+                              and not q.name.startswith(".") and "cache" not in q.relative_to(p).parts))
         elif p.is_file():
             out.append(p)
     return out
@@ -88,6 +106,33 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+class _HashCache:
+    """sha256 of files keyed by (resolved path, size, mtime): a no-op run does not re-read large raw files."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.table: dict[str, list[Any]] = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            self.table = {}
+        self.dirty = False
+
+    def sha256(self, p: Path) -> str:
+        st = p.stat()
+        key = str(p.resolve())
+        hit = self.table.get(key)
+        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
+            return str(hit[2])
+        digest = _sha256(p)
+        self.table[key] = [st.st_size, st.st_mtime_ns, digest]
+        self.dirty = True
+        return digest
+
+    def save(self) -> None:
+        if self.dirty:
+            write_json(self.path, self.table)
 
 
 def code_fingerprint(excludes: Sequence[str] = ()) -> str:
@@ -103,20 +148,29 @@ def code_fingerprint(excludes: Sequence[str] = ()) -> str:
     return h.hexdigest()
 
 
-def input_digest(step: Step, ctx: Context) -> tuple[str, dict]:
-    """Digest of a step's inputs: every input file (path and sha256), the study config, version and code.
-    Returns the digest and its parts (kept in the stamp, so a re-run can say what changed)."""
-    files = {}
-    for p in _files(step.inputs(ctx)):
+def _input_key(p: Path, ctx: Context) -> str:
+    """A name for an input file that does not depend on how its folder was spelled on the command line: the
+    path inside the project, the output folders or the data folder, else the file name."""
+    rp = p.resolve()
+    for label, root in (("project", PROJECT_ROOT), ("processed", ctx.paths.processed),
+                        ("output", ctx.paths.output), ("data", ctx.extra.get("data_root"))):
+        if root is None:
+            continue
         try:
-            key = p.resolve().relative_to(PROJECT_ROOT).as_posix()
+            return f"{label}:{rp.relative_to(Path(root).resolve()).as_posix()}"
         except ValueError:
-            key = str(p.resolve())
-        files[key] = _sha256(p)
+            continue
+    return f"file:{rp.name}"
+
+
+def input_digest(step: Step, ctx: Context) -> tuple[str, dict]:
+    """Digest of a step's inputs: every input file (by content), the study config, version and code.
+    Returns the digest and its parts (kept in the stamp, so a re-run can say what changed)."""
+    hashes: _HashCache = ctx.extra.setdefault("hash_cache", _HashCache(ctx.paths.stamps / "hashes.json"))
+    files = {_input_key(p, ctx): hashes.sha256(p) for p in _files(step.inputs(ctx))}
     meta = {"step": step.name, "study": _sha256(ctx.study_path), "version": __version__,
             "code": code_fingerprint(step.code_excludes), "files": files,
-            "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch,
-                        "data_dir": str(ctx.data_dir) if ctx.data_dir else None}}
+            "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch}}
     return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest(), meta
 
 
@@ -124,15 +178,43 @@ def _stamp_path(step: Step, ctx: Context) -> Path:
     return ctx.stamps_dir / f"{step.name}.json"
 
 
+def _written(step: Step, ctx: Context) -> dict[str, list[int]]:
+    """Every file a step's outputs hold now, with size and mtime (recorded in its stamp)."""
+    out = {}
+    for p in _files(step.outputs(ctx)):
+        st = p.stat()
+        out[str(p.resolve())] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _read_stamp(step: Step, ctx: Context) -> dict | None:
+    try:
+        return json.loads(_stamp_path(step, ctx).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _outputs_intact(step: Step, ctx: Context, saved: dict) -> str | None:
+    """None when every declared output exists and every file the step wrote is as it left it; else why not."""
+    for p in step.outputs(ctx):
+        if not p.exists():
+            return f"output missing: {p}"
+    for path, (size, mtime) in saved.get("written", {}).items():
+        q = Path(path)
+        if not q.is_file():
+            return f"output missing: {q}"
+        st = q.stat()
+        if st.st_size != size or st.st_mtime_ns != mtime:
+            return f"output changed since the step ran: {q}"
+    return None
+
+
 def what_changed(step: Step, ctx: Context, meta: dict) -> str:
     """Why a step must run, in words: no previous run, missing outputs, or which inputs differ from the stamp."""
-    stamp = _stamp_path(step, ctx)
-    if not stamp.is_file():
-        return "no previous run"
-    try:
-        old = json.loads(stamp.read_text()).get("meta", {})
-    except json.JSONDecodeError:
-        return "unreadable stamp"
+    saved = _read_stamp(step, ctx)
+    if saved is None:
+        return "no previous run" if not _stamp_path(step, ctx).exists() else "unreadable stamp"
+    old = saved.get("meta", {})
     reasons = []
     for key, label in (("study", "study config"), ("code", "package code"), ("version", "package version"),
                        ("options", "options")):
@@ -143,30 +225,55 @@ def what_changed(step: Step, ctx: Context, meta: dict) -> str:
     if changed:
         reasons.append(f"{len(changed)} input file(s), e.g. {changed[0]}")
     if not reasons:
-        missing = [str(p) for p in step.outputs(ctx) if not p.exists()]
-        return f"output missing: {missing[0]}" if missing else "inputs unchanged"
+        return _outputs_intact(step, ctx, saved) or "inputs unchanged"
     return "changed: " + "; ".join(reasons)
 
 
 def is_fresh(step: Step, ctx: Context, digest: str) -> bool:
-    """True when the last success had the same input digest and every declared output still exists."""
-    stamp = _stamp_path(step, ctx)
-    if not stamp.is_file():
-        return False
+    """True when the last success had the same input digest and its outputs are all there, untouched."""
+    saved = _read_stamp(step, ctx)
+    return saved is not None and saved.get("digest") == digest and _outputs_intact(step, ctx, saved) is None
+
+
+@contextmanager
+def project_lock(paths: OutputPaths) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the output folder for the whole run; a second run stops at once."""
+    paths.output.mkdir(parents=True, exist_ok=True)
+    fh = open(paths.lock, "a+")
     try:
-        saved = json.loads(stamp.read_text())
-    except json.JSONDecodeError:
-        return False
-    return saved.get("digest") == digest and all(p.exists() for p in step.outputs(ctx))
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            who = fh.read().strip() or "another process"
+            raise PipelineError(f"another externalize run ({who}) is writing to {paths.output}; wait for it "
+                                "to finish, or pass a different --out-dir") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
 
 
 # ---------------------------------------------------------------- the study's steps
-def _built(ctx: Context):
+def _built(ctx: Context) -> Any:
     from externalize.build import load_built
 
     if "built" not in ctx.extra:
         ctx.extra["built"] = load_built(ctx.processed_dir)
     return ctx.extra["built"]
+
+
+def _study(ctx: Context) -> StudyConfig:
+    """The study with each outcome's source resolved to the best source present in the build (a full GTD or
+    GED the researcher supplied wins over the partial releases; see `build.resolve_study`)."""
+    from externalize.build import resolve_study
+
+    if "study" not in ctx.extra:
+        ctx.extra["study"] = resolve_study(ctx.study, _built(ctx))
+    return ctx.extra["study"]
 
 
 def _run_build(ctx: Context) -> None:
@@ -179,49 +286,35 @@ def _run_build(ctx: Context) -> None:
 def _run_fit(ctx: Context) -> None:
     from externalize.estimates import fit_study
 
-    fit_study(_built(ctx), ctx.study, ctx.tables_dir, console=ctx.console)
+    fit_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_robustness(ctx: Context) -> None:
     from externalize.estimates import robustness_study
 
-    robustness_study(_built(ctx), ctx.study, ctx.tables_dir, console=ctx.console)
+    robustness_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_figures(ctx: Context) -> None:
     from externalize.figures import make_figures
 
-    make_figures(ctx.output_dir, ctx.study, ctx.processed_dir)
+    make_figures(ctx.output_dir, _study(ctx), ctx.processed_dir)
 
 
 def _run_report(ctx: Context) -> None:
     from externalize.report import render_report
 
-    html, pdf = render_report(ctx.output_dir, ctx.study, ctx.processed_dir)
-    ctx.console.print(f"  report: {html}" + (f" and {pdf}" if pdf else ""))
+    html, pdf = render_report(ctx.output_dir, _study(ctx), ctx.processed_dir)
+    ctx.console.print(f"  report: {html}" + (f" and {pdf}" if pdf else ""), highlight=False)
 
 
 def _raw_inputs(ctx: Context) -> list[Path]:
     """The raw files the build would read (every registered file found), the registry and the taxonomy."""
-    from externalize.locate import resolve_data_dir
+    from externalize.locate import raw_files, resolve_data_dir
+    from externalize.registry import load_registry
 
-    found: list[Path] = [PROJECT_ROOT / "data" / "sources.toml", PROJECT_ROOT / "data" / "taxonomy"]
-    data_dir = resolve_data_dir(ctx.data_dir)
-    if data_dir is not None:
-        from externalize.registry import load_registry
-
-        for spec in load_registry().values():
-            for sf in spec.files:
-                if (data_dir / sf.path).is_file():
-                    found.append(data_dir / sf.path)
-    return found
-
-
-_BUILD_OUT = ("events.parquet", "yearly.parquet", "series_monthly.parquet", "series_yearly.parquet", "ledger.csv",
-              "coverage.csv", "build_manifest.json")
-_FIT_OUT = ("estimates.csv", "fit_stats.csv", "counterfactual.csv", "effects.csv", "share.csv",
-            "yearly_contrast.csv", "fit_errors.csv")
-_ROB_OUT = ("placebo.csv", "placebo_summary.csv", "break_sweep.csv", "break_summary.csv", "spec_curve.csv")
+    ctx.extra["data_root"] = resolve_data_dir(ctx.data_dir)
+    return [REGISTRY_FILE, TAXONOMY_DIR, *raw_files(load_registry(), ctx.data_dir)]
 
 
 _DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
@@ -232,33 +325,33 @@ _LATER = {"build": _DRAW, "fit": _DRAW + _READ, "robustness": _DRAW + _READ, "fi
           "report": _DRAW[3:]}
 
 
-def default_steps() -> dict[str, Step]:
-    def built(ctx: Context) -> list[Path]:
-        return [ctx.processed_dir / n for n in _BUILD_OUT]
+def _declared(step: str) -> Callable[[Context], list[Path]]:
+    """A step's outputs as the artefact registry declares them."""
+    return lambda ctx: [a.path(ctx.paths) for a in outputs_of(step)]  # type: ignore[arg-type]
 
+
+def default_steps() -> dict[str, Step]:
     def series(ctx: Context) -> list[Path]:
-        # the model steps read only the count series: a new git commit in the build manifest or a change in
-        # event columns they never use does not refit them
-        return [ctx.processed_dir / "series_monthly.parquet", ctx.processed_dir / "series_yearly.parquet"]
+        # the model steps read only the count series (and which source each outcome uses): a new git commit in
+        # the build manifest or a change in event columns they never use does not refit them
+        return [ctx.processed_dir / n for n in ("series_monthly.parquet", "series_yearly.parquet",
+                                                 "outcome_sources.csv")]
 
     def figure_inputs(ctx: Context) -> list[Path]:
         return (series(ctx) + [ctx.processed_dir / "coverage.csv", ctx.processed_dir / "events.parquet",
-                               PROJECT_ROOT / "data" / "cases" / "cases.csv"]
-                + [ctx.tables_dir / n for n in _FIT_OUT + _ROB_OUT])
+                               CASES_DIR / "cases.csv"]
+                + _declared("fit")(ctx) + _declared("robustness")(ctx))
 
     def report_inputs(ctx: Context) -> list[Path]:
         return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json")] + [
-            PROJECT_ROOT / "data" / "sources.toml", ctx.tables_dir, ctx.figures_dir,
-            PROJECT_ROOT / "reports" / "templates"]
+            REGISTRY_FILE, ctx.tables_dir, ctx.figures_dir, TEMPLATES_DIR]
 
     return {
-        "build": Step("build", _run_build, _raw_inputs, built, _LATER["build"]),
-        "fit": Step("fit", _run_fit, series, lambda c: [c.tables_dir / n for n in _FIT_OUT], _LATER["fit"]),
-        "robustness": Step("robustness", _run_robustness, series, lambda c: [c.tables_dir / n for n in _ROB_OUT],
-                           _LATER["robustness"]),
+        "build": Step("build", _run_build, _raw_inputs, _declared("build"), _LATER["build"]),
+        "fit": Step("fit", _run_fit, series, _declared("fit"), _LATER["fit"]),
+        "robustness": Step("robustness", _run_robustness, series, _declared("robustness"), _LATER["robustness"]),
         "figures": Step("figures", _run_figures, figure_inputs, lambda c: [c.figures_dir], _LATER["figures"]),
-        "report": Step("report", _run_report, report_inputs,
-                       lambda c: [c.output_dir / "report.html", c.output_dir / "report.pdf"], _LATER["report"]),
+        "report": Step("report", _run_report, report_inputs, _declared("report"), _LATER["report"]),
     }
 
 
@@ -271,59 +364,65 @@ class StepOutcome:
     reason: str
 
 
+def _plan(steps: Sequence[str | Step] | None) -> list[Step]:
+    known = default_steps()
+    if steps is None:
+        return [known[n] for n in STEP_ORDER]
+    for s in steps:
+        if isinstance(s, str):
+            check_choice(s, STEP_ORDER, "step", error=PipelineError)
+    if all(isinstance(s, str) for s in steps):
+        return [known[n] for n in STEP_ORDER if n in steps]
+    return [known[s] if isinstance(s, str) else s for s in steps]
+
+
 def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | None = None, force: bool = False,
                  steps: Sequence[str | Step] | None = None, console: Console | None = None, *,
-                 allow_checksum_mismatch: bool = False, output_dir: str | Path | None = None,
+                 allow_checksum_mismatch: bool = False, out_dir: str | Path | None = None,
+                 output_dir: str | Path | None = None,
                  processed_dir: str | Path | None = None) -> list[StepOutcome]:
     """Run the steps in order (default: all five), skipping those whose inputs are unchanged (unless force).
 
     steps: names from STEP_ORDER (a subset, run in the study order) or Step objects (run as given).
-    A failing step raises; its stamp is not written, so the next run retries it.
+    out_dir: root of the outputs (see `externalize.paths.output_paths`); `output_dir` / `processed_dir`
+    place the two output folders separately (tests). A failing step raises; its stamp is gone, so the next
+    run retries it. Raises PipelineError when another run holds the output folder's lock.
     """
-    from externalize.build import DEFAULT_OUT
+    from rich.table import Table
 
     console = console or Console(stderr=True)
     study = load_study(study_path)   # validated before any work starts
+    base = output_paths(out_dir)
+    paths = OutputPaths(Path(processed_dir).resolve() if processed_dir else base.processed,
+                        Path(output_dir).resolve() if output_dir else base.output)
     ctx = Context(study=study, study_path=Path(study.path), data_dir=Path(data_dir) if data_dir else None,
-                  processed_dir=Path(processed_dir) if processed_dir else DEFAULT_OUT,
-                  output_dir=Path(output_dir) if output_dir else PROJECT_ROOT / "reports" / "output",
-                  console=console, allow_checksum_mismatch=allow_checksum_mismatch)
-    known = default_steps()
-    if steps is None:
-        plan = [known[n] for n in STEP_ORDER]
-    else:
-        names = [s for s in steps if isinstance(s, str)]
-        unknown = set(names) - set(known)
-        if unknown:
-            raise ValueError(f"unknown steps {sorted(unknown)}; choose from {list(STEP_ORDER)}")
-        plan = ([known[n] for n in STEP_ORDER if n in names] if len(names) == len(steps)
-                else [known[s] if isinstance(s, str) else s for s in steps])
+                  paths=paths, console=console, allow_checksum_mismatch=allow_checksum_mismatch)
+    plan = _plan(steps)
     outcomes: list[StepOutcome] = []
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("pipeline", total=len(plan))
-        for step in plan:
-            progress.update(task, description=f"step {step.name}")
+    with project_lock(paths):
+        for k, step in enumerate(plan, start=1):
             t0 = time.perf_counter()
             digest, meta = input_digest(step, ctx)
             if not force and is_fresh(step, ctx, digest):
                 outcomes.append(StepOutcome(step.name, "skipped", time.perf_counter() - t0, "inputs unchanged"))
-                console.print(f"[dim]{step.name}: skipped (inputs unchanged)[/]")
-                progress.advance(task)
+                console.print(f"[dim]{k}/{len(plan)} {step.name}: skipped (inputs unchanged)[/]")
                 continue
             reason = "forced" if force else what_changed(step, ctx, meta)
-            console.rule(f"[bold]{step.name}[/] [dim]({reason})[/]")
+            console.rule(f"[bold]{k}/{len(plan)} {step.name}[/] [dim]({reason})[/]")
+            _stamp_path(step, ctx).unlink(missing_ok=True)   # a step killed from here on leaves no stamp
             step.run(ctx)
-            ctx.stamps_dir.mkdir(parents=True, exist_ok=True)
+            missing = [p for p in step.outputs(ctx) if not p.exists()]
+            if missing:
+                raise PipelineError(f"step {step.name} finished without writing {missing[0]}")
             seconds = time.perf_counter() - t0
-            _stamp_path(step, ctx).write_text(json.dumps(
-                {"step": step.name, "digest": digest, "inputs": meta["files"], "meta": meta,
-                 "version": __version__, "seconds": round(seconds, 3),
-                 "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
-                indent=2, sort_keys=True))
+            write_json(_stamp_path(step, ctx), {
+                "step": step.name, "digest": digest, "inputs": meta["files"], "meta": meta,
+                "written": _written(step, ctx), "version": __version__, "seconds": round(seconds, 3),
+                "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             outcomes.append(StepOutcome(step.name, "ran", seconds, reason))
             console.print(f"[green]{step.name}: done in {seconds:.1f} s[/]")
-            progress.advance(task)
+        if "hash_cache" in ctx.extra:
+            ctx.extra["hash_cache"].save()
     table = Table(title="externalize run")
     for col in ("step", "status", "seconds", "why"):
         table.add_column(col)

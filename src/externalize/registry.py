@@ -6,12 +6,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from externalize.errors import ConfigError
+from externalize.paths import PROJECT_ROOT, REGISTRY_FILE
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REGISTRY = PROJECT_ROOT / "data" / "sources.toml"
+DEFAULT_REGISTRY = REGISTRY_FILE
 
 TABLES = {"events", "yearly", "lookup", "unused"}
 FREQUENCIES = {"day", "month", "year", "cross-section"}
@@ -23,6 +24,15 @@ class SourceFile:
     role: str
     path: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class CoverageHole:
+    """Months inside a release's span that it documents as missing (e.g. GTD 1993: records lost)."""
+
+    start: pd.Period
+    end: pd.Period
+    why: str
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,11 @@ class SourceSpec:
     files: tuple[SourceFile, ...]
     researcher_supplied: bool = False
     match: tuple[str, ...] = field(default_factory=tuple)
+    coverage_holes: tuple[CoverageHole, ...] = ()
+    # researcher-supplied releases: coverage ends with the month of the release's last event (a 0718dist
+    # release supplied where the registry allows up to 2021 covers up to 2017-12, not 2021-12)
+    ends_at_last_event: bool = False
+    lower_bound: bool = False  # group counts are lower bounds (perpetrator blanked in part of the rows)
     # coding properties (rules 2.0.0; see data/taxonomy/rules.md)
     actor_scheme: str = "any"      # naming scheme of data/taxonomy/actors.csv that applies first
     plot_source: bool = False      # rows are plots or individuals in the West, not attacks with a target
@@ -58,6 +73,18 @@ class SourceSpec:
     @property
     def is_read(self) -> bool:
         return self.table in {"events", "yearly"}
+
+    def covers(self, periods: pd.PeriodIndex | pd.Series) -> np.ndarray:
+        """Boolean array: each monthly period inside [coverage_start, coverage_end] and in no hole."""
+        idx = pd.PeriodIndex(periods, freq="M")
+        ok = (idx >= self.coverage_start) & (idx <= self.coverage_end)
+        for hole in self.coverage_holes:
+            ok &= ~((idx >= hole.start) & (idx <= hole.end))
+        return np.asarray(ok, dtype=bool)
+
+    def months_covered(self, year: int) -> int:
+        """Months of a calendar year the source covers (0-12): span minus documented holes."""
+        return int(self.covers(pd.period_range(f"{year}-01", f"{year}-12", freq="M")).sum())
 
     def file(self, role: str = "main") -> SourceFile:
         for f in self.files:
@@ -99,12 +126,26 @@ def _spec_from_toml(key: str, raw: dict) -> SourceSpec:
         raise ConfigError(f"{key}: coverage dates must be YYYY-MM ({exc})") from exc
     if end < start:
         raise ConfigError(f"{key}: coverage_end {end} is before coverage_start {start}")
+    holes = []
+    for h in raw.get("coverage_holes", []):
+        if not isinstance(h, dict) or not {"start", "end", "why"} <= set(h):
+            raise ConfigError(f"{key}: each coverage hole needs start, end (YYYY-MM) and why, got {h!r}")
+        try:
+            hole = CoverageHole(pd.Period(h["start"], freq="M"), pd.Period(h["end"], freq="M"), str(h["why"]))
+        except ValueError as exc:
+            raise ConfigError(f"{key}: coverage hole dates must be YYYY-MM ({exc})") from exc
+        if hole.end < hole.start or hole.start < start or hole.end > end:
+            raise ConfigError(f"{key}: coverage hole {h['start']} to {h['end']} must be an interval inside "
+                              f"the span {start} to {end}")
+        holes.append(hole)
     return SourceSpec(
         key=key, title=raw["title"], publisher=raw["publisher"], version=raw["version"],
         licence=raw["licence"], citation=raw["citation"], get=raw["get"], adapter=raw["adapter"],
         table=raw["table"], frequency=raw["frequency"], coverage_start=start, coverage_end=end,
         arms=tuple(raw["arms"]), measures=raw["measures"], defects=tuple(raw["defects"]),
         files=tuple(files), researcher_supplied=supplied, match=tuple(raw.get("match", ())),
+        coverage_holes=tuple(holes), ends_at_last_event=bool(raw.get("ends_at_last_event", False)),
+        lower_bound=bool(raw.get("lower_bound", False)),
         **_coding_fields(key, raw),
     )
 
@@ -156,10 +197,22 @@ def registry_frame(registry: dict[str, SourceSpec]) -> pd.DataFrame:
         {
             "source": s.key, "title": s.title, "publisher": s.publisher, "version": s.version,
             "licence": s.licence, "table": s.table, "frequency": s.frequency,
-            "coverage": f"{s.coverage_start} to {s.coverage_end}", "arms": ", ".join(s.arms),
+            "coverage": f"{s.coverage_start} to {s.coverage_end}"
+                        + "".join(f" except {h.start} to {h.end}" for h in s.coverage_holes),
+            "arms": ", ".join(s.arms),
             "measures": s.measures, "defects": "; ".join(s.defects),
             "researcher_supplied": s.researcher_supplied,
         }
         for s in registry.values()
     ]
     return pd.DataFrame(rows)
+
+
+def with_observed_end(spec: SourceSpec, last_event: pd.Period | None) -> SourceSpec:
+    """The spec with coverage_end cut to the month of the release's last event, for a release flagged
+    `ends_at_last_event` (a researcher-supplied GTD or GED of any version). Unchanged otherwise, or when the
+    release has no dated event. Months after the last event are then missing, not zero."""
+    if not spec.ends_at_last_event or last_event is None or last_event >= spec.coverage_end:
+        return spec
+    from dataclasses import replace
+    return replace(spec, coverage_end=max(pd.Period(last_event, freq="M"), spec.coverage_start))

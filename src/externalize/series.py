@@ -1,8 +1,9 @@
 """Count series: monthly (event sources dated to the month) and yearly (all sources), per source x class x family.
 
 Zero-filled inside each source's own coverage, missing (NaN) outside it: a month a source does not cover is
-unknown, not zero. `event_class` "all" counts every row of a source (the denominator / volume series) and
-`family` "all" sums over families.
+unknown, not zero. Coverage is the registry's span minus its documented holes (`SourceSpec.covers`: GTD has no
+1993; a supplied release ends with its last event month, see `build.observed_registry`). `event_class` "all"
+counts every row of a source (the denominator / volume series) and `family` "all" sums over families.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from externalize.errors import ExternalizeError
 from externalize.registry import SourceSpec
+
+
+class CoverageGapError(ExternalizeError, ValueError):
+    """A series requested over a window that contains months its source does not cover (a hole)."""
 
 CLASSES = ("clash", "joint", "external", "other", "none")
 MONTHLY_COLUMNS = ["source", "event_class", "family", "period", "count", "fatalities", "in_coverage"]
@@ -44,12 +50,17 @@ def _grid(sources: list[str], classes_by_source: Mapping[str, list[tuple[str, st
 
 def _class_family_keys(df: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
     """Per source: every (class, family) seen, plus every main class with family 'all' so that a class with
-    no rows still gets an explicit zero series."""
+    no rows still gets an explicit zero series. One grouped count over the rows (no Python pass over them)."""
     keys: dict[str, list[tuple[str, str]]] = {}
-    for s, g in df.groupby("source", observed=True, sort=True):
-        seen = set(zip(g["event_class"].astype(str), g["family"].astype(str)))
-        seen |= {(c, "all") for c in (*CLASSES, "all")}
-        keys[str(s)] = sorted(seen)
+    if not len(df):
+        return keys
+    seen = df.groupby([df["source"].astype(str), df["event_class"].astype(str), df["family"].astype(str)],
+                      observed=True, sort=False).size().index
+    by_source: dict[str, set[tuple[str, str]]] = {}
+    for source, cls, fam in seen:
+        by_source.setdefault(str(source), set()).add((str(cls), str(fam)))
+    for s in sorted(by_source):
+        keys[s] = sorted(by_source[s] | {(c, "all") for c in (*CLASSES, "all")})
     return keys
 
 
@@ -62,24 +73,42 @@ def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
     """
     months = pd.period_range(start, end, freq="M")
     monthly_sources = [k for k, s in registry.items() if s.table == "events" and s.frequency in ("day", "month")]
-    ev = events[events["source"].isin(monthly_sources) & events["date_precision"].isin(["day", "month"])]
+    used = ["source", "event_class", "family_a", "family_b", "date", "n", "fatalities"]  # filter only these
+    ev = events.loc[events["source"].isin(monthly_sources) & events["date_precision"].isin(["day", "month"]), used]
     ev = ev.assign(period=ev["date"].dt.to_period("M"))
     ev = ev[(ev["period"] >= start) & (ev["period"] <= end)]
     src = pd.DataFrame({"source": ev["source"].astype("string"), "event_class": ev["event_class"].astype("string"),
                         "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
                         "fatalities": ev["fatalities"].astype("float64")})
     src = _with_totals(src)
-    agg = src.groupby(["source", "event_class", "family", "period"], observed=True, sort=False).agg(
-        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
-    present = [s for s in monthly_sources if s in set(events["source"].astype(str))]
+    agg = _sum_by(src, ["source", "event_class", "family", "period"])
+    # sources with at least one row at all (any date): one grouped count, not a Python pass over the rows
+    rows_by_source = events.groupby(events["source"].astype("string"), observed=True).size()
+    have = set(rows_by_source.index[rows_by_source > 0].astype(str))
+    present = [s for s in monthly_sources if s in have]
     grid = _grid(present, _class_family_keys(src[src["source"].isin(present)]), pd.Index(months), "period")
     out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "period"], how="left")
-    cov_start = out["source"].map(lambda s: registry[s].coverage_start)
-    cov_end = out["source"].map(lambda s: registry[s].coverage_end)
-    out["in_coverage"] = (out["period"] >= cov_start) & (out["period"] <= cov_end)
+    out["in_coverage"] = _covered(out, registry, "period")
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
     out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
     return out[MONTHLY_COLUMNS].sort_values(["source", "event_class", "family", "period"]).reset_index(drop=True)
+
+
+def _sum_by(src: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """count = sum of n; fatalities = sum, NaN when every value of the group is missing (as
+    Series.sum(min_count=1)), from grouped sums and counts instead of a Python function per group."""
+    g = src.groupby(keys, observed=True, sort=False)
+    agg = g.agg(count=("n", "sum"), fatalities=("fatalities", "sum"), known=("fatalities", "count"))
+    agg["fatalities"] = agg["fatalities"].where(agg["known"] > 0, np.nan)
+    return agg.drop(columns="known")
+
+
+def _covered(out: pd.DataFrame, registry: Mapping[str, SourceSpec], time_name: str) -> pd.Series:
+    """Per row: is the source's (period) inside its coverage, holes excluded."""
+    mask = np.zeros(len(out), dtype=bool)
+    for source, idx in out.groupby("source", sort=False).indices.items():
+        mask[idx] = registry[str(source)].covers(pd.PeriodIndex(out[time_name].iloc[idx], freq="M"))
+    return pd.Series(mask, index=out.index)
 
 
 def _family_label(df: pd.DataFrame) -> pd.Series:
@@ -113,19 +142,12 @@ def yearly_counts(events: pd.DataFrame, yearly: pd.DataFrame, registry: Mapping[
         return pd.DataFrame(columns=YEARLY_COLUMNS)
     src = _with_totals(pd.concat(frames, ignore_index=True))
     src = src[src["year"].between(first_year, last_year)]
-    agg = src.groupby(["source", "event_class", "family", "year"], observed=True, sort=False).agg(
-        count=("n", "sum"), fatalities=("fatalities", lambda x: x.sum(min_count=1)))
-    present = sorted(set(src["source"].astype(str)))
+    agg = _sum_by(src, ["source", "event_class", "family", "year"])
+    present = sorted(set(src["source"].astype(str).unique()))
     grid = _grid(present, _class_family_keys(src), years, "year")
     out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "year"], how="left")
-
-    def months_covered(row_source: str, year: int) -> int:
-        spec = registry[row_source]
-        lo = max(spec.coverage_start, pd.Period(f"{year}-01", freq="M"))
-        hi = min(spec.coverage_end, pd.Period(f"{year}-12", freq="M"))
-        return max(0, (hi - lo).n + 1) if hi >= lo else 0
-
-    cover = {(s, y): months_covered(s, y) for s in present for y in years}
+    # months of the year inside the span and outside documented holes (GTD 1993 -> 0: missing, not zero)
+    cover = {(s, y): registry[s].months_covered(y) for s in present for y in years}
     out["months_covered"] = [cover[(s, y)] for s, y in zip(out["source"], out["year"])]
     out["in_coverage"] = out["months_covered"] > 0
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
@@ -141,9 +163,13 @@ def undated_month_rows(events: pd.DataFrame) -> pd.Series:
 
 def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "all",
            start: pd.Period | None = None, end: pd.Period | None = None) -> pd.Series:
-    """One monthly series as a pd.Series with a PeriodIndex, trimmed to the source's coverage (and window)."""
+    """One monthly series as a pd.Series with a PeriodIndex, trimmed to the source's coverage (and window).
+
+    Raises KeyError when there is no such series, and CoverageGapError when the covered months inside the
+    window are not contiguous (a documented hole such as GTD 1993 inside the window): a time-series model
+    needs consecutive months, and closing the gap silently would misplace every later month."""
     m = monthly[(monthly["source"] == source) & (monthly["event_class"] == event_class)
-                & (monthly["family"] == family) & monthly["in_coverage"]]
+                & (monthly["family"] == family) & monthly["in_coverage"].astype(bool)]
     if m.empty:
         raise KeyError(f"no monthly series for source={source!r}, class={event_class!r}, family={family!r}")
     s = pd.Series(m["count"].to_numpy(dtype=float), index=pd.PeriodIndex(m["period"], freq="M"),
@@ -152,6 +178,14 @@ def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "
         s = s[s.index >= start]
     if end is not None:
         s = s[s.index <= end]
+    if len(s) > 1:
+        steps = np.diff(s.index.asi8)
+        if (steps != 1).any():
+            k = int(np.argmax(steps != 1))
+            raise CoverageGapError(
+                f"monthly series {s.name} has no coverage from {s.index[k] + 1} to {s.index[k + 1] - 1} inside "
+                f"the window (a documented hole of {source}, see data/sources.toml coverage_holes); choose a "
+                "window on one side of it")
     return s
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from externalize.vocab import as_bool
+
 DIGITS = 3
 MODEL_NAMES = {"ols_hac": "OLS, Newey-West", "gls_ar": "GLS AR(1)", "arima": "ARIMA", "poisson": "Poisson",
                "quasipoisson": "quasi-Poisson", "negbin": "negative binomial",
@@ -140,7 +142,7 @@ def ledger_table(ledger: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].map(fmt_int)
     for c in ("Checksum verified", "Balances"):
         if c in out:
-            out[c] = out[c].map(lambda v: "yes" if str(v).lower() in ("true", "1") else "NO")
+            out[c] = out[c].map(lambda v: "yes" if as_bool(v) else "NO")
     return out
 
 
@@ -153,7 +155,7 @@ def data_table(coverage: pd.DataFrame, registry: pd.DataFrame | None = None) -> 
     out = pd.DataFrame({"Source": g["source"], "Arms": g["arms"], "Dated to": g["frequency"],
                         "Coverage": g["start"].astype(str) + " – " + g["end"].astype(str),
                         "Rows kept": g["rows"].map(fmt_int),
-                        "Present": g["in_study"].map(lambda v: "yes" if str(v).lower() in ("true", "1") else "no")})
+                        "Present": g["in_study"].map(lambda v: "yes" if as_bool(v) else "no")})
     if registry is not None and len(registry):
         reg = registry.set_index("source")
         # key, title and version in one cell keeps the table readable on an A4 page

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.config import TaxonomyChoices
-from externalize.errors import ExternalizeError
+from externalize.errors import TaxonomyError
 from externalize.registry import ACTOR_SCHEMES, PROJECT_ROOT
 from externalize.vocab import ENTRY_FAMILIES, FAMILY_ACTORS
 
@@ -89,10 +89,6 @@ IS_NAME_PATTERNS: tuple[str, ...] = (
 )
 IS_NAME_RE = re.compile("|".join(f"(?:{p})" for p in IS_NAME_PATTERNS), re.IGNORECASE)
 PATTERN_BRANCH = "IS branch (name pattern)"
-
-
-class TaxonomyError(ExternalizeError, ValueError):
-    """actors.csv is malformed; the message names the row (1-based, as in a spreadsheet, header = row 1)."""
 
 
 def normalise_name(s: str) -> str:

@@ -3,7 +3,8 @@
 Each variant is a `[[variants]]` table of the study config (`analysis/study.toml`): a name, a description and
 overrides of `[taxonomy]` keys (validated like `[taxonomy]` itself, by `config.taxonomy_choices`). The
 primary coding is the variant "primary" (no overrides). `variant_table` reclassifies the built events and
-yearly rows under every variant and counts each outcome series before and after the main intervention.
+yearly rows under every variant and counts each outcome series before and after the main intervention, on
+the outcome's `source` (pass a study resolved by `build.resolve_study`, so that it is the source used).
 
 Counting (the same selection as the outcome series: source, class, family):
   monthly outcomes  rows dated to the day or month inside [window_start, window_end]; "before" is every
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.classify import Coalition, classify_tables, load_coalition
-from externalize.config import Outcome, StudyConfig, TaxonomyChoices, taxonomy_choices
+from externalize.config import Outcome, StudyConfig, TaxonomyChoices, check_keys, taxonomy_choices
 from externalize.errors import ConfigError
 from externalize.registry import SourceSpec
 from externalize.taxonomy import Taxonomy, load_taxonomy
@@ -50,24 +51,22 @@ class Variant:
 def load_variants(study: StudyConfig) -> list[Variant]:
     """The primary coding plus every `[[variants]]` of the study config, validated.
 
-    Raises ConfigError for a repeated or reserved name, an unknown `[taxonomy]` key or an invalid value.
+    Raises ConfigError for a repeated or reserved name, an unknown key (config.KEYS) or an invalid value.
     """
     with open(study.path, "rb") as fh:
         raw = tomllib.load(fh)
     base = dict(raw.get("taxonomy", {}))
     out = [Variant(PRIMARY, "the study's primary coding ([taxonomy])", (), study.taxonomy)]
-    known = set(TaxonomyChoices.__dataclass_fields__)
     for i, v in enumerate(raw.get("variants", []), start=1):
         where = f"{study.path}: variants[{i}]"
+        check_keys(v, "variants", where)
         name = str(v.get("name", "")).strip()
         if not name or name == PRIMARY or name in {x.name for x in out}:
             raise ConfigError(f"{where}: a variant needs a unique name other than {PRIMARY!r}, got {name!r}")
         over = dict(v.get("taxonomy", {}))
         if not over:
             raise ConfigError(f"{where} ({name}): no [taxonomy] overrides")
-        unknown = set(over) - known
-        if unknown:
-            raise ConfigError(f"{where} ({name}): unknown taxonomy keys {sorted(unknown)}; known {sorted(known)}")
+        check_keys(over, "taxonomy", f"{where} ({name}).taxonomy")
         try:
             choices = taxonomy_choices({**base, **over})
         except ConfigError as exc:
@@ -164,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m externalize.variants [--build DIR] [--out DIR]`: the variant table of a finished build."""
     import argparse
 
-    from externalize.build import DEFAULT_OUT, load_built
+    from externalize.build import DEFAULT_OUT, load_built, resolve_study
     from externalize.config import load_study
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -172,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="output folder (default: the build folder)")
     args = ap.parse_args(argv)
     built = load_built(args.build)
-    path = run_variants(built.events, built.yearly, load_study(), args.out or args.build, built.registry)
+    study = resolve_study(load_study(), built)  # each outcome on the best source present
+    path = run_variants(built.events, built.yearly, study, args.out or args.build, built.registry)
     print(path)
     return 0
 

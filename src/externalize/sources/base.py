@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import io
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +31,7 @@ class AdapterOutput:
     events: pd.DataFrame | None = None
     yearly: pd.DataFrame | None = None
     excluded: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # facts about the raw files for the ledger (decoding, ...)
 
     @property
     def rows_kept(self) -> int:
@@ -44,6 +48,42 @@ class Adapter(Protocol):
     SOURCE_IDS: tuple[str, ...]
 
     def read(self, spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput: ...
+
+
+def combine_parts(parts: list[tuple[Path, AdapterOutput]], source: str) -> AdapterOutput:
+    """One release from the adapter outputs of its files (GTD 0522dist + 2021Jan-June_1222dist; a GED split
+    by years): rows, exclusions and notes added up, in file order.
+
+    Parts must not overlap: two files holding the same event ids are two copies or two releases (a 0718dist
+    and a 0522dist side by side), not parts of one, and are refused with a SourceFormatError naming the files.
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    seen: dict[str, Path] = {}
+    for path, out in parts:
+        if out.events is None or not len(out.events):
+            continue
+        ids = out.events["event_id"].astype(str)
+        clash = [i for i in ids.unique() if i in seen]
+        if clash:
+            other = seen[clash[0]]
+            raise SourceFormatError(
+                f"{source}: {path.name} and {other.name} both hold event ids ({len(clash)} shared, e.g. "
+                f"{', '.join(clash[:3])}): they are two copies or two releases, not parts of one release. "
+                f"Keep one release in the data folder (all its parts, e.g. globalterrorismdb_0522dist plus "
+                f"globalterrorismdb_2021Jan-June_1222dist). Files found: {', '.join(str(p) for p, _ in parts)}")
+        seen.update(dict.fromkeys(ids.unique(), path))
+    excluded: dict[str, int] = {}
+    for _, out in parts:
+        for reason, n in out.excluded.items():
+            excluded[reason] = excluded.get(reason, 0) + n
+    events = [o.events for _, o in parts if o.events is not None and len(o.events)]
+    yearly = [o.yearly for _, o in parts if o.yearly is not None and len(o.yearly)]
+    return AdapterOutput(
+        rows_read=sum(o.rows_read for _, o in parts),
+        events=pd.concat(events, ignore_index=True) if events else parts[0][1].events,
+        yearly=pd.concat(yearly, ignore_index=True) if yearly else parts[0][1].yearly,
+        excluded=excluded, notes=[n for _, o in parts for n in o.notes])
 
 
 def require_columns(df: pd.DataFrame, needed: list[str] | tuple[str, ...], path: Path | str,
@@ -69,6 +109,110 @@ def join_actors(*cols: pd.Series, sep: str = " | ") -> pd.Series:
         out = out.where(~both, out + sep + c).fillna(c)
     assert out is not None, "join_actors needs at least one column"
     return out.astype("string")
+
+
+# ------------------------------------------------------------------------------------------ notes
+_NOTES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("externalize_source_notes", default=None)
+
+
+def record_note(message: str) -> None:
+    """A fact about a raw file the ledger must show (stray bytes, header-only file). Collected by the
+    enclosing `collect_notes()` (the build wraps every adapter call in one); outside one it is an error to
+    lose it, so it is raised as a warning."""
+    bucket = _NOTES.get()
+    if bucket is None:
+        import warnings
+        warnings.warn(message, SourceNoteWarning, stacklevel=2)
+        return
+    bucket.append(message)
+
+
+class SourceNoteWarning(UserWarning):
+    """A note about a raw file raised outside a build (no ledger to record it in)."""
+
+
+@contextlib.contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Collect every `record_note` made inside the block into the yielded list."""
+    bucket: list[str] = []
+    token = _NOTES.set(bucket)
+    try:
+        yield bucket
+    finally:
+        _NOTES.reset(token)
+
+
+# ------------------------------------------------------------------------------------------ decoding
+_HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_SHOW_LINES = 10
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A raw file's text, the one encoding it was decoded with, and the lines that did not fit it."""
+
+    text: str
+    encoding: str
+    odd_lines: tuple[int, ...] = ()  # 1-based physical line numbers (the header is line 1)
+
+
+def _line_list(lines: list[int]) -> str:
+    shown = ", ".join(str(n) for n in lines[:_SHOW_LINES])
+    return shown + (f" and {len(lines) - _SHOW_LINES} more" if len(lines) > _SHOW_LINES else "")
+
+
+def decode_text(data: bytes, path: Path | str, encodings: tuple[str, ...] = ("utf-8-sig",)) -> DecodedText:
+    """Decode a whole raw text file with ONE encoding, chosen once for the file and checked line by line.
+
+    `encodings` lists what the layout allows, UTF-8 first (e.g. ("utf-8-sig", "cp1252", "latin-1") for the
+    GTD, which START ships in the Windows code page cp1252 in older releases and in UTF-8 in newer ones).
+    Rule: a file that decodes as UTF-8 is UTF-8. Otherwise every line holding a non-ASCII byte is tested:
+      - most such lines valid UTF-8 (or no single-byte code page allowed): UTF-8 with stray bytes. The file
+        is read as UTF-8, each undecodable byte becomes U+FFFD, and the lines are reported
+        (`record_note`): every other line, and so every other name, reads exactly as it is.
+      - otherwise the first allowed code page that decodes the whole file (cp1252 before latin-1); lines that
+        were valid multi-byte UTF-8 (mixed bytes: names there may read wrongly) are reported.
+    Never silently reads a UTF-8 file as Latin-1 because of one stray byte, which would garble every
+    non-ASCII name in it. Returns the text (BOM removed), the encoding and the reported line numbers.
+    """
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        return DecodedText(body.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    good: list[int] = []
+    bad: list[int] = []
+    line, counted = 1, 0   # line number of byte offset `counted`
+    hit = _HIGH_BYTE.search(body)
+    while hit:  # one step per line holding a non-ASCII byte (C-speed searches in between)
+        start = body.rfind(b"\n", 0, hit.start()) + 1
+        end = body.find(b"\n", hit.start())
+        end = len(body) if end < 0 else end
+        line += body.count(b"\n", counted, start)
+        counted = start
+        try:
+            body[start:end].decode("utf-8")
+            good.append(line)
+        except UnicodeDecodeError:
+            bad.append(line)
+        hit = _HIGH_BYTE.search(body, end)
+    single_byte = [e for e in encodings if e.replace("-", "").replace("_", "").lower() not in
+                   ("utf8", "utf8sig")]
+    if len(good) >= len(bad) or not single_byte:
+        record_note(f"{path}: {len(bad)} line(s) are not valid UTF-8 in a UTF-8 file (stray bytes; read as "
+                    f"U+FFFD, the rest of each line kept): line {_line_list(bad)}")
+        return DecodedText(body.decode("utf-8", errors="replace"), "utf-8", tuple(bad))
+    for enc in single_byte:
+        try:
+            text = body.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if good:
+            record_note(f"{path}: read as {enc}, but {len(good)} line(s) hold valid UTF-8 sequences (mixed "
+                        f"encodings; names there may read wrongly): line {_line_list(good)}")
+        return DecodedText(text, enc, tuple(good))
+    raise SourceFormatError(f"{path}: cannot be decoded as any of {', '.join(encodings)}; "
+                            f"undecodable bytes on line {_line_list(bad)}")
 
 
 def check_not_truncated(data: bytes, path: Path) -> None:
@@ -104,10 +248,13 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
     """
     data = read_bytes(path)
     check_not_truncated(data, path)
-    opts = {"dtype": str, "keep_default_na": False, "na_values": [""], "encoding": "utf-8-sig"} | kwargs
+    encodings = kwargs.pop("encodings", None) or (kwargs.pop("encoding", "utf-8-sig"),)
+    text = decode_text(data, path, tuple(encodings)).text
+    del data
+    opts = {"dtype": str, "keep_default_na": False, "na_values": [""]} | kwargs
     try:
-        return pd.read_csv(io.BytesIO(data), **opts)
-    except (pd.errors.ParserError, csv.Error, UnicodeDecodeError) as exc:
+        return pd.read_csv(io.StringIO(text), **opts)
+    except (pd.errors.ParserError, csv.Error) as exc:
         raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
     except ValueError as exc:  # usecols naming a column the file does not have
         if "Usecols" in str(exc) or "usecols" in str(exc):

@@ -44,7 +44,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import AdapterOutput, check_not_truncated, conformed, numeric_column, require_columns
+from externalize.sources.base import (AdapterOutput, check_not_truncated, conformed, decode_text, numeric_column,
+                                      require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -94,14 +95,14 @@ def read_ged_csv(path: Path) -> pd.DataFrame:
     """The columns this adapter uses from a GED CSV (codebook or 10-character names), as text."""
     data = read_bytes(path)
     check_not_truncated(data, path)
-    header = pd.read_csv(io.BytesIO(data), nrows=0, encoding="utf-8-sig").columns
+    text = decode_text(data, path).text  # UTF-8; stray bytes reported by line (base.decode_text)
+    del data
+    header = pd.read_csv(io.StringIO(text), nrows=0).columns
     use = [c for c in header if _canonical(c) in _READ_COLUMNS]
     try:
-        raw = pd.read_csv(io.BytesIO(data), usecols=use, dtype=str, keep_default_na=False,
-                          na_values=[""], encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raw = pd.read_csv(io.StringIO(text), usecols=use, dtype=str, keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as exc:
         raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
-    del data
     return raw.rename(columns={c: _canonical(c) for c in raw.columns})
 
 

@@ -1,0 +1,185 @@
+"""Every file the pipeline writes, declared once: its step, its folder, its name and (for tables) the columns
+it must have, with typed read and atomic write.
+
+The pipeline derives each step's outputs from this registry, so deleting any declared output re-runs the
+step that makes it; the report and figures read tables through `read_table`, which checks the columns, so a
+table that lost a column fails loudly instead of silently dropping a section.
+
+Writes are atomic (a temporary file in the same folder, then `os.replace`): a run killed half way leaves the
+previous file or none, never a half-written one that a later run would take as valid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from externalize.errors import PipelineError
+from externalize.paths import OutputPaths
+from externalize.vocab import Step
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Folder = Literal["processed", "tables", "output"]
+#: float format of every CSV table: 10 significant digits, enough for the 1e-6 reference checks
+CSV_FLOAT_FORMAT = "%.10g"
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One output file: `name` is how code refers to it; `columns` are those a reader may rely on."""
+
+    name: str
+    step: Step
+    folder: Folder
+    filename: str
+    description: str
+    columns: tuple[str, ...] = ()
+
+    def path(self, paths: OutputPaths) -> Path:
+        base = {"processed": paths.processed, "tables": paths.tables, "output": paths.output}[self.folder]
+        return base / self.filename
+
+
+def _a(name: str, step: Step, folder: Folder, filename: str, description: str, *columns: str) -> Artefact:
+    return Artefact(name, step, folder, filename, description, tuple(columns))
+
+
+def _t(name: str, step: Step, description: str, *columns: str) -> Artefact:
+    return Artefact(name, step, "tables", f"{name}.csv", description, tuple(columns))
+
+
+_ALL: tuple[Artefact, ...] = (
+    # build: raw releases -> events, series, ledger
+    _a("events", "build", "processed", "events.parquet", "one row per event, every source, classified",
+       "source", "event_id", "event_class", "n"),
+    _a("yearly", "build", "processed", "yearly.parquet", "one row per source-year-dyad (year-only releases)",
+       "source", "year", "event_class", "n"),
+    _a("series_monthly", "build", "processed", "series_monthly.parquet",
+       "monthly counts per source, class and family; NaN outside coverage", "source", "event_class", "family",
+       "period", "count", "in_coverage"),
+    _a("series_yearly", "build", "processed", "series_yearly.parquet", "yearly counts per source, class, family",
+       "source", "event_class", "family", "year", "count", "in_coverage"),
+    _a("ledger", "build", "processed", "ledger.csv", "rows read, kept, excluded and classified, per source",
+       "source", "rows_read", "rows_kept", "rows_excluded", "balances"),
+    _a("ledger_detail", "build", "processed", "ledger_detail.csv", "every exclusion reason with its count"),
+    _a("ledger_notes", "build", "processed", "ledger_notes.csv",
+       "notes on reading each file: decoding, stray bytes, header-only files"),
+    _a("outcome_sources", "build", "processed", "outcome_sources.csv",
+       "which of its acceptable sources each outcome uses in this build", "outcome", "used"),
+    _a("coverage", "build", "processed", "coverage.csv", "what each source covers and whether it was read",
+       "source", "in_study"),
+    _a("build_manifest", "build", "processed", "build_manifest.json", "versions, checksums, skipped sources"),
+    # fit: series -> models
+    _t("estimates", "fit", "every model term of every outcome", "outcome", "model", "term", "estimate"),
+    _t("fit_stats", "fit", "fit statistics per outcome and model", "outcome", "model"),
+    _t("counterfactual", "fit", "observed, fitted and counterfactual per month", "outcome", "model", "period"),
+    _t("effects", "fit", "effects k months after the intervention, and cumulative", "outcome", "model"),
+    _t("share", "fit", "binomial share models of one class among another", "comparison"),
+    _t("yearly_contrast", "fit", "yearly before/after contrasts (exact and quasi-Poisson)", "outcome"),
+    _t("fit_errors", "fit", "fits that could not be estimated, with the reason"),
+    _t("fit_warnings", "fit", "warnings raised by fits (overdispersion, convergence), per fit"),
+    _t("outcomes", "fit", "the outcome series as the study config defines them", "name", "frequency", "source"),
+    # robustness: series -> checks
+    _t("placebo", "robustness", "placebo-in-time statistic per candidate month", "outcome", "model"),
+    _t("placebo_summary", "robustness", "placebo rank and p-value of the real date", "outcome", "model"),
+    _t("break_sweep", "robustness", "sup-F sweep over candidate break months", "outcome", "period"),
+    _t("break_summary", "robustness", "sup-F test and estimated break month", "outcome"),
+    _t("break_segments", "robustness", "Bai-Perron segments", "outcome"),
+    _t("bootstrap", "robustness", "block-bootstrap intervals of the level and slope change", "outcome"),
+    _t("spec_curve", "robustness", "estimate of every specification", "outcome", "model"),
+    _t("simulation_study", "robustness", "size and coverage of each estimator by scenario"),
+    _t("robustness_errors", "robustness", "checks that could not be run, with the reason"),
+    # report
+    _a("report_html", "report", "output", "report.html", "the report, one self-contained HTML file"),
+    _a("report_pdf", "report", "output", "report.pdf", "the same report as an A4 PDF"),
+)
+
+ARTEFACTS: Mapping[str, Artefact] = {a.name: a for a in _ALL}
+
+
+def artefact(name: str) -> Artefact:
+    """The declared artefact `name`; an unknown name is a bug in the caller, named with the nearest match."""
+    from externalize.vocab import check_choice
+
+    check_choice(name, ARTEFACTS, "artefact", error=PipelineError)
+    return ARTEFACTS[name]
+
+
+def outputs_of(step: Step) -> tuple[Artefact, ...]:
+    """The declared outputs of one step (figures are declared by the figure registry)."""
+    return tuple(a for a in _ALL if a.step == step)
+
+
+# ---------------------------------------------------------------- atomic writes
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path` in one step, on error it is removed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str))
+
+
+def write_frame(frame: pd.DataFrame, path: Path) -> Path:
+    """A frame to CSV (10 significant digits) or Parquet, by the file's suffix, atomically."""
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, float_format=CSV_FLOAT_FORMAT)
+    return path
+
+
+def write_table(name: str, frame: pd.DataFrame, paths: OutputPaths) -> Path:
+    """Write the declared table `name` (CSV or Parquet) where the registry says."""
+    return write_frame(frame, artefact(name).path(paths))
+
+
+def read_table(name: str, paths: OutputPaths, *, required: bool = False) -> pd.DataFrame | None:
+    """Read the declared table `name`; None when it is absent or empty (unless `required`). A table missing
+    one of its declared columns raises PipelineError naming it."""
+    import pandas as pd
+
+    art = artefact(name)
+    path = art.path(paths)
+    if not path.is_file() or path.stat().st_size <= 1:
+        if required:
+            raise PipelineError(f"{art.name} ({path}) is missing: run the '{art.step}' step")
+        return None
+    try:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return None
+    if len(frame.columns) and art.columns:
+        missing = [c for c in art.columns if c not in frame.columns]
+        if missing and len(frame):
+            raise PipelineError(f"{path} lacks columns {missing}: rerun the '{art.step}' step "
+                                "(`externalize run --force`)")
+    return frame
