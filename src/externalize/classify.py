@@ -411,15 +411,25 @@ def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.S
     return aq, is_
 
 
-def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.Series) -> np.ndarray:
-    nat_sets = coalition.non_western_members(nationality)
-    out = np.zeros(len(nat_sets), dtype=bool)
+def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(names a non-Western member, names one that is not the country of the attack), per row; computed
+    once per unique (nationality, country) pair."""
+    nat = nationality.astype("string").reset_index(drop=True)
     ctry = country.astype("string").reset_index(drop=True)
-    for i, ns in enumerate(nat_sets):
-        if ns:
-            here = {coalition.canonical(p) for p in re.split(_SEPARATORS, str(ctry[i]))} if pd.notna(ctry[i]) else set()
-            out[i] = bool(ns - here)
-    return out
+    key = nat.fillna("\x01") + "\x00" + ctry.fillna("\x01")
+    codes, uniq = pd.factorize(key)
+    has_u = np.zeros(len(uniq), dtype=bool)
+    abroad_u = np.zeros(len(uniq), dtype=bool)
+    for k, u in enumerate(uniq):
+        n_str, c_str = str(u).split("\x00")
+        if n_str == "\x01":
+            continue
+        ns = coalition.non_western_members(pd.Series([n_str]))[0]
+        here = set() if c_str == "\x01" else {coalition.canonical(p) for p in re.split(_SEPARATORS, c_str)}
+        has_u[k] = bool(ns)
+        abroad_u[k] = bool(ns - here)
+    return has_u[codes], abroad_u[codes]
 
 
 def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -509,8 +519,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     state_type = np.zeros(n, dtype=bool)
     for t in STATE_TARGETS:
         state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
-    nw_sets = coalition.non_western_members(nationality)
-    has_nw = np.array([bool(s) for s in nw_sets], dtype=bool)
+    has_nw, nationals_abroad = _nationals_abroad(coalition, nationality, country)
     zero = (pd.to_numeric(col("n"), errors="coerce").fillna(1).to_numpy() == 0)
     return RowFacts(
         n=n, choices=choices, fam_a=fam_a, fam_b=fam_b, zero=zero, a_fam=a_fam, any_fam=a_fam | b_fam,
@@ -520,7 +529,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
         competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
         contact=contact, nat_west=coalition.western(nationality), state_target=has_nw & state_type,
-        nationals_abroad=_nationals_abroad(coalition, nationality, country),
+        nationals_abroad=nationals_abroad,
         tourists=ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy(dtype=bool),
         west_location=coalition.western(country, how="all"),
         unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()

@@ -11,12 +11,13 @@ import pandas as pd
 
 from externalize.errors import ConfigError
 from externalize.paths import PROJECT_ROOT, REGISTRY_FILE
+from externalize.vocab import REGISTRY_ARMS
 
 DEFAULT_REGISTRY = REGISTRY_FILE
 
 TABLES = {"events", "yearly", "lookup", "unused"}
 FREQUENCIES = {"day", "month", "year", "cross-section"}
-ARMS = {"clash", "joint", "external", "volume", "dose", "context"}
+ARMS = set(REGISTRY_ARMS)  # names from externalize.vocab
 
 
 @dataclass(frozen=True)
