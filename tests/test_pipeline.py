@@ -101,7 +101,7 @@ def test_failed_step_writes_no_stamp(tmp_path):
 
 
 def test_default_steps_are_the_study_order(tmp_path):
-    assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "figures", "report")
+    assert tuple(default_steps()) == STEP_ORDER == ("build", "fit", "robustness", "designs", "figures", "report")
     with pytest.raises(PipelineError, match="did you mean 'fit'"):
         run_pipeline(steps=["fitt"], output_dir=tmp_path, console=Console(file=io.StringIO()))
 
@@ -152,10 +152,10 @@ def test_code_fingerprint_per_step():
 
     steps = default_steps()
     # a step's fingerprint leaves out the modules of later steps, so drawing code edits do not refit models
-    assert {"figures.py", "report.py", "tables.py"} <= set(steps["build"].code_excludes)
-    assert "figures.py" not in steps["figures"].code_excludes
+    assert {"figures/", "report.py", "tables.py"} <= set(steps["build"].code_excludes)
+    assert "figures/" not in steps["figures"].code_excludes
     assert "report.py" not in steps["report"].code_excludes and "tables.py" not in steps["report"].code_excludes
-    assert code_fingerprint(("figures.py",)) != code_fingerprint()
+    assert code_fingerprint(("figures/",)) != code_fingerprint()
     assert code_fingerprint(("no_such_module.py",)) == code_fingerprint()
     # a trailing slash excludes a folder: the model steps do not hash the source adapters
     assert "sources/" in steps["fit"].code_excludes and "sources/" not in steps["build"].code_excludes

@@ -358,10 +358,10 @@ def test_html_loads_in_headless_chromium(rendered, tmp_path):
 def test_one_command_reproduces_everything_from_the_real_releases(tmp_path, shared_data_dir):
     """The whole pipeline on the real releases into a fresh folder: every figure, a self-contained HTML report
     that loads without console errors, a PDF with all its pages; a second run skips every step."""
-    from externalize.pipeline import run_pipeline
+    from externalize.pipeline import STEP_ORDER, run_pipeline
     out, processed = tmp_path / "output", tmp_path / "processed"
     first = run_pipeline(data_dir=shared_data_dir, output_dir=out, processed_dir=processed)
-    assert [o.status for o in first] == ["ran"] * 5
+    assert [o.status for o in first] == ["ran"] * len(STEP_ORDER)
     ledger = pd.read_csv(processed / "ledger.csv")
     assert ledger["balances"].all() and ledger["checksum_verified"].all() and len(ledger) >= 20
     for name in ("coverage", "monthly_counts", "geography", "counterfactual", "forest", "share", "placebo",
@@ -378,7 +378,7 @@ def test_one_command_reproduces_everything_from_the_real_releases(tmp_path, shar
         _, stderr = _chromium_console(html)
         assert _console_errors(stderr) == []
     second = run_pipeline(data_dir=shared_data_dir, output_dir=out, processed_dir=processed)
-    assert [o.status for o in second] == ["skipped"] * 5
+    assert [o.status for o in second] == ["skipped"] * len(STEP_ORDER)
 
 
 # ---------------------------------------------------------------- table formatting

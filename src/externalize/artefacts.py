@@ -42,6 +42,8 @@ class Artefact:
     filename: str
     description: str
     columns: tuple[str, ...] = ()
+    #: written only when the data it needs is present (e.g. a design whose sources are absent writes nothing)
+    optional: bool = False
 
     def path(self, paths: OutputPaths) -> Path:
         base = {"processed": paths.processed, "tables": paths.tables, "output": paths.output}[self.folder]
@@ -54,6 +56,11 @@ def _a(name: str, step: Step, folder: Folder, filename: str, description: str, *
 
 def _t(name: str, step: Step, description: str, *columns: str) -> Artefact:
     return Artefact(name, step, "tables", f"{name}.csv", description, tuple(columns))
+
+
+def _d(name: str, description: str, *columns: str, filename: str | None = None) -> Artefact:
+    """A table of the designs step, written only when the design's sources are present."""
+    return Artefact(name, "designs", "tables", filename or f"{name}.csv", description, tuple(columns), True)
 
 
 _ALL: tuple[Artefact, ...] = (
@@ -97,6 +104,20 @@ _ALL: tuple[Artefact, ...] = (
     _t("spec_curve", "robustness", "estimate of every specification", "outcome", "model"),
     _t("simulation_study", "robustness", "size and coverage of each estimator by scenario"),
     _t("robustness_errors", "robustness", "checks that could not be run, with the reason"),
+    # designs: staggered participation, dose-response, non-state fighting, joint operations
+    _a("design_facts", "designs", "tables", "did_facts.json",
+       "units, treated and control countries, draws, and every design skipped with the reason"),
+    _d("strikes_monthly", "coalition strikes per month, spliced, with the source of each month", "period", "strikes"),
+    _d("strikes_reconciliation", "the two strike transcriptions on their overlap, per month"),
+    _d("did_participation", "staggered-participation DiD: every specification and the pooled ITS rows",
+       "estimator", "outcome", "estimate", "ci_low", "ci_high"),
+    _d("dose_response", "distributed-lag count models of each outcome on strikes", "outcome", "estimate"),
+    _d("nonstate_monthly", "non-state fatalities per country-month (UCDP GED 24.1)", "period", "country"),
+    _d("nonstate_its", "the primary model on Syria's monthly non-state fatalities"),
+    _d("nonstate_break_profile", "break-date profile of Syria's monthly non-state fatalities"),
+    _d("nonstate_placebo", "placebo-in-time sweep on Syria's monthly non-state fatalities"),
+    _d("nonstate_share_ucdp", "share of Syrian non-state deaths in IS dyads and in IS-Nusra dyads, per year"),
+    _d("joint_operations", "IS-Nusra joint operations beside infighting (Gade et al.)"),
     # report
     _a("report_html", "report", "output", "report.html", "the report, one self-contained HTML file"),
     _a("report_pdf", "report", "output", "report.pdf", "the same report as an A4 PDF"),
@@ -113,9 +134,10 @@ def artefact(name: str) -> Artefact:
     return ARTEFACTS[name]
 
 
-def outputs_of(step: Step) -> tuple[Artefact, ...]:
-    """The declared outputs of one step (figures are declared by the figure registry)."""
-    return tuple(a for a in _ALL if a.step == step)
+def outputs_of(step: Step, *, optional: bool | None = None) -> tuple[Artefact, ...]:
+    """The declared outputs of one step (figures are declared by the figure registry); `optional` selects
+    only the always-written (False) or only the optional (True) ones."""
+    return tuple(a for a in _ALL if a.step == step and (optional is None or a.optional == optional))
 
 
 # ---------------------------------------------------------------- atomic writes

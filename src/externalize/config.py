@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 from datetime import date
 from pathlib import Path
@@ -17,7 +17,7 @@ from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_A
 #: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"study", "interventions", "placebo", "robustness", "taxonomy", "models", "outcomes",
-                   "comparisons", "variants"}),
+                   "comparisons", "designs", "variants"}),
     "study": frozenset({"name", "window_start", "window_end", "yearly_start", "yearly_end", "main_intervention"}),
     "interventions": frozenset({"name", "date", "source"}),
     "placebo": frozenset({"dates", "min_pre", "min_post", "exclude_months_around_real"}),
@@ -123,6 +123,31 @@ class ModelConfig:
 
 
 @dataclass(frozen=True)
+class DesignSettings:
+    """The [designs] table: spans and settings of the staggered-participation, dose-response and non-state
+    designs (externalize.designs). Every key has a default; months are "YYYY-MM"."""
+
+    did_start: str = "2011-01"          # first month of the participation panels
+    did_end: str = "2017-12"            # last month (Crenshaw stops in 2016-12 by itself)
+    placebo_first_year: int = 2008      # right-wing attacks placebo, country-years
+    placebo_last_year: int = 2019
+    ri_draws: int = 999                 # randomization-inference permutations (0 = none)
+    seed: int = 20140808
+    strikes_start: str = "2012-01"      # first month of tables/strikes_monthly.csv (0 by construction)
+    strikes_end: str = "2016-12"
+    splice_seam: str = "2015-06"        # first month taken from the CENTCOM scrape
+    centcom_lag_days: int = 1           # release date -> strike date
+    dose_start: str = "2013-01"         # dose-response sample (with pre-campaign zeros)
+    dose_end: str = "2016-09"           # last complete month of the strike series
+    dose_max_lag: int = 6
+    nonstate_start: str = "2011-01"
+    nonstate_end: str = "2019-12"
+
+    def month(self, name: str) -> pd.Period:
+        return pd.Period(getattr(self, name), freq="M")
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     name: str
     window_start: pd.Period
@@ -139,6 +164,7 @@ class StudyConfig:
     robustness_sim_reps: int = 100
     robustness_boot_draws: int = 999
     comparisons: tuple[tuple[str, str, str], ...] = ()  # (name, outcome, reference outcome)
+    designs: DesignSettings = DesignSettings()
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -283,7 +309,32 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
                        placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
                        comparisons=comparisons,
                        robustness_sim_reps=int(rob.get("simulation_reps", 100)),
-                       robustness_boot_draws=int(rob.get("bootstrap_draws", 999)))
+                       robustness_boot_draws=int(rob.get("bootstrap_draws", 999)),
+                       designs=design_settings(raw.get("designs", {}), f"{path} [designs]"))
+
+
+def design_settings(table: dict, where: str = "[designs]") -> DesignSettings:
+    """The [designs] table read into `DesignSettings` (defaults for absent keys); an unknown key, a value of the
+    wrong kind, a month that is not YYYY-MM or a negative count is a ConfigError."""
+    known = {f.name for f in fields(DesignSettings)}
+    for key in table:
+        if key not in known:
+            hint = nearest(key, known)
+            raise ConfigError(f"{where}: unknown key {key!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+    for key, value in table.items():
+        kind = type(getattr(DesignSettings, key))
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"{where}.{key}: expected {kind.__name__}, got {value!r}")
+    s = DesignSettings(**table)
+    for f in fields(s):
+        if f.name.endswith(("_start", "_end", "_seam")):
+            try:
+                s.month(f.name)
+            except ValueError as exc:
+                raise ConfigError(f"{where}.{f.name}: not a YYYY-MM month ({exc})") from exc
+    if s.dose_max_lag < 0 or s.ri_draws < 0 or s.centcom_lag_days < 0:
+        raise ConfigError(f"{where}: dose_max_lag, ri_draws and centcom_lag_days must be >= 0")
+    return s
 
 
 def _check_sources(outcomes: tuple[Outcome, ...]) -> None:

@@ -38,6 +38,7 @@ from externalize.errors import PipelineError
 from externalize.paths import (CASES_DIR, PROJECT_ROOT, REGISTRY_FILE, TAXONOMY_DIR, TEMPLATES_DIR, OutputPaths,
                                output_paths)
 from externalize.vocab import STEPS, check_choice
+from externalize.vocab import Step as Step_
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STEP_ORDER = STEPS
@@ -87,6 +88,8 @@ class Step:
     outputs: Callable[[Context], list[Path]]
     #: package modules this step never runs (those of later steps): editing them does not re-run it
     code_excludes: tuple[str, ...] = ()
+    #: outputs the step writes only when their data is present: recorded in the stamp when written
+    optional_outputs: Callable[[Context], list[Path]] = lambda ctx: []
 
 
 def _files(paths: Sequence[Path]) -> list[Path]:
@@ -181,7 +184,7 @@ def _stamp_path(step: Step, ctx: Context) -> Path:
 def _written(step: Step, ctx: Context) -> dict[str, list[int]]:
     """Every file a step's outputs hold now, with size and mtime (recorded in its stamp)."""
     out = {}
-    for p in _files(step.outputs(ctx)):
+    for p in _files([*step.outputs(ctx), *step.optional_outputs(ctx)]):
         st = p.stat()
         out[str(p.resolve())] = [st.st_size, st.st_mtime_ns]
     return out
@@ -295,6 +298,12 @@ def _run_robustness(ctx: Context) -> None:
     robustness_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
+def _run_designs(ctx: Context) -> None:
+    from externalize.designs import run_designs
+
+    run_designs(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console, data_dir=ctx.data_dir)
+
+
 def _run_figures(ctx: Context) -> None:
     from externalize.figures import make_figures
 
@@ -317,17 +326,17 @@ def _raw_inputs(ctx: Context) -> list[Path]:
     return [REGISTRY_FILE, TAXONOMY_DIR, *raw_files(load_registry(), ctx.data_dir)]
 
 
-_DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
+_DRAW = ("figures/", "tables.py", "report.py", "pipeline.py", "cli.py")
 #: the data-reading layer: its effect on the models arrives through the series files, which are hashed
 _READ = ("sources/", "synthetic/", "classify.py", "taxonomy.py", "locate.py", "ledger.py", "cases.py")
 #: modules a step never runs (later steps', the runner's, or, for the models, the readers'), per step
-_LATER = {"build": _DRAW, "fit": _DRAW + _READ, "robustness": _DRAW + _READ, "figures": _DRAW[1:],
-          "report": _DRAW[3:]}
+_LATER = {"build": _DRAW, "fit": _DRAW + _READ, "robustness": _DRAW + _READ, "designs": _DRAW,
+          "figures": _DRAW[1:], "report": _DRAW[3:]}
 
 
-def _declared(step: str) -> Callable[[Context], list[Path]]:
-    """A step's outputs as the artefact registry declares them."""
-    return lambda ctx: [a.path(ctx.paths) for a in outputs_of(step)]  # type: ignore[arg-type]
+def _declared(step: Step_, optional: bool = False) -> Callable[[Context], list[Path]]:
+    """A step's outputs as the artefact registry declares them (the always-written or the optional ones)."""
+    return lambda ctx: [a.path(ctx.paths) for a in outputs_of(step, optional=optional)]
 
 
 def default_steps() -> dict[str, Step]:
@@ -337,10 +346,16 @@ def default_steps() -> dict[str, Step]:
         return [ctx.processed_dir / n for n in ("series_monthly.parquet", "series_yearly.parquet",
                                                  "outcome_sources.csv")]
 
+    def design_inputs(ctx: Context) -> list[Path]:
+        # the designs read the event table (strikes, country-months, plot panels), the coalition's strike
+        # dates (taxonomy) and one lookup release (the joint-operations matrix, read raw)
+        return [*series(ctx), ctx.processed_dir / "events.parquet", *_raw_inputs(ctx)]
+
     def figure_inputs(ctx: Context) -> list[Path]:
         return (series(ctx) + [ctx.processed_dir / "coverage.csv", ctx.processed_dir / "events.parquet",
                                CASES_DIR / "cases.csv"]
-                + _declared("fit")(ctx) + _declared("robustness")(ctx))
+                + _declared("fit")(ctx) + _declared("robustness")(ctx) + _declared("designs")(ctx)
+                + _declared("designs", optional=True)(ctx))
 
     def report_inputs(ctx: Context) -> list[Path]:
         return [ctx.processed_dir / n for n in ("ledger.csv", "coverage.csv", "build_manifest.json")] + [
@@ -350,6 +365,8 @@ def default_steps() -> dict[str, Step]:
         "build": Step("build", _run_build, _raw_inputs, _declared("build"), _LATER["build"]),
         "fit": Step("fit", _run_fit, series, _declared("fit"), _LATER["fit"]),
         "robustness": Step("robustness", _run_robustness, series, _declared("robustness"), _LATER["robustness"]),
+        "designs": Step("designs", _run_designs, design_inputs, _declared("designs"), _LATER["designs"],
+                        _declared("designs", optional=True)),
         "figures": Step("figures", _run_figures, figure_inputs, lambda c: [c.figures_dir], _LATER["figures"]),
         "report": Step("report", _run_report, report_inputs, _declared("report"), _LATER["report"]),
     }
@@ -381,7 +398,7 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
                  allow_checksum_mismatch: bool = False, out_dir: str | Path | None = None,
                  output_dir: str | Path | None = None,
                  processed_dir: str | Path | None = None) -> list[StepOutcome]:
-    """Run the steps in order (default: all five), skipping those whose inputs are unchanged (unless force).
+    """Run the steps in order (default: all), skipping those whose inputs are unchanged (unless force).
 
     steps: names from STEP_ORDER (a subset, run in the study order) or Step objects (run as given).
     out_dir: root of the outputs (see `externalize.paths.output_paths`); `output_dir` / `processed_dir`

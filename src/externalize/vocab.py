@@ -68,7 +68,7 @@ Frequency = Literal["month", "year"]
 FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)
 
 #: the pipeline's steps, in the order data flows
-Step = Literal["build", "fit", "robustness", "figures", "report"]
+Step = Literal["build", "fit", "robustness", "designs", "figures", "report"]
 STEPS: tuple[Step, ...] = get_args(Step)
 
 #: kinds of intervention term in a segmented design (Wagner et al. 2002: level change, slope change)

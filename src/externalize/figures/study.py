@@ -1,93 +1,30 @@
-"""Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
-
-`save_figure` writes the PNG (300 dpi, print resolution) and the frame as CSV beside it, so every figure can be
-redrawn or checked from its CSV alone. `FIGURES` is the figure registry (number, caption, data function, plot
-function, height): `make_figures` draws each registered figure from the saved tables (reports/output/tables/)
-and the build (data/processed/), and the report numbers and captions them from the same registry. A new
-figure is a data function, a plot function and one registry entry.
-"""
+"""The study's figures: monthly counts, counterfactuals, effect forest, share, placebo, break sweep,
+specification curve, coverage and geography. Each is a tidy frame (`<name>_data`) and a plotnine call
+(`plot_<name>(frame[, interventions])`)."""
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 import plotnine as p9
 
-from externalize.artefacts import atomic_path, read_table, write_frame
-from externalize.config import StudyConfig
-from externalize.errors import PipelineError
-from externalize.paths import OutputPaths, output_paths
+from externalize.figures.base import (
+    ARM_LABELS,
+    CLASS_COLOURS,
+    CLIP_BAND,
+    COUNT_MODELS,
+    FREQ_COLOURS,
+    _blank,
+    _caption,
+    _main,
+    _month_start,
+    _truth,
+    _wrap,
+    theme_externalize,
+)
 from externalize.vocab import DEGENERATE_RATIO, as_bool
-
-DPI = 300
-CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", "strikes": "#4d4d4d",
-                 "other": "#8c8c8c"}
-FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
-ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
-CLIP_BAND = 1.5
-COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
-
-
-def theme_externalize(base_size: float = 9) -> p9.theme:
-    """The one theme every figure uses: light background, horizontal grid, legend at the bottom."""
-    return p9.theme_bw(base_size=base_size) + p9.theme(
-        panel_grid_minor=p9.element_blank(),
-        panel_grid_major_x=p9.element_line(colour="#eeeeee"),
-        strip_background=p9.element_rect(fill="#f0f0f0", colour="#bbbbbb"),
-        strip_text=p9.element_text(size=base_size - 0.5),
-        legend_position="bottom",
-        legend_title=p9.element_blank(),
-        plot_title=p9.element_text(size=base_size + 2, weight="bold"),
-        plot_caption=p9.element_text(size=base_size - 1.5, ha="left"),
-        plot_caption_position="plot",
-        plot_title_position="plot",
-        axis_text=p9.element_text(size=base_size - 1),
-    )
-
-
-def save_figure(plot: p9.ggplot, frame: pd.DataFrame, name: str, out_dir: str | Path,
-                width: float = 7.0, height: float = 5.0) -> dict[str, Path]:
-    """Write <name>.png (300 dpi, drawn once) and <name>.csv (the plotted frame) into out_dir, atomically.
-    The PNG carries no date, so an unchanged figure is byte-identical on a re-run."""
-    out = Path(out_dir)
-    paths = {"png": out / f"{name}.png", "csv": out / f"{name}.csv"}
-    write_frame(frame, paths["csv"])
-    with atomic_path(paths["png"]) as tmp:
-        plot.save(tmp, format="png", width=width, height=height, dpi=DPI, verbose=False,
-                  metadata={"Software": None})
-    return paths
-
-
-def _blank(s: pd.Series) -> pd.Series:
-    """True where a text column (read back from CSV, so maybe all-NaN float) is empty."""
-    return s.isna() | s.astype(str).str.strip().eq("")
-
-
-def _truth(s: pd.Series) -> pd.Series:
-    """Booleans written to CSV come back as bool or as text; read both (`vocab.as_bool`)."""
-    return s.map(as_bool).astype(bool)
-
-
-def _month_start(period: pd.Series) -> pd.Series:
-    return pd.PeriodIndex(period.astype(str), freq="M").to_timestamp().to_series().reset_index(drop=True)
-
-
-def intervention_frame(study: StudyConfig) -> pd.DataFrame:
-    """The interventions the figures mark: one row each (intervention label, date, main: bool, month start)."""
-    return pd.DataFrame({"intervention": [i.name.replace("_", " ") for i in study.interventions],
-                         "date": [pd.Timestamp(i.date) for i in study.interventions],
-                         "main": [i.name == study.main_intervention for i in study.interventions],
-                         "month_start": [i.month.start_time for i in study.interventions]})
-
-
-def _main(ivs: pd.DataFrame) -> pd.Series:
-    """The main intervention's row of an intervention frame."""
-    return ivs[ivs["main"].astype(bool)].iloc[0]
 
 
 # ---------------------------------------------------------------- 1. monthly counts per source
@@ -186,14 +123,6 @@ def plot_counterfactual(frame: pd.DataFrame, ivs: pd.DataFrame) -> p9.ggplot:
                                                                                   "panel"].unique())) + "."
                                           if frame["band_clipped"].any() else "")))
             + theme_externalize())
-
-
-def _caption(text: str, width: int = 100) -> str:
-    return "\n".join(textwrap.wrap(text, width))
-
-
-def _wrap(width: int):
-    return lambda s: "\n".join(textwrap.wrap(str(s), width))
 
 
 # ---------------------------------------------------------------- specification curve
@@ -470,158 +399,3 @@ def plot_geography(frame: pd.DataFrame) -> p9.ggplot:
             + theme_externalize() + p9.theme(legend_title=p9.element_text(size=7)))
 
 
-# ---------------------------------------------------------------- the study's figures
-@dataclass
-class FigureInputs:
-    """What the figures' data functions read: declared artefacts (loaded once each) and the study's choices.
-    Plot functions never see it: they take the frame they draw and the intervention frame."""
-
-    paths: OutputPaths
-    study: StudyConfig
-    cases: pd.DataFrame | None = None
-    _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
-
-    def table(self, name: str) -> pd.DataFrame | None:
-        if name not in self._cache:
-            self._cache[name] = read_table(name, self.paths)
-        return self._cache[name]
-
-    @property
-    def labels(self) -> dict[str, str]:
-        return {o.name: o.label for o in self.study.outcomes}
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One figure of the report: `number` is its place in the report, `caption` its caption there; `data`
-    returns the frame to draw (None or empty: not drawn), `plot` draws it, `height` sizes it (inches)."""
-
-    name: str
-    caption: str
-    data: Callable[[FigureInputs], pd.DataFrame | None]
-    plot: Callable[[pd.DataFrame, pd.DataFrame], p9.ggplot]
-    height: Callable[[pd.DataFrame], float]
-
-    @property
-    def number(self) -> int:
-        return [f.name for f in FIGURES].index(self.name) + 1
-
-
-def _monthly_counts(inp: FigureInputs) -> pd.DataFrame | None:
-    monthly = inp.table("series_monthly")
-    return None if monthly is None else monthly_counts_data(monthly)
-
-
-def _monthly_cases(frame: pd.DataFrame, inp: FigureInputs) -> pd.DataFrame | None:
-    cases = inp.cases if inp.cases is not None else _load_cases()
-    return cases_data(cases, frame) if cases is not None and len(cases) else None
-
-
-def _counterfactual(inp: FigureInputs) -> pd.DataFrame | None:
-    cf = inp.table("counterfactual")
-    return None if cf is None else counterfactual_data(cf, inp.study.models.main_model, labels=inp.labels)
-
-
-def _forest(inp: FigureInputs) -> pd.DataFrame | None:
-    est = inp.table("estimates")
-    return None if est is None else forest_data(est, intervention=inp.study.main.name,
-                                                yearly_contrast=inp.table("yearly_contrast"))
-
-
-def _placebo(inp: FigureInputs) -> pd.DataFrame | None:
-    pl = inp.table("placebo")
-    return None if pl is None or pl.empty else placebo_data(pl, inp.table("placebo_summary"))
-
-
-def _coverage(inp: FigureInputs) -> pd.DataFrame | None:
-    cov = inp.table("coverage")
-    return None if cov is None else coverage_data(cov, inp.study.yearly_start, inp.study.yearly_end)
-
-
-def _geography(inp: FigureInputs) -> pd.DataFrame | None:
-    path = inp.paths.processed / "events.parquet"
-    if not path.is_file():
-        return None
-    ev = pd.read_parquet(path, columns=["event_class", "country", "year", "n"])
-    return geography_data(ev, years=(inp.study.yearly_start, inp.study.yearly_end))
-
-
-def _n_panels(col: str, per_row: int = 1) -> Callable[[pd.DataFrame], float]:
-    return lambda f: float(np.ceil(f[col].nunique() / per_row))
-
-
-#: the report's figures, in the order they are numbered there
-FIGURES: tuple[Figure, ...] = (
-    Figure("coverage", "Coverage: which source covers which arm, in which months or years, at what frequency.",
-           _coverage, plot_coverage, lambda f: 1.6 + 0.22 * f["row"].nunique()),
-    Figure("monthly_counts", "Monthly counts of clashes, joint operations and external attacks per source.",
-           _monthly_counts, plot_monthly_counts,
-           lambda f: 1.6 + (1.4 if f["source"].nunique() <= 5 else 1.0) * f["source"].nunique()),
-    Figure("geography", "Where the classified events happen: country by year.", _geography,
-           lambda f, ivs: plot_geography(f),
-           lambda f: 2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum()),
-    Figure("counterfactual", "Observed, fitted and counterfactual series around the main intervention.",
-           _counterfactual, plot_counterfactual, lambda f: 1.2 + 1.6 * f["outcome"].nunique()),
-    Figure("forest", "Effect estimates across models and sources (ratio scale).", _forest,
-           lambda f, ivs: plot_forest(f),
-           lambda f: 2.0 + 0.2 * int((~f["degenerate"]).sum()) + 0.45 * f["kind"].nunique()),
-    Figure("share", "The externalization share over time with its fitted pre/post trend.",
-           lambda inp: _nonempty(inp.table("share"), share_data), plot_share,
-           lambda f: 1.5 + 2.0 * f["comparison"].nunique()),
-    Figure("placebo", "Placebo-in-time distributions with the real estimate marked.", _placebo,
-           lambda f, ivs: plot_placebo(f), lambda f: 1.2 + 1.6 * _n_panels("panel", 2)(f)),
-    Figure("break_sweep", "Break-date sweep (sup-F).",
-           lambda inp: _nonempty(inp.table("break_sweep"), break_sweep_data), plot_break_sweep,
-           lambda f: 1.4 + 1.8 * _n_panels("outcome", 2)(f)),
-    Figure("spec_curve", "Specification curve of the level change at the main intervention, per outcome.",
-           lambda inp: _nonempty(inp.table("spec_curve"), spec_curve_data), lambda f, ivs: plot_spec_curve(f),
-           lambda f: 1.6 + 1.9 * _n_panels("outcome", 2)(f)),
-)
-FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
-
-
-def figure(name: str) -> Figure:
-    """The registered figure `name` (FigureError-free lookup with the nearest name on a typo)."""
-    from externalize.vocab import check_choice
-
-    check_choice(name, FIGURE_NAMES, "figure", error=PipelineError)
-    return FIGURES[FIGURE_NAMES.index(name)]
-
-
-def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame | None:
-    return None if frame is None or frame.empty else fn(frame)
-
-
-def _load_cases() -> pd.DataFrame | None:
-    try:
-        from externalize.cases import load_cases
-
-        return load_cases()
-    except (ImportError, FileNotFoundError, ValueError):
-        return None   # no catalogue: the figure is drawn without case labels (its caption says so)
-
-
-def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
-                 cases: pd.DataFrame | None = None) -> dict[str, dict[str, Path]]:
-    """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
-    into out_dir/figures. out_dir is the report output folder (its tables/ are read); `cases` defaults to the
-    case catalogue (data/cases/cases.csv) when it is present. Returns name -> {"png": path, "csv": path}."""
-    out = Path(out_dir)
-    processed = Path(processed_dir) if processed_dir else output_paths().processed
-    inp = FigureInputs(OutputPaths(processed, out), study, cases)
-    ivs = intervention_frame(study)
-    figdir = out / "figures"
-    written: dict[str, dict[str, Path]] = {}
-    for fig in FIGURES:
-        frame = fig.data(inp)
-        if frame is None or frame.empty:
-            continue
-        if fig.name == "monthly_counts":
-            marks = _monthly_cases(frame, inp)
-            plot = plot_monthly_counts(frame, ivs, marks)
-            if marks is not None:
-                write_frame(marks, figdir / "monthly_counts_cases.csv")
-        else:
-            plot = fig.plot(frame, ivs)
-        written[fig.name] = save_figure(plot, frame, fig.name, figdir, height=fig.height(frame))
-    return written

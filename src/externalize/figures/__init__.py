@@ -1,0 +1,242 @@
+"""Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
+
+`save_figure` writes the PNG (300 dpi, print resolution) and the frame as CSV beside it, so every figure can be
+redrawn or checked from its CSV alone. `FIGURES` is the figure registry (number, caption, data function, plot
+function, height): `make_figures` draws each registered figure from the saved tables (reports/output/tables/)
+and the build (data/processed/), and the report numbers and captions them from the same registry. A new
+figure is a data function and a plot function (in `study.py`, `designs.py`, ...) and one registry entry here.
+
+Modules: `base` (theme, colours, saving, the intervention frame), `study` (the study's own figures),
+`designs` (staggered participation, dose-response, non-state fighting, strikes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotnine as p9
+
+from externalize.artefacts import read_table, write_frame
+from externalize.config import StudyConfig
+from externalize.errors import PipelineError
+from externalize.figures.base import (
+    CLASS_COLOURS,
+    DPI,
+    FREQ_COLOURS,
+    intervention_frame,
+    save_figure,
+    theme_externalize,
+)
+from externalize.figures.designs import (
+    dose_response_data,
+    event_study_data,
+    nonstate_data,
+    plot_dose_response,
+    plot_event_study,
+    plot_nonstate,
+    plot_strikes,
+    strikes_data,
+)
+from externalize.figures.study import (
+    break_sweep_data,
+    cases_data,
+    counterfactual_data,
+    coverage_data,
+    forest_data,
+    geography_data,
+    monthly_counts_data,
+    placebo_data,
+    plot_break_sweep,
+    plot_counterfactual,
+    plot_coverage,
+    plot_forest,
+    plot_geography,
+    plot_monthly_counts,
+    plot_placebo,
+    plot_share,
+    plot_spec_curve,
+    share_data,
+    spec_curve_data,
+)
+from externalize.paths import OutputPaths, output_paths
+
+__all__ = ["CLASS_COLOURS", "DPI", "FIGURES", "FIGURE_NAMES", "FREQ_COLOURS", "Figure", "FigureInputs",
+           "break_sweep_data", "cases_data", "counterfactual_data", "coverage_data", "dose_response_data",
+           "event_study_data", "figure", "forest_data", "geography_data", "intervention_frame", "make_figures",
+           "monthly_counts_data", "nonstate_data", "placebo_data", "plot_break_sweep", "plot_counterfactual",
+           "plot_coverage", "plot_dose_response", "plot_event_study", "plot_forest", "plot_geography",
+           "plot_monthly_counts", "plot_nonstate", "plot_placebo", "plot_share", "plot_spec_curve",
+           "plot_strikes", "save_figure", "share_data", "spec_curve_data", "strikes_data", "theme_externalize"]
+
+
+# ---------------------------------------------------------------- the study's figures
+@dataclass
+class FigureInputs:
+    """What the figures' data functions read: declared artefacts (loaded once each) and the study's choices.
+    Plot functions never see it: they take the frame they draw and the intervention frame."""
+
+    paths: OutputPaths
+    study: StudyConfig
+    cases: pd.DataFrame | None = None
+    _cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        if name not in self._cache:
+            self._cache[name] = read_table(name, self.paths)
+        return self._cache[name]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {o.name: o.label for o in self.study.outcomes}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the report: `number` is its place in the report, `caption` its caption there; `data`
+    returns the frame to draw (None or empty: not drawn), `plot` draws it, `height` sizes it (inches)."""
+
+    name: str
+    caption: str
+    data: Callable[[FigureInputs], pd.DataFrame | None]
+    plot: Callable[[pd.DataFrame, pd.DataFrame], p9.ggplot]
+    height: Callable[[pd.DataFrame], float]
+
+    @property
+    def number(self) -> int:
+        return [f.name for f in FIGURES].index(self.name) + 1
+
+
+def _monthly_counts(inp: FigureInputs) -> pd.DataFrame | None:
+    monthly = inp.table("series_monthly")
+    return None if monthly is None else monthly_counts_data(monthly)
+
+
+def _monthly_cases(frame: pd.DataFrame, inp: FigureInputs) -> pd.DataFrame | None:
+    cases = inp.cases if inp.cases is not None else _load_cases()
+    return cases_data(cases, frame) if cases is not None and len(cases) else None
+
+
+def _counterfactual(inp: FigureInputs) -> pd.DataFrame | None:
+    cf = inp.table("counterfactual")
+    return None if cf is None else counterfactual_data(cf, inp.study.models.main_model, labels=inp.labels)
+
+
+def _forest(inp: FigureInputs) -> pd.DataFrame | None:
+    est = inp.table("estimates")
+    return None if est is None else forest_data(est, intervention=inp.study.main.name,
+                                                yearly_contrast=inp.table("yearly_contrast"))
+
+
+def _placebo(inp: FigureInputs) -> pd.DataFrame | None:
+    pl = inp.table("placebo")
+    return None if pl is None or pl.empty else placebo_data(pl, inp.table("placebo_summary"))
+
+
+def _coverage(inp: FigureInputs) -> pd.DataFrame | None:
+    cov = inp.table("coverage")
+    return None if cov is None else coverage_data(cov, inp.study.yearly_start, inp.study.yearly_end)
+
+
+def _geography(inp: FigureInputs) -> pd.DataFrame | None:
+    path = inp.paths.processed / "events.parquet"
+    if not path.is_file():
+        return None
+    ev = pd.read_parquet(path, columns=["event_class", "country", "year", "n"])
+    return geography_data(ev, years=(inp.study.yearly_start, inp.study.yearly_end))
+
+
+def _n_panels(col: str, per_row: int = 1) -> Callable[[pd.DataFrame], float]:
+    return lambda f: float(np.ceil(f[col].nunique() / per_row))
+
+
+#: the report's figures, in the order they are numbered there
+FIGURES: tuple[Figure, ...] = (
+    Figure("coverage", "Coverage: which source covers which arm, in which months or years, at what frequency.",
+           _coverage, plot_coverage, lambda f: 1.6 + 0.22 * f["row"].nunique()),
+    Figure("monthly_counts", "Monthly counts of clashes, joint operations and external attacks per source.",
+           _monthly_counts, plot_monthly_counts,
+           lambda f: 1.6 + (1.4 if f["source"].nunique() <= 5 else 1.0) * f["source"].nunique()),
+    Figure("geography", "Where the classified events happen: country by year.", _geography,
+           lambda f, ivs: plot_geography(f),
+           lambda f: 2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum()),
+    Figure("counterfactual", "Observed, fitted and counterfactual series around the main intervention.",
+           _counterfactual, plot_counterfactual, lambda f: 1.2 + 1.6 * f["outcome"].nunique()),
+    Figure("forest", "Effect estimates across models and sources (ratio scale).", _forest,
+           lambda f, ivs: plot_forest(f),
+           lambda f: 2.0 + 0.2 * int((~f["degenerate"]).sum()) + 0.45 * f["kind"].nunique()),
+    Figure("share", "The externalization share over time with its fitted pre/post trend.",
+           lambda inp: _nonempty(inp.table("share"), share_data), plot_share,
+           lambda f: 1.5 + 2.0 * f["comparison"].nunique()),
+    Figure("placebo", "Placebo-in-time distributions with the real estimate marked.", _placebo,
+           lambda f, ivs: plot_placebo(f), lambda f: 1.2 + 1.6 * _n_panels("panel", 2)(f)),
+    Figure("break_sweep", "Break-date sweep (sup-F).",
+           lambda inp: _nonempty(inp.table("break_sweep"), break_sweep_data), plot_break_sweep,
+           lambda f: 1.4 + 1.8 * _n_panels("outcome", 2)(f)),
+    Figure("spec_curve", "Specification curve of the level change at the main intervention, per outcome.",
+           lambda inp: _nonempty(inp.table("spec_curve"), spec_curve_data), lambda f, ivs: plot_spec_curve(f),
+           lambda f: 1.6 + 1.9 * _n_panels("outcome", 2)(f)),
+    Figure("strikes", "Coalition strikes per month, spliced from two transcriptions of the same releases.",
+           lambda inp: _nonempty(inp.table("strikes_monthly"), strikes_data), lambda f, ivs: plot_strikes(f),
+           lambda f: 3.2),
+    Figure("event_study", "Joining the strike campaign and plots against the country: staggered DiD event study.",
+           lambda inp: _nonempty(inp.table("did_participation"), event_study_data),
+           lambda f, ivs: plot_event_study(f), lambda f: 1.6 + 1.7 * f["dataset"].nunique()),
+    Figure("dose_response", "Strike intensity and each monthly outcome: distributed-lag rate ratios.",
+           lambda inp: _nonempty(inp.table("dose_response"), dose_response_data),
+           lambda f, ivs: plot_dose_response(f), lambda f: 1.4 + 1.5 * _n_panels("outcome", 2)(f)),
+    Figure("nonstate", "Non-state fighting per month (UCDP GED 24.1), a proxy for the timing of the clash arm.",
+           lambda inp: _nonempty(inp.table("nonstate_monthly"), nonstate_data), plot_nonstate,
+           lambda f: 1.4 + 1.5 * _n_panels("country", 2)(f)),
+)
+FIGURE_NAMES: tuple[str, ...] = tuple(f.name for f in FIGURES)
+
+
+def figure(name: str) -> Figure:
+    """The registered figure `name` (FigureError-free lookup with the nearest name on a typo)."""
+    from externalize.vocab import check_choice
+
+    check_choice(name, FIGURE_NAMES, "figure", error=PipelineError)
+    return FIGURES[FIGURE_NAMES.index(name)]
+
+
+def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFrame]) -> pd.DataFrame | None:
+    return None if frame is None or frame.empty else fn(frame)
+
+
+def _load_cases() -> pd.DataFrame | None:
+    try:
+        from externalize.cases import load_cases
+
+        return load_cases()
+    except (ImportError, FileNotFoundError, ValueError):
+        return None   # no catalogue: the figure is drawn without case labels (its caption says so)
+
+
+def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
+                 cases: pd.DataFrame | None = None) -> dict[str, dict[str, Path]]:
+    """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
+    into out_dir/figures. out_dir is the report output folder (its tables/ are read); `cases` defaults to the
+    case catalogue (data/cases/cases.csv) when it is present. Returns name -> {"png": path, "csv": path}."""
+    out = Path(out_dir)
+    processed = Path(processed_dir) if processed_dir else output_paths().processed
+    inp = FigureInputs(OutputPaths(processed, out), study, cases)
+    ivs = intervention_frame(study)
+    figdir = out / "figures"
+    written: dict[str, dict[str, Path]] = {}
+    for fig in FIGURES:
+        frame = fig.data(inp)
+        if frame is None or frame.empty:
+            continue
+        if fig.name == "monthly_counts":
+            marks = _monthly_cases(frame, inp)
+            plot = plot_monthly_counts(frame, ivs, marks)
+            if marks is not None:
+                write_frame(marks, figdir / "monthly_counts_cases.csv")
+        else:
+            plot = fig.plot(frame, ivs)
+        written[fig.name] = save_figure(plot, frame, fig.name, figdir, height=fig.height(frame))
+    return written

@@ -1,0 +1,89 @@
+"""What every figure shares: the theme, the colours, saving (PNG + the CSV drawn), caption wrapping and the
+intervention frame the plot functions mark."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import plotnine as p9
+
+from externalize.artefacts import atomic_path, write_frame
+from externalize.config import StudyConfig
+from externalize.vocab import as_bool
+
+DPI = 300
+CLASS_COLOURS = {"clash": "#b2182b", "joint": "#7b3294", "external": "#2166ac", "strikes": "#4d4d4d",
+                 "other": "#8c8c8c"}
+FREQ_COLOURS = {"monthly or finer": "#2166ac", "yearly only": "#f4a582", "registered, not present": "#d9d9d9"}
+ARM_LABELS = {"clash": "clash", "joint": "joint", "external": "external", "dose": "strikes"}
+CLIP_BAND = 1.5
+COUNT_MODELS = ("quasipoisson", "negbin", "poisson", "binomial_share", "quasipoisson_yearly")
+
+
+def theme_externalize(base_size: float = 9) -> p9.theme:
+    """The one theme every figure uses: light background, horizontal grid, legend at the bottom."""
+    return p9.theme_bw(base_size=base_size) + p9.theme(
+        panel_grid_minor=p9.element_blank(),
+        panel_grid_major_x=p9.element_line(colour="#eeeeee"),
+        strip_background=p9.element_rect(fill="#f0f0f0", colour="#bbbbbb"),
+        strip_text=p9.element_text(size=base_size - 0.5),
+        legend_position="bottom",
+        legend_title=p9.element_blank(),
+        plot_title=p9.element_text(size=base_size + 2, weight="bold"),
+        plot_caption=p9.element_text(size=base_size - 1.5, ha="left"),
+        plot_caption_position="plot",
+        plot_title_position="plot",
+        axis_text=p9.element_text(size=base_size - 1),
+    )
+
+
+def save_figure(plot: p9.ggplot, frame: pd.DataFrame, name: str, out_dir: str | Path,
+                width: float = 7.0, height: float = 5.0) -> dict[str, Path]:
+    """Write <name>.png (300 dpi, drawn once) and <name>.csv (the plotted frame) into out_dir, atomically.
+    The PNG carries no date, so an unchanged figure is byte-identical on a re-run."""
+    out = Path(out_dir)
+    paths = {"png": out / f"{name}.png", "csv": out / f"{name}.csv"}
+    write_frame(frame, paths["csv"])
+    with atomic_path(paths["png"]) as tmp:
+        plot.save(tmp, format="png", width=width, height=height, dpi=DPI, verbose=False,
+                  metadata={"Software": None})
+    return paths
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    """True where a text column (read back from CSV, so maybe all-NaN float) is empty."""
+    return s.isna() | s.astype(str).str.strip().eq("")
+
+
+def _truth(s: pd.Series) -> pd.Series:
+    """Booleans written to CSV come back as bool or as text; read both (`vocab.as_bool`)."""
+    return s.map(as_bool).astype(bool)
+
+
+def _month_start(period: pd.Series) -> pd.Series:
+    return pd.PeriodIndex(period.astype(str), freq="M").to_timestamp().to_series().reset_index(drop=True)
+
+
+def intervention_frame(study: StudyConfig) -> pd.DataFrame:
+    """The interventions the figures mark: one row each (intervention label, date, main: bool, month start)."""
+    return pd.DataFrame({"intervention": [i.name.replace("_", " ") for i in study.interventions],
+                         "date": [pd.Timestamp(i.date) for i in study.interventions],
+                         "main": [i.name == study.main_intervention for i in study.interventions],
+                         "month_start": [i.month.start_time for i in study.interventions]})
+
+
+def _main(ivs: pd.DataFrame) -> pd.Series:
+    """The main intervention's row of an intervention frame."""
+    return ivs[ivs["main"].astype(bool)].iloc[0]
+
+
+def _caption(text: str, width: int = 100) -> str:
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _wrap(width: int):
+    return lambda s: "\n".join(textwrap.wrap(str(s), width))
+
+
