@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import importlib
 import re
 import time
@@ -46,75 +47,126 @@ def events(rows: list[dict]) -> pd.DataFrame:
     """Schema-valid events from short dicts: source, date (ISO day), and any event column."""
     out = []
     for i, r in enumerate(rows):
+        r = dict(r)
         d = pd.Timestamp(r.pop("date"))
         out.append({"event_id": str(i), "year": d.year, "month": d.month, "day": d.day, "date_precision": "day",
                     "date": d, "n": 1, **r})
     return conform_events(pd.DataFrame(out))
 
 
-# (expected rule, expected family_a, row). One row per rule, plus the precedence cases.
+# (expected rule, expected family_a, row). At least one row per rule, plus the precedence and history cases.
+ISIL = "Islamic State of Iraq and the Levant (ISIL)"
 CASES: list[tuple[str, str | None, dict]] = [
+    ("NONE-ZERO", "JIH", dict(source="nesser_cym", date="2013-05-01", country="France", relation="plot", n=0)),
     ("NONE-1", "other", dict(source="gtd_full", date="2015-03-01", side_a="Taliban", country="Afghanistan",
                              relation="attack")),
-    ("NONE-1", "other", dict(source="csis_us", date="2015-03-01", side_a="Violent Far-right", country="United States",
-                          relation="plot")),
+    ("NONE-1", "other", dict(source="csis_us", date="2015-03-01", side_a="Violent Far-right",
+                             country="United States", relation="plot")),
+    # statement: MMP "rivalry" that is a denunciation, not a fight
+    ("STMT-1", "AQ", dict(source="mapping_militants", date="2014-06-15", side_a="Al Qaeda",
+                          side_b="The Islamic State", relation="rivalry",
+                          summary="Zawahiri released an audio message denouncing al-Baghdadi's caliphate.")),
     ("CLASH-1", "IS", dict(source="ucdp_ged_global", date="2015-06-01", side_a="IS",
                            side_b="Jabhat Fateh al-Sham", country="Syria", relation="fighting")),
-    ("CLASH-1", "AQ+IS", dict(source="ucdp_ged_global", date="2013-06-01", side_a="IS, Jabhat Fateh al-Sham",
+    ("CLASH-1", "AQ+IS", dict(source="ucdp_ged_global", date="2014-06-01", side_a="IS, Jabhat Fateh al-Sham",
                               side_b="IS", country="Syria", relation="fighting")),    # clash before joint
+    # GTD clash: ISIL attacks al-Nusrah members (target type and corp1/target1)
+    ("CLASH-GTD-1", "IS", dict(source="gtd_full", date="2015-04-02", country="Syria", relation="attack",
+                               side_a=ISIL, target_type="Terrorists/Non-State Militia", competing_claims=False,
+                               target_name="Al-Nusrah Front | Members of the Al-Nusrah Front")),
     ("CLASH-2", "IS", dict(source="mapping_militants", date="2014-02-03", side_a="The Islamic State",
-                           side_b="Al-Nusra", relation="rivalry")),
+                           side_b="Al-Nusra", relation="rivalry",
+                           summary="IS fighters clashed with al-Nusra in Deir ez-Zor, killing dozens.")),
     ("JOINT-EXT-1", "AQ+IS", dict(source="gtd_full", date="2015-03-18", country="France", relation="attack",
-                                  side_a="Al-Qaida in the Arabian Peninsula (AQAP) | Islamic State of Iraq and "
-                                         "the Levant (ISIL)")),
-    ("JOINT-1", "AQ+IS", dict(source="ucdp_ged_global", date="2013-09-01", side_a="IS, Jabhat Fateh al-Sham",
+                                  side_a=f"Al-Qaida in the Arabian Peninsula (AQAP) | {ISIL}",
+                                  competing_claims=False)),
+    ("JOINT-1", "AQ+IS", dict(source="ucdp_ged_global", date="2014-09-01", side_a="IS, Jabhat Fateh al-Sham",
                               side_b="PYD", country="Syria", relation="fighting")),
     ("JOINT-1", "AQ+IS", dict(source="gtd_full", date="2014-11-01", country="Lebanon", relation="attack",
-                              side_a="Al-Nusrah Front | Islamic State of Iraq and the Levant (ISIL)")),
-    ("JOINT-2", "IS", dict(source="mapping_militants", date="2013-04-01", side_a="The Islamic State",
-                           side_b="Al-Nusra", relation="alliance")),
+                              side_a=f"Al-Nusrah Front | {ISIL}", competing_claims=False)),
+    # a release without compclaim cannot tell co-perpetration from competing claims
+    ("JOINT-UNV-1", "AQ+IS", dict(source="gtd0814", date="2014-11-01", country="Lebanon", relation="attack",
+                                  side_a=f"Al-Nusrah Front | {ISIL}")),
+    ("JOINT-UNV-1", "AQ+IS", dict(source="gtd_full", date="2014-11-01", country="Lebanon", relation="attack",
+                                  side_a=f"Al-Nusrah Front | {ISIL}", competing_claims=False,
+                                  attribution_uncertain=True)),
+    ("JOINT-UNV-2", "AQ+IS", dict(source="ucdp_ged_global", date="2014-01-01", date_precision="year", month=None,
+                                  day=None, side_a="IS, Jabhat Fateh al-Sham", side_b="PYD", country="Syria",
+                                  relation="fighting")),
+    ("JOINT-2", "IS", dict(source="mapping_militants", date="2015-04-01", side_a="The Islamic State",
+                           side_b="Al-Nusra", relation="alliance",
+                           summary="IS and al-Nusra fighters cooperated in the Yarmouk camp offensive.")),
+    # direction: the coalition's own fighting is coalition contact, never external (any date, fixed set)
+    ("COAL-CONTACT-1", "coalition", dict(source="ucdp_ged_global", date="2016-09-01", side_a="Government of Turkey",
+                                         side_b="IS", country="Syria", relation="fighting")),
+    ("COAL-CONTACT-1", "coalition", dict(source="ucdp_ged_global", date="2013-01-15", side_a="Government of Turkey",
+                                         side_b="IS", country="Syria", relation="fighting")),
+    ("COAL-CONTACT-1", "coalition", dict(source="ucdp_ged_global", date="2010-05-01", country="Pakistan",
+                                         side_a="Government of United States of America", side_b="al-Qaida",
+                                         relation="fighting")),
     ("EXT-PLOT-1", "JIH", dict(source="nesser_cym", date="2015-11-01", country="France", relation="plot",
                                plot_status="launched")),
     ("EXT-PLOT-1", "JIH", dict(source="csis_us", date="2015-12-02", side_a="Religious", country="United States",
                                relation="attack")),
     ("EXT-PLOT-1", "JIH", dict(source="new_america_plots", date="2016-06-12", side_a="Jihadist",
                                country="United States", relation="plot")),
-    ("EXT-PLOT-1", "IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
-                              side_a="Islamic State of Iraq and the Levant (ISIL)")),
-    ("EXT-PLOT-1", "AQ+IS", dict(source="pirus", date="2016-01-10", country="United States", relation="exposure",
-                                 side_a="Islamic State of Iraq and the Levant (ISIL) | al-Qaeda core")),
-    ("EXT-FORCES-1", "coalition", dict(source="ucdp_ged_global", date="2016-09-01", side_a="Government of Turkey",
-                                       side_b="IS", country="Syria", relation="fighting")),
-    ("OTHER-1", "coalition", dict(source="ucdp_ged_global", date="2015-01-15", side_a="Government of Turkey",
-                                  side_b="IS", country="Syria", relation="fighting")),  # before Turkey joined
-    ("EXT-FORCES-1", "coalition", dict(source="ucdp_ged_global", date="2010-05-01", country="Pakistan",
-                                       side_a="Government of United States of America", side_b="al-Qaida",
-                                       relation="fighting")),                        # Western: any date
-    ("EXT-WEST-1", "IS", dict(source="gtd_full", date="2016-03-22", country="Belgium", relation="attack",
-                              side_a="Islamic State of Iraq and the Levant (ISIL)")),
-    ("EXT-WEST-1", "AQ", dict(source="gtd_full", date="2005-07-07", country="United Kingdom", relation="attack",
-                              side_a="Al-Qaida")),                                     # West: before 2014 too
-    ("EXT-COAL-1", "IS", dict(source="gtd_full", date="2015-05-22", country="Saudi Arabia", relation="attack",
-                              side_a="Najd Province of the Islamic State")),
-    ("OTHER-1", "IS", dict(source="gtd_full", date="2014-09-01", country="Saudi Arabia", relation="attack",
-                           side_a="Islamic State of Iraq and the Levant (ISIL)")),     # before it joined
+    ("EXT-PLOT-1", "IS", dict(source="pirus", date="2016-01-10", country="United States", relation="plot",
+                              side_a=ISIL, plot_status="foiled", target_type="Military")),
+    # a PIRUS individual without a home plot (traveller, material support) is not an external attack
+    ("NONE-EXPOSURE", "IS", dict(source="pirus", date="2016-01-10", country="Syria", relation="exposure",
+                                 side_a=ISIL)),
+    ("EXT-PLOT-1", "AQ+IS", dict(source="pirus", date="2016-01-10", country="United States", relation="plot",
+                                 side_a=f"{ISIL} | al-Qaeda core")),
     ("EXT-NAT-1", "IS", dict(source="gtd_full", date="2015-01-24", country="Syria", relation="attack",
-                             side_a="Islamic State of Iraq and the Levant (ISIL)",
-                             target_nationality="Japan | United States")),
+                             side_a=ISIL, target_nationality="Japan | United States")),
+    ("EXT-NAT-1", "AQ", dict(source="gtd_full", date="2013-11-20", country="Lebanon", relation="attack",
+                             side_a="Al-Qaida", target_nationality="Germany", target_type="Business")),
+    # the state of a non-Western member is external at every date (no joining date in the target set)
+    ("EXT-STATE-1", "AQ", dict(source="gtd_full", date="2012-06-01", country="Saudi Arabia", relation="attack",
+                               side_a="Al-Qaida in the Arabian Peninsula (AQAP)", target_type="Police",
+                               target_nationality="Saudi Arabia")),
+    ("EXT-NAT-2", "IS", dict(source="gtd_full", date="2016-12-18", country="Iraq", relation="attack",
+                             side_a=ISIL, target_type="Private Citizens & Property", target_nationality="Jordan")),
     ("EXT-TOUR-1", "AQ", dict(source="gtd_full", date="2015-03-18", country="Tunisia", relation="attack",
                               side_a="Okba Ibn Nafaa Brigade", target_type="Tourists")),
-    ("OTHER-2", "AQ", dict(source="mapping_militants", date="2014-02-02", side_a="Al Qaeda",
-                           side_b="The Islamic State", relation="split")),
-    ("OTHER-1", "IS", dict(source="gtd_full", date="2015-06-01", country="Iraq", relation="attack",
-                           side_a="Islamic State of Iraq and the Levant (ISIL)", target_type="Military",
-                           target_nationality="Iraq")),
-    ("OTHER-1", "AQ", dict(source="mapping_militants", date="2014-02-02", side_a="Al Qaeda", side_b="Taliban",
-                           relation="alliance")),
-    ("NONE-JIH", "JIH", dict(source="gtd_full", date="2015-06-01", country="Nigeria", relation="attack",
-                             side_a="Jihadi-inspired extremists")),
+    ("EXT-WEST-1", "IS", dict(source="gtd_full", date="2016-03-22", country="Belgium", relation="attack",
+                              side_a=ISIL)),
+    ("EXT-WEST-1", "AQ", dict(source="gtd_full", date="2005-07-07", country="United Kingdom", relation="attack",
+                              side_a="Al-Qaida")),                                     # West: before 2014 too
     ("EXT-WEST-1", "JIH", dict(source="gtd_full", date="2015-06-01", country="United States", relation="attack",
                                side_a="Jihadi-inspired extremists")),
+    ("OTHER-2", "AQ", dict(source="mapping_militants", date="2014-02-02", side_a="Al Qaeda",
+                           side_b="The Islamic State", relation="split")),
+    # before the split: one network, never clash or joint
+    ("NET-1", "AQ+IS", dict(source="ucdp_ged_global", date="2013-09-01", side_a="IS, Jabhat Fateh al-Sham",
+                            side_b="PYD", country="Syria", relation="fighting")),
+    ("NET-1", "IS", dict(source="mapping_militants", date="2004-10-17", side_a="The Islamic State",
+                         side_b="Al Qaeda", relation="affiliation",
+                         summary="Zarqawi pledged allegiance to bin Laden; JTJ became al-Qaeda in Iraq.")),
+    ("NET-1", "IS", dict(source="mapping_militants", date="2013-04-01", side_a="The Islamic State",
+                         side_b="Al-Nusra", relation="alliance")),
+    ("NET-1", "AQ+IS", dict(source="gtd0814", date="2013-11-01", country="Syria", relation="attack",
+                            side_a=f"Al-Nusrah Front | {ISIL}")),
+    ("MULTI-CLAIM-1", "AQ+IS", dict(source="gtd_full", date="2015-05-01", country="Yemen", relation="attack",
+                                    side_a=f"Al-Qaida in the Arabian Peninsula (AQAP) | {ISIL}",
+                                    competing_claims=True, target_type="Military", target_nationality="Yemen")),
+    # a Saudi Shia mosque: not external (rules 1.0.0 made it external after 2014-09-23 by location)
+    ("OTHER-1", "IS", dict(source="gtd_full", date="2015-05-22", country="Saudi Arabia", relation="attack",
+                           side_a="Najd Province of the Islamic State",
+                           target_type="Religious Figures/Institutions", target_nationality="Saudi Arabia")),
+    ("OTHER-1", "IS", dict(source="gtd_full", date="2015-06-01", country="Iraq", relation="attack",
+                           side_a=ISIL, target_type="Military", target_nationality="Iraq")),
+    # GTD world_inc: coordinates but no country and no target fields
+    ("OTHER-UNSEEN", "IS", dict(source="gtd_world_inc", date="2014-09-15", relation="attack", side_a=ISIL)),
+    ("OTHER-1", "AQ", dict(source="mapping_militants", date="2014-02-02", side_a="Al Qaeda", side_b="Taliban",
+                           relation="alliance")),
+    # a family actor that is the victim, not the perpetrator, is not an external attack
+    ("OTHER-1", "other", dict(source="gtd_full", date="2015-06-01", country="France", relation="attack",
+                              side_a="Taliban", side_b=ISIL)),
+    ("NONE-JIH", "JIH", dict(source="gtd_full", date="2015-06-01", country="Nigeria", relation="attack",
+                             side_a="Jihadi-inspired extremists")),
 ]
+EXCLUSION_RULES = {"EXCL-UNCERTAIN", "EXCL-DOUBT", "EXCL-UNNAMED", "EXCL-PLOT-STATUS"}
 
 
 @pytest.fixture(scope="module")
@@ -137,11 +189,12 @@ def test_each_rule_on_a_hand_made_row(classified, k):
 
 def test_the_hand_made_rows_cover_every_rule_but_the_exclusions(classified):
     out, counts = classified
-    assert set(out["rule_id"]) == set(RULES) - {"EXCL-UNCERTAIN", "EXCL-DOUBT"}
+    assert set(out["rule_id"]) == set(RULES) - EXCLUSION_RULES
     # counts per (class, rule) per source add up to the rows
     assert sum(v for d in counts.values() for v in d.values()) == len(out)
-    assert counts["mapping_militants"] == {("clash", "CLASH-2"): 1, ("joint", "JOINT-2"): 1,
-                                           ("other", "OTHER-2"): 1, ("other", "OTHER-1"): 1}
+    assert counts["mapping_militants"] == {("statement", "STMT-1"): 1, ("clash", "CLASH-2"): 1,
+                                           ("joint", "JOINT-2"): 1, ("other", "OTHER-2"): 1,
+                                           ("other", "NET-1"): 2, ("other", "OTHER-1"): 1}
 
 
 def test_input_columns_and_row_order_are_kept(classified, tax, coal):
@@ -218,6 +271,10 @@ def test_coalition_list(coal):
                                   "2015-01-01"]))
     assert coal.member_on(c, d).tolist() == [False, True, True, False, True, False]
     assert coal.member_on(c, d, how="all").tolist() == [False, True, True, False, False, False]
+    # the fixed target set of rules 2.0.0 does not depend on the date
+    assert coal.in_target_set(c).tolist() == [True, True, True, False, True, False]
+    assert coal.in_target_set(pd.Series(["Syria, France"]), how="all").tolist() == [False]
+    assert coal.non_western_members(pd.Series(["Jordan | France", "Iraq", None])) == [{"Jordan"}, set(), set()]
 
 
 @pytest.mark.parametrize(("edit", "message"), [
@@ -314,7 +371,9 @@ def test_real_is_vs_nusra_fighting_is_clash(tax, coal, shared_data_dir, key):
     year = t["year"].astype(int)
     for choices, last_aq_year in ((DEFAULT, 2016), (TaxonomyChoices(date(2019, 12, 31), True, True), 2019)):
         out = (classify_events if "date" in t.columns else classify_yearly)(t, tax, coal, choices)[0]
-        within = fighting.to_numpy() & (year <= last_aq_year).to_numpy()
+        # before the split (2013 rows) the fighting is inside one network: NET-1
+        assert (out.loc[fighting.to_numpy() & (year <= 2013).to_numpy(), "rule_id"] == "NET-1").all()
+        within = fighting.to_numpy() & (year <= last_aq_year).to_numpy() & (year >= 2014).to_numpy()
         assert within.sum() > 0
         assert (out.loc[within, "event_class"] == "clash").all(), out.loc[within, ["year", "side_a", "side_b",
                                                                                     "rule_id"]]
@@ -326,15 +385,26 @@ def test_real_is_vs_nusra_fighting_is_clash(tax, coal, shared_data_dir, key):
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("key", "min_2013"), [("ucdp_nonstate", 5), ("ucdp_ged_syria_iraq", 100)])
-def test_real_2013_shared_side_rows_are_joint(tax, coal, shared_data_dir, key, min_2013):
+def test_real_2013_shared_side_rows_are_one_network_not_joint(tax, coal, shared_data_dir, key, min_2013):
+    """UCDP's 2013 side "IS, Jabhat Fateh al-Sham" (ISIS and al-Nusra against the PYD) is before the AQ-IS
+    split: NET-1 (other). Under the April 2013 split variant the same rows are joint."""
     t = _ucdp_table(key, shared_data_dir)
-    shared = _shared_side(t) & ~_is_vs_nusra(t)
+    shared = (_shared_side(t) & ~_is_vs_nusra(t)).to_numpy()
+    year = t["year"].astype(int).to_numpy()
     out = (classify_events if "date" in t.columns else classify_yearly)(t, tax, coal, DEFAULT)[0]
-    in_2013 = shared & (t["year"].astype(int) == 2013)
+    in_2013 = shared & (year == 2013)
     assert in_2013.sum() >= min_2013
-    assert (out.loc[shared.to_numpy(), "event_class"] == "joint").all()
-    # and nothing else is joint: joint needs IS and an AQ-family actor on one side
-    assert (out["event_class"] == "joint").sum() == int(shared.sum())
+    assert (out.loc[in_2013, "rule_id"] == "NET-1").all()
+    assert not (out.loc[year <= 2013, "event_class"].isin(["joint", "clash"])).any()
+    # no verified joint row: the shared sides of 2014 cannot be placed after the split (JOINT-UNV-2)
+    assert not (out["event_class"] == "joint").any()
+    in_2014 = shared & (year == 2014)
+    assert in_2014.sum() >= 1 and (out.loc[in_2014, "rule_id"] == "JOINT-UNV-2").all()
+    early = replace(DEFAULT, aq_is_split=date(2013, 4, 9))
+    out2 = (classify_events if "date" in t.columns else classify_yearly)(t, tax, coal, early)[0]
+    # under the April 2013 split the 2013 rows are no longer one network, but a year-only row of 2013
+    # cannot be placed after 9 April: unverified joint
+    assert (out2.loc[in_2013, "rule_id"] == "JOINT-UNV-2").all()
 
 
 @pytest.mark.realdata
@@ -399,7 +469,8 @@ def test_real_ledger_sums_to_rows_read(tax, coal, shared_data_dir):
     for key in keys:
         n_fam = int((fam & (allrows["source"] == key)).sum())
         assert summary.at[key, "rows_family_actor"] == n_fam, key  # no exclusions under the default choices
-    assert summary.at["ucdp_nonstate", "class_clash"] > 0 and summary.at["ucdp_nonstate", "class_joint"] > 0
+    # the only post-2013 shared side (2014 dyad-year) cannot be placed after the split: joint_unverified
+    assert summary.at["ucdp_nonstate", "class_clash"] > 0 and summary.at["ucdp_nonstate", "class_joint_unverified"] > 0
     assert summary.at["ucdp_actors", "rows_kept"] == 0  # a lookup table: excluded with its reason
     assert rule_counts(allrows.iloc[:0]) == {}
 
@@ -414,9 +485,9 @@ def _adapter_present(name: str) -> bool:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("key", "adapter", "min_jihadist"), [
-    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 380),
+    ("csis_us", "csis_us", 130), ("new_america_plots", "new_america", 190), ("pirus", "pirus", 170),
     ("nesser_cym", "hegghammer_plots", 100), ("crenshaw_cym", "hegghammer_plots", 100),
-    ("nesser_country_year", "hegghammer_plots", 400)])
+    ("nesser_country_year", "hegghammer_plots", 100)])
 def test_real_plot_sources_through_their_adapters(tax, coal, shared_data_dir, key, adapter, min_jihadist):
     """Through the adapters: every jihadist row (named AQ/IS group or a jihadist label) is external under
     EXT-PLOT-1; every other row (far-right, far-left, other groups, no group) is class none."""
@@ -426,8 +497,13 @@ def test_real_plot_sources_through_their_adapters(tax, coal, shared_data_dir, ke
     t = out.events if out.events is not None else out.yearly
     c = (classify_events if out.events is not None else classify_yearly)(t, tax, coal, DEFAULT)[0]
     jihadist = c["family_a"].isin(FAMILY_ACTORS).to_numpy()
-    assert jihadist.sum() >= min_jihadist
-    assert set(c.loc[jihadist, "rule_id"]) == {"EXT-PLOT-1"}
+    # an individual without a plot at home (PIRUS "exposure") is not external (NONE-EXPOSURE)
+    event = (c["n"] > 0).to_numpy() & (c["relation"] != "exposure").fillna(True).to_numpy()
+    assert (jihadist & event).sum() >= min_jihadist
+    # a country-year cell with no plots is not an event (NONE-ZERO); every other jihadist row is external
+    assert set(c.loc[jihadist & event, "rule_id"]) == {"EXT-PLOT-1"}
+    assert set(c.loc[jihadist & ~event & (c["n"] > 0).to_numpy(), "rule_id"]) <= {"NONE-EXPOSURE"}
+    assert set(c.loc[(c["n"] == 0).to_numpy(), "rule_id"]) <= {"NONE-ZERO"}
     assert (c.loc[~jihadist, "event_class"] == "none").all()
 
 
@@ -467,7 +543,194 @@ def test_real_full_build_ledger_sums_to_rows_read(tax, coal, shared_data_dir):
     for src in summary.index:
         assert detail.loc[detail["source"] == src, "rows"].sum() == summary.at[src, "rows_read"], src
         assert summary.at[src, "balances"], src
-    assert summary["class_clash"].sum() > 0 and summary["class_joint"].sum() > 0
+    assert summary["class_clash"].sum() > 0 and summary["class_joint_unverified"].sum() > 0
     assert summary["class_external"].sum() > 0 and summary["class_other"].sum() > 0
     print(summary[["rows_read", "rows_kept", "rows_excluded", "rows_family_actor", "class_clash", "class_joint",
                    "class_external", "class_other", "class_none"]].to_string())
+
+
+# ------------------------------------------------------------------------------------------ study choices
+def _one(tax, coal, choices, **row):
+    out, _ = classify_events(events([row]), tax, coal, choices)
+    return out.loc[0, "rule_id"]
+
+
+def test_split_date_is_a_study_choice(tax, coal):
+    row = dict(source="ucdp_ged_global", date="2013-09-01", side_a="IS, Jabhat Fateh al-Sham", side_b="PYD",
+               country="Syria", relation="fighting")
+    assert _one(tax, coal, DEFAULT, **row) == "NET-1"
+    assert _one(tax, coal, replace(DEFAULT, aq_is_split=date(2013, 4, 9)), **row) == "JOINT-1"
+    fight = dict(row, side_a="IS", side_b="Jabhat Fateh al-Sham", date="2013-12-01")
+    assert _one(tax, coal, DEFAULT, **fight) == "NET-1"
+    assert _one(tax, coal, replace(DEFAULT, aq_is_split=date(2013, 4, 9)), **fight) == "CLASH-1"
+
+
+def test_nusra_cut_off_never(tax, coal):
+    row = dict(source="ucdp_ged_global", date="2018-06-01", side_a="IS", side_b="HTS", country="Syria",
+               relation="fighting")
+    assert _one(tax, coal, DEFAULT, **row) == "OTHER-1"
+    assert _one(tax, coal, replace(DEFAULT, nusra_counts_as_aq_until=None), **row) == "CLASH-1"
+    assert _one(tax, coal, replace(DEFAULT, nusra_counts_as_aq_until=date(2016, 7, 28)),
+                **dict(row, date="2016-09-01", side_b="Jabhat Fateh al-Sham")) == "OTHER-1"
+
+
+def test_contested_groups_variant(tax, coal):
+    row = dict(source="gtd_full", date="2016-01-01", country="Philippines", relation="attack",
+               side_a="Abu Sayyaf Group (ASG)", target_nationality="Canada", target_type="Private Citizens & Property")
+    out, _ = classify_events(events([row]), tax, coal, DEFAULT)
+    # contested membership: a jihadist group of unestablished family (JIH), external by its target
+    assert out.loc[0, "family_a"] == "JIH" and out.loc[0, "rule_id"] == "EXT-NAT-1"
+    local, _ = classify_events(events([dict(row, target_nationality="Philippines")]), tax, coal, DEFAULT)
+    assert local.loc[0, "rule_id"] == "NONE-JIH"
+    out, _ = classify_events(events([row]), tax, coal, replace(DEFAULT, contested_groups="in"))
+    assert out.loc[0, "family_a"] == "IS" and out.loc[0, "rule_id"] == "EXT-NAT-1"
+    # before the 2014-07-23 pledge the ASG is not IS even when contested groups are in
+    out, _ = classify_events(events([dict(row, date="2013-01-01")]), tax, coal, replace(DEFAULT, contested_groups="in"))
+    assert out.loc[0, "family_a"] == "other"
+
+
+def test_location_only_unnamed_and_plot_status_variants(tax, coal):
+    west = dict(source="gtd_full", date="2016-03-22", country="Belgium", relation="attack", side_a=ISIL)
+    assert _one(tax, coal, replace(DEFAULT, location_only_rules=False), **west) == "OTHER-1"
+    jih = dict(source="nesser_cym", date="2015-11-01", country="France", relation="plot", plot_status="foiled")
+    assert _one(tax, coal, replace(DEFAULT, include_unnamed_jihadists=False), **jih) == "EXCL-UNNAMED"
+    assert _one(tax, coal, replace(DEFAULT, plot_status="launched"), **jih) == "EXCL-PLOT-STATUS"
+    assert _one(tax, coal, replace(DEFAULT, plot_status="foiled"), **jih) == "EXT-PLOT-1"
+    # a named group in a plot source is not excluded with the unnamed jihadists
+    named = dict(source="pirus", date="2016-01-10", country="United States", relation="plot", side_a=ISIL,
+                 plot_status="launched")
+    assert _one(tax, coal, replace(DEFAULT, include_unnamed_jihadists=False), **named) == "EXT-PLOT-1"
+
+
+def test_exclusion_choices_of_rules_2(tax, coal):
+    ev = events([dict(source="gtd_full", date="2015-06-01", country="Iraq", relation="attack",
+                      attribution_uncertain=True, side_a=ISIL)])
+    out, _ = classify_events(ev, tax, coal, replace(DEFAULT, include_uncertain_attributions=False))
+    assert out.loc[0, "rule_id"] == "EXCL-UNCERTAIN"
+    ev = events([dict(source="gtd_full", date="2015-06-01", country="Iraq", relation="attack",
+                      doubt_terrorism=True, side_a=ISIL)])
+    out, _ = classify_events(ev, tax, coal, replace(DEFAULT, include_doubtful_terrorism=False))
+    assert out.loc[0, "rule_id"] == "EXCL-DOUBT"
+
+
+def test_statement_needs_words_and_no_deed(tax, coal):
+    base = dict(source="mapping_militants", date="2015-01-01", side_a="Al-Nusra", side_b="The Islamic State",
+                relation="rivalry")
+    assert _one(tax, coal, DEFAULT, **dict(base, summary="Al-Nusra issued a statement condemning IS.")) == "STMT-1"
+    mixed = "Al-Nusra condemned IS after IS fighters attacked its positions near Aleppo."
+    assert _one(tax, coal, DEFAULT, **dict(base, summary=mixed)) == "CLASH-2"
+    assert _one(tax, coal, DEFAULT, **base) == "CLASH-2"   # no description: as the relation says
+    hedged = "AQKB released a statement condemning IS. Unconfirmed reports surfaced of AQKB fighting IS."
+    assert _one(tax, coal, DEFAULT, **dict(base, summary=hedged)) == "STMT-1"
+
+
+def test_gtd_clash_reads_the_target_not_only_the_type(tax, coal):
+    row = dict(source="gtd_full", date="2015-04-02", country="Syria", relation="attack", side_a=ISIL,
+               target_type="Terrorists/Non-State Militia", competing_claims=False)
+    assert _one(tax, coal, DEFAULT, **dict(row, target_name="Free Syrian Army | Commander")) == "OTHER-1"
+    assert _one(tax, coal, DEFAULT, **dict(row, target_name="Jabhat al-Nusra | Checkpoint")) == "CLASH-GTD-1"
+    aq = dict(row, side_a="Al-Qaida in the Arabian Peninsula (AQAP)", country="Yemen",
+              target_name="Islamic State | Members")
+    assert _one(tax, coal, DEFAULT, **aq) == "CLASH-GTD-1"
+    # the AQI lineage in a target is IS family: AQAP against "al-Qaida in Iraq" members is across the divide
+    assert _one(tax, coal, DEFAULT, **dict(aq, target_name="Al-Qaida in Iraq")) == "CLASH-GTD-1"
+    # not when the target type is not a militia
+    assert _one(tax, coal, DEFAULT, **dict(row, target_type="Business", target_name="Al-Nusrah Front")) == "OTHER-1"
+
+
+def test_every_rule_id_is_stated_once_with_a_class_from_the_vocabulary():
+    from externalize.classify import RULE_LIST
+    from externalize.vocab import EVENT_CLASSES
+
+    assert [r.id for r in RULE_LIST] == list(RULES)
+    assert {r.event_class for r in RULE_LIST} == set(EVENT_CLASSES)
+    assert all(r.description for r in RULE_LIST)
+
+
+def test_source_properties_come_from_the_registry():
+    from externalize.classify import source_coding
+    from externalize.registry import load_registry
+
+    coding = source_coding(load_registry())
+    plot = {k for k, c in coding.items() if c.plot_source}
+    assert plot == {"nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year", "csis_us",
+                    "new_america_plots", "pirus"}
+    assert {k for k, c in coding.items() if c.jihadist_only} == {"nesser_cym", "crenshaw_cym",
+                                                                 "nesser_country_year", "crenshaw_country_year"}
+    assert coding["mapping_militants"].actor_scheme == "mmp" and coding["gtd0814"].is_gtd
+
+
+def test_unknown_jihadist_names_are_tabled_not_silent(tax, coal):
+    from externalize.classify import unknown_actor_names
+
+    ev = events([
+        dict(source="gtd_full", date="2019-06-01", country="DR Congo", relation="attack",
+             side_a="Central Africa Province of the Islamic State"),
+        dict(source="gtd_full", date="2019-06-01", country="Philippines", relation="attack",
+             side_a="East Asia Division of the Islamic State"),
+        dict(source="gtd_full", date="2019-06-01", country="Mali", relation="attack", side_a="Katiba al-Qaida X"),
+        dict(source="gtd_full", date="2019-06-01", country="Iraq", relation="attack", side_a=ISIL),
+    ])
+    out, _ = classify_events(ev, tax, coal, DEFAULT)
+    assert list(out["family_a"]) == ["IS", "IS", "other", "IS"]
+    table = unknown_actor_names(ev, None, tax)
+    assert dict(zip(table["name"], table["mapped_as"], strict=True)) == {
+        "Central Africa Province of the Islamic State": "IS (name pattern)",
+        "East Asia Division of the Islamic State": "IS (name pattern)",
+        "Katiba al-Qaida X": "other (unlisted)"}
+
+
+def test_a_joint_row_must_lie_wholly_after_the_split(tax, coal):
+    ev = events([dict(source="ucdp_ged_global", date="2014-01-01", side_a="IS, Jabhat Fateh al-Sham",
+                      side_b="PYD", country="Syria", relation="fighting")])
+    ev["date_precision"] = pd.array(["year"], dtype="string")
+    ev["month"] = pd.array([pd.NA], dtype="Int8")
+    ev["day"] = pd.array([pd.NA], dtype="Int8")
+    out, _ = classify_events(ev, tax, coal, DEFAULT)
+    assert out.loc[0, "rule_id"] == "JOINT-UNV-2" and out.loc[0, "event_class"] == "joint_unverified"
+    # a 2014 dyad-year too; 2015 is wholly after the split
+    yr = _yearly([dict(source="ucdp_nonstate", year=y, side_a="IS, Jabhat Fateh al-Sham", side_b="PYD",
+                       relation="fighting") for y in (2013, 2014, 2015)])
+    out, _ = classify_yearly(yr, tax, coal, DEFAULT)
+    assert list(out["rule_id"]) == ["NET-1", "JOINT-UNV-2", "JOINT-1"]
+    # a month-precision MMP alliance in February 2014 (the split is on the 3rd) cannot be placed either
+    mm = events([dict(source="mapping_militants", date="2014-02-01", side_a="The Islamic State", side_b="Al-Nusra",
+                      relation="alliance")])
+    mm["date_precision"] = pd.array(["month"], dtype="string")
+    mm["day"] = pd.array([pd.NA], dtype="Int8")
+    assert classify_events(mm, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "JOINT-UNV-2"
+    # fighting across the divide in the split year stays a clash (the rupture itself)
+    fight = _yearly([dict(source="ucdp_nonstate", year=2014, side_a="IS", side_b="Jabhat Fateh al-Sham",
+                          relation="fighting")])
+    assert classify_yearly(fight, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "CLASH-1"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize(("key", "where", "rule", "family"), [
+    # Zarqawi's 2004 pledge to bin Laden: one network, not joint
+    ("mapping_militants", lambda t: t["summary"].str.contains("Zarqawi came to an agreement", regex=False),
+     "NET-1", "IS"),
+    # AQAP's video rebuking al-Baghdadi's caliphate: a statement, not a clash
+    ("mapping_militants", lambda t: t["summary"].str.contains("rebuked IS in a video", regex=False), "STMT-1", "IS"),
+    # AQ in Yemen's suicide attack on Spanish tourists at Marib (July 2007)
+    ("gtd0814", lambda t: t["event_id"] == "200707030001", "EXT-NAT-1", "AQ"),
+    # Jund al-Khilafah's kidnapping of the French tourist Herve Gourdel in Algeria (September 2014)
+    ("gtd_0718_degraded", lambda t: (t["side_a"] == "Jund al-Khilafa") & (t["year"] == 2014), "EXT-TOUR-1", "IS"),
+    # Merah's Toulouse and Montauban shootings, claimed by the Kazakh Jund al-Khilafah (contested AQ tie)
+    ("gtd_france", lambda t: t["event_id"] == "201203110021", "EXT-NAT-1", "JIH"),
+    # IS's bombing of a Shia mosque in Qatif, Saudi Arabia (22 May 2015): local, not external (rules 1.0.0 had it)
+    ("gtd_0718_degraded", lambda t: t["side_a"].str.contains("Najd Province", regex=False)
+     & (t["date"] == pd.Timestamp("2015-05-22")), "OTHER-1", "IS"),
+    # Turkey's Euphrates Shield fighting against IS: the coalition's action
+    ("ucdp_ged_syria", lambda t: t["event_id"] == "228441", "COAL-CONTACT-1", "coalition"),
+    # a PIRUS ISIL traveller to Syria: not an external attack
+    ("pirus", lambda t: t["event_id"] == "6387", "NONE-EXPOSURE", "IS"),
+])
+def test_real_rows_of_each_kind(tax, coal, shared_data_dir, key, where, rule, family):
+    t = _read_source(key, shared_data_dir).events
+    out, _ = classify_events(t, tax, coal, DEFAULT)
+    hit = where(out).fillna(False).to_numpy(dtype=bool)
+    assert hit.sum() >= 1, key
+    assert set(out.loc[hit, "rule_id"]) == {rule}
+    assert set(out.loc[hit, "family_a"]) == {family}

@@ -218,3 +218,69 @@ def test_family_of_keeps_the_index_of_names(tax):
     names = pd.Series(["IS", "Taliban"], index=[10, 3], dtype="string")
     out = tax.family_of(names, pd.Series(pd.to_datetime(["2015-01-01"] * 2), index=[7, 8]), DEFAULT, "ucdp")
     assert list(out.index) == [10, 3] and list(out) == ["IS", "other"]
+
+
+# ------------------------------------------------------------------------------------------ taxonomy 2.0.0
+def test_every_dated_or_decided_row_cites_a_source(tax):
+    t = tax.table
+    assert (t["evidence"].str.strip() != "").all(), t.loc[t["evidence"].str.strip() == "", "raw_name"].tolist()
+    decided = t["valid_from"].notna() | t["valid_to"].notna() | t["contested"]
+    no_note = decided & (t["note"].str.strip() == "")
+    assert not no_note.any(), t.loc[no_note, "raw_name"].tolist()  # every dated or contested row says why
+
+
+@pytest.mark.parametrize(("scheme", "name"), [("gtd", "Boko Haram"), ("mmp", "Boko Haram"),
+                                               ("ucdp", "Jama'atu Ahlis Sunna Lidda'awati wal-Jihad")])
+def test_boko_haram_is_dated_the_same_way_in_every_source(tax, scheme, name):
+    got = _fam(tax, [name] * 4, ["2015-03-06", "2015-03-07", "2016-08-02", "2016-08-03"], scheme=scheme)
+    assert got[:3] == ["other", "IS", "IS"]
+    # after the faction split: Shekau's JAS is not IS (UCDP), and a name holding both factions is contested
+    assert got[3] == ("other" if scheme == "ucdp" else "JIH")
+
+
+def test_names_told_apart_by_date(tax):
+    # GTD "Jund al-Khilafa": the Kazakh AQ-linked group (Toulouse 2012, contested) vs the Algerian IS group
+    assert _fam(tax, ["Jund al-Khilafa"] * 2, ["2012-03-22", "2014-09-21"], scheme="gtd") == ["JIH", "IS"]
+    # MMP's Sinai Province profile is Ansar Bayt al-Maqdis before its pledge
+    assert _fam(tax, ["The Islamic State - Sinai Province"] * 2, ["2014-01-01", "2014-11-10"], scheme="mmp") == \
+        ["other", "IS"]
+
+
+@pytest.mark.parametrize(("scheme", "name", "before", "after", "families"), [
+    ("ucdp", "Tanzim Hurras ad-Din", "2018-02-26", "2018-02-27", ["other", "AQ"]),
+    ("gtd", "Jaish al-Muhajireen wal-Ansar (Muhajireen Army)", "2015-09-22", "2015-09-23", ["other", "AQ"]),
+    ("ucdp", "Liwa al-Aqsa", "2016-10-08", "2016-10-09", ["JIH", "AQ"]),      # contested before joining JFS
+    ("ucdp", "Liwa al-Aqsa", "2017-02-06", "2017-02-07", ["other", "JIH"]),   # IS-aligned: contested
+    ("gtd", "Al-Mourabitoun", "2015-12-03", "2015-12-04", ["JIH", "AQ"]),
+    ("gtd", "Shura Council of Mujahideen in Derna", "2014-12-11", "2014-12-12", ["other", "JIH"]),
+])
+def test_missing_groups_are_dated(tax, scheme, name, before, after, families):
+    assert _fam(tax, [name, name], [before, after], scheme=scheme) == families
+
+
+@pytest.mark.parametrize(("scheme", "name", "pledge"), [
+    ("gtd", "Tehrik-e-Khilafat", "2014-07-09"), ("gtd", "Islamic Movement of Uzbekistan (IMU)", "2015-08-06"),
+    ("gtd", "Abu Sayyaf Group (ASG)", "2014-07-23"), ("ucdp", "Maute group", "2015-04-01")])
+def test_is_pledgers_are_contested_variants(tax, scheme, name, pledge):
+    day_before = (pd.Timestamp(pledge) - pd.Timedelta(days=1)).date().isoformat()
+    assert _fam(tax, [name, name], [day_before, pledge], scheme=scheme) == ["other", "JIH"]
+    inside = TaxonomyChoices(date(2017, 1, 28), True, True, contested_groups="in")
+    assert _fam(tax, [name, name], [day_before, pledge], inside, scheme=scheme) == ["other", "IS"]
+
+
+def test_new_release_is_branch_names_reach_the_is_family(tax):
+    names = ["Central Africa Province of the Islamic State", "East Asia Division of the Islamic State",
+             "Hind Province of the Islamic State", "Islamic State - Pakistan Province", "Wilayat Hind"]
+    assert _fam(tax, names, ["2020-01-01"] * len(names), scheme="gtd") == ["IS"] * len(names)
+    assert not any(tax.is_listed(n, "gtd") for n in names) and all(tax.is_mapped(n, "gtd") for n in names)
+    # a name that merely mentions the Islamic State is not a branch by pattern
+    assert _fam(tax, ["Movement of the Islamic State (MEI)"], ["2015-01-01"], scheme="gtd") == ["other"]
+
+
+def test_contested_column_is_validated(tmp_path):
+    row = {"scheme": "gtd", "raw_name": "X", "family": "AQ", "branch": "", "valid_from": "", "valid_to": "",
+           "family_after": "", "note": "", "evidence": "", "contested": "maybe"}
+    path = tmp_path / "actors.csv"
+    pd.DataFrame([row]).to_csv(path, index=False)
+    with pytest.raises(TaxonomyError, match="contested must be"):
+        load_taxonomy(path)

@@ -325,7 +325,8 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
                 allow_checksum_mismatch: bool = False, console: Console | None = None,
                 registry: dict[str, SourceSpec] | None = None, use_cache: bool = True) -> BuildResult:
     """Run the data half of the study and write its outputs under out_dir (default data/processed/)."""
-    from externalize.classify import classify_tables  # late import: classification depends on the taxonomy
+    from externalize.classify import classify_tables, unknown_actor_names  # late: depends on the taxonomy
+    from externalize.taxonomy import load_taxonomy
 
     console = console or Console(stderr=True)
     out = Path(out_dir) if out_dir else DEFAULT_OUT
@@ -337,8 +338,22 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     if not ledger.entries:
         raise DataNotFoundError(no_data_message(registry, data_dir))
     registry = observed_registry(registry, events)
+    # the same event in two releases (GED Syria-Iraq repeats GED Syria's ids): marked, never dropped
+    from externalize.schema import mark_duplicate_events
+    events, duplicates = mark_duplicate_events(
+        events, {s.key: s.duplicates_of for s in registry.values() if s.duplicates_of})
+    duplicates.to_csv(out / "duplicate_events.csv", index=False)
     console.print(f"classifying {len(events):,} events and {len(yearly):,} yearly rows")
-    events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy)
+    taxonomy = load_taxonomy()
+    events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy, taxonomy=taxonomy,
+                                                   registry=registry)
+    # jihadist-looking actor names not curated in actors.csv: warned here, tabled for the report
+    unknown = unknown_actor_names(events, yearly, taxonomy, registry)
+    unknown.to_csv(out / "unknown_actor_names.csv", index=False)
+    if len(unknown):
+        console.print(f"[yellow]WARNING[/]: {unknown['name'].nunique()} jihadist-looking actor names are not "
+                      f"curated in data/taxonomy/actors.csv ({int(unknown['rows'].sum()):,} rows); "
+                      f"see {out / 'unknown_actor_names.csv'}")
     for source, counts in class_counts.items():
         ledger.record_classes(source, counts)
     monthly = monthly_counts(events, registry, study.window_start, study.window_end)

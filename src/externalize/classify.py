@@ -1,33 +1,28 @@
-"""Explicit, numbered rules that put every event / yearly row into one class: clash, joint, external, other, none.
+"""The classification rules: one ordered list of rule objects that puts every row into one event class.
 
-The rules, their order of precedence and their limits are documented in data/taxonomy/rules.md; the ids here
-must match it (a test checks). In short, the first rule that applies wins:
+`RULE_LIST` is the single statement of the rules (id, class, description, condition); `data/taxonomy/rules.md`
+documents the same list (a test checks that both name the same ids in the same order). The first rule that
+applies wins, so every row gets exactly one class and one rule id, and rows are never dropped.
 
-  NONE-1        no AQ/IS/jihadist actor on either side
-  EXCL-UNCERTAIN / EXCL-DOUBT   a family row the study config leaves out (GTD guncertain / doubtterr)
-  CLASH-1       dyadic row: AQ family on one side, IS family on the other
-  CLASH-2       MMP rivalry between an AQ- and an IS-family group
-  JOINT-EXT-1   both families on one side (as JOINT-1) and the row also meets an external condition
-  JOINT-1       both families on one side (UCDP coalition string, GTD gname | gname2 | gname3); not in plot
-                sources, where several groups describe one person's or cell's ties
-  JOINT-2       MMP alliance / affiliation / merger between an AQ- and an IS-family group
-  EXT-PLOT-1    plot / individual sources (jihadist plots in the West; group named or not)
-  EXT-FORCES-1  dyadic row: family actor against a coalition state's forces (member on the date)
-  EXT-WEST-1    family actor, event in a Western country (any date)
-  EXT-COAL-1    family actor, event in a non-Western coalition member on or after its joined date
-  EXT-NAT-1     family actor, target nationality Western or of a coalition member on the date
-  EXT-TOUR-1    family actor, target type "Tourists"
-  OTHER-2       MMP split between an AQ- and an IS-family group
-  OTHER-1       AQ- or IS-family actor, none of the above (the families' local activity)
-  NONE-JIH      jihadist actor with no family named, not external (not part of either family's activity)
+Each rule's condition reads `RowFacts`: boolean arrays computed once for the whole table (families per unique
+actor string from the taxonomy, target-set membership per unique country string), so classifying half a
+million rows takes seconds. The classes are `externalize.vocab.EVENT_CLASSES`.
 
-Everything is vectorised: families are computed once per unique actor string (taxonomy), coalition membership
-once per unique country string, and the rules are boolean masks.
+Conventions (rules.md gives the sources):
+  * the AQ-IS split (study choice `aq_is_split`, default 2014-02-03, AQ's general command disowning ISIS):
+    before it, AQ-ISI/ISIS ties are relations inside one network (rule NET-1), never clash or joint;
+  * the external target set is fixed for the whole window: Western states at every date and the non-Western
+    states that took military part in the coalition, at every date (not from their joining date), so the
+    target set does not move with the treatment; a non-Western member counts through its state (government,
+    forces, police, diplomats) or its nationals abroad, not through every attack on its soil;
+  * fighting between a coalition or Western state's forces and a family actor is the coalition's action
+    (`coalition_contact`), never `external`; an external attack has the jihadist as perpetrator (`side_a`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,63 +30,60 @@ import numpy as np
 import pandas as pd
 
 from externalize.config import TaxonomyChoices
-from externalize.registry import PROJECT_ROOT
-from externalize.taxonomy import FAMILY_ACTORS, Taxonomy, TaxonomyError, load_taxonomy, reference_dates
+from externalize.registry import PROJECT_ROOT, SourceSpec, load_registry
+from externalize.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, reference_dates
+from externalize.vocab import EVENT_CLASSES, FAMILY_ACTORS, NAMED_FAMILIES, EventClass
 
-RULES_VERSION = "1.0.0"
+RULES_VERSION = "2.0.0"
 DEFAULT_COALITION = PROJECT_ROOT / "data" / "taxonomy" / "coalition_members.csv"
+CLASSES = EVENT_CLASSES
 
-# rule id -> class, in order of precedence (the order of the checks in _classify)
-RULES: dict[str, str] = {
-    "NONE-1": "none",
-    "EXCL-UNCERTAIN": "none",
-    "EXCL-DOUBT": "none",
-    "CLASH-1": "clash",
-    "CLASH-2": "clash",
-    "JOINT-EXT-1": "joint",
-    "JOINT-1": "joint",
-    "JOINT-2": "joint",
-    "EXT-PLOT-1": "external",
-    "EXT-FORCES-1": "external",
-    "EXT-WEST-1": "external",
-    "EXT-COAL-1": "external",
-    "EXT-NAT-1": "external",
-    "EXT-TOUR-1": "external",
-    "OTHER-2": "other",
-    "OTHER-1": "other",
-    "NONE-JIH": "none",
-}
-CLASSES = ("clash", "joint", "external", "other", "none")
-
-# Sources whose rows are plots or individuals in the West (external by construction when jihadist).
-PLOT_SOURCES = frozenset({"nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year",
-                          "csis_us", "new_america_plots", "pirus"})
-# Sources that hold jihadist plots only and name no group: a row with no side_a is "JIH".
-JIHADIST_ONLY_SOURCES = frozenset({"nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year"})
 MMP_RIVALRY = frozenset({"rivalry"})
 MMP_COOPERATION = frozenset({"alliance", "affiliation", "merger"})
 MMP_SPLIT = frozenset({"split"})
 MMP_RELATIONS = MMP_RIVALRY | MMP_COOPERATION | MMP_SPLIT
-TOURIST_TARGET = "Tourists"  # GTD targtype1_txt value
+TOURIST_TARGET = "Tourists"  # GTD targtype text
+MILITIA_TARGET = "Terrorists/Non-State Militia"  # GTD targtype text (code 17)
+# GTD target types that are the state itself: its government, forces, police and diplomats
+STATE_TARGETS = ("Government (General)", "Government (Diplomatic)", "Military", "Police")
 _SEPARATORS = r" \| |, |; "
 
+# An MMP relationship description that records words rather than deeds. Checked on rows between the two
+# families; a description that also reports fighting or a joint operation is not a statement (_DEED_RE).
+STATEMENT_RE = re.compile(
+    r"\b(?:statements?|stated|announc\w*|declar\w*|videos?|audio|messages?|speech|sermon|fatwas?|rulings?|"
+    r"condemn\w*|denounc\w*|critici[sz]\w*|rebuk\w*|prais\w*|endors\w*|publicly|communiqu\w*|interview\w*|"
+    r"magazine|dabiq|inspire|rumiyah|recording|letter|disavow\w*|renounc\w*|rejected|called (?:on|for)|"
+    r"urged|accus\w*|warned|expelled from|excommunicat\w*|takfir)\b", re.IGNORECASE)
+# a reported deed qualified as unconfirmed or rumoured does not make a statement row a clash
+_HEDGED_DEED_RE = re.compile(r"\b(?:unconfirmed|rumou?r\w*|unverified|alleged(?:ly)?)\b[^.]*\b(?:fight\w*|clash\w*|"
+                             r"attack\w*|battle\w*)", re.IGNORECASE)
+_DEED_RE = re.compile(r"\b(?:clash\w*|fought|fighting|attack\w*|killed|assassinat\w*|battle\w*|captur\w*|"
+                      r"seiz\w*|joint(?:ly)?|together|coordinat\w*|combined forces|offensive)\b", re.IGNORECASE)
+
+# Names of AQ- and IS-family groups as GTD writes them in corp1 / target1 (CLASH-GTD-1). The AQI lineage
+# ("al-Qaida in Iraq") is IS family like its gname; al-Shabaab counts from its AQ affiliation (2012-02-09).
+TARGET_GROUP_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"\bqa['`’]?[ie]?da in iraq\b|\btawhid and jihad\b", "IS"),
+    (r"\bislamic state\b|\bisil\b|\bisis\b|\bdaesh\b|\bdaish\b", "IS"),
+    (r"\bnusr[ae]h?\b|\bfat[ae]h al[- ]sham\b", "AQ-NUSRA"),
+    (r"\bal[- ]?qa['`’]?[ie]?da\b|\baqap\b|\baqim\b|\baqis\b", "AQ"),
+    (r"\bal[- ]shabaa?b\b", "AQ-SHABAAB"),
+)
+_TARGET_RES = tuple((re.compile(p, re.IGNORECASE), f) for p, f in TARGET_GROUP_PATTERNS)
+SHABAAB_AQ_FROM = pd.Timestamp("2012-02-09")
+
 ClassCounts = dict[str, dict[tuple[str, str], int]]  # source -> (event_class, rule_id) -> rows
-
-
-# source-key prefix -> naming scheme of data/taxonomy/actors.csv
-_SCHEME_PREFIXES = (("ucdp", "ucdp"), ("gtd", "gtd"), ("mapping_militants", "mmp"), ("gade", "gade"),
-                    ("pirus", "pirus"), ("csis", "csis"), ("new_america", "new_america"))
-
-
-def scheme_for_source(source: str) -> str:
-    """The naming scheme of a registry source key (which actors.csv rows apply first)."""
-    return next((scheme for prefix, scheme in _SCHEME_PREFIXES if source.startswith(prefix)), "any")
 
 
 # ---------------------------------------------------------------------------------------------- coalition
 @dataclass
 class Coalition:
-    """Dated coalition / Western country list (data/taxonomy/coalition_members.csv)."""
+    """The coalition and Western states (data/taxonomy/coalition_members.csv).
+
+    `in_target_set` is the fixed external target set of rules 2.0.0 (membership at any date); `member_on`
+    keeps the dated membership for description (the joining dates are documented, not used by the rules).
+    """
 
     table: pd.DataFrame  # country, joined (Timestamp or NaT), western (bool)
     alias: dict[str, str] = field(default_factory=dict)  # casefolded alias -> canonical country
@@ -99,55 +91,61 @@ class Coalition:
     def canonical(self, name: str) -> str | None:
         return self.alias.get(name.strip().casefold())
 
-    def _member_mask(self, countries: pd.Series, dates: pd.Series, western_only: bool = False,
-                     how: str = "any") -> np.ndarray:
-        """True where the countries named in the string (split on ' | ', ', ', '; ') are Western (any date)
-        or, unless western_only, coalition members on the row's date: any of them (how="any") or every one
-        (how="all"). Computed once per unique string, then per row for the date."""
+    def _parts(self, value: object) -> list[str | None]:
+        return [self.canonical(p) for p in re.split(_SEPARATORS, str(value)) if p.strip()]
+
+    def _per_unique(self, countries: pd.Series, fn: Callable[[list[str | None]], bool]) -> np.ndarray:
         s = countries.astype("string").reset_index(drop=True)
-        d = pd.to_datetime(dates).reset_index(drop=True).to_numpy()
-        out = np.zeros(len(s), dtype=bool)
         codes, uniques = pd.factorize(s)
+        out = np.zeros(len(s), dtype=bool)
         if not len(uniques):
             return out
-        info = self.table.set_index("country")
-        # per unique string: is it Western, and from when is it a member (earliest for "any", latest for "all")
-        west_u = np.zeros(len(uniques), dtype=bool)
-        joined_u = np.full(len(uniques), np.datetime64("NaT"), dtype="datetime64[ns]")
-        never = np.datetime64("NaT", "ns")
-        for k, u in enumerate(uniques):
-            parts = [p for p in re.split(_SEPARATORS, str(u)) if p.strip()]
-            canon = [self.canonical(p) for p in parts]
-            wests = [c is not None and bool(info.at[c, "western"]) for c in canon]
-            joins = [np.datetime64(info.at[c, "joined"], "ns") if c is not None and pd.notna(info.at[c, "joined"])
-                     else never for c in canon]
-            # a Western country counts as a member from the beginning of time
-            starts = [np.datetime64("1678-01-01", "ns") if w else j for w, j in zip(wests, joins, strict=True)]
-            if how == "all":
-                west_u[k] = bool(parts) and all(wests)
-                joined_u[k] = never if (not parts or any(np.isnat(x) for x in starts)) else max(starts)
-            else:
-                west_u[k] = any(wests)
-                valid_starts = [x for x in starts if not np.isnat(x)]
-                joined_u[k] = min(valid_starts) if valid_starts else never
+        per = np.array([fn(self._parts(u)) for u in uniques], dtype=bool)
         valid = codes >= 0
-        cv = codes[valid]
-        west = west_u[cv]
-        if western_only:
-            out[valid] = west
-            return out
-        joined = joined_u[cv]
-        member = ~np.isnat(joined) & (d[valid] >= joined)
-        out[valid] = west | member
+        out[valid] = per[codes[valid]]
         return out
+
+    def _info(self) -> pd.DataFrame:
+        return self.table.set_index("country")
 
     def western(self, countries: pd.Series, how: str = "any") -> np.ndarray:
         """Every (how="all") or some (how="any") country named is Western."""
-        return self._member_mask(countries, pd.Series(pd.NaT, index=countries.index), western_only=True, how=how)
+        info = self._info()
+        agg = all if how == "all" else any
+        return self._per_unique(countries, lambda cs: bool(cs) and agg(
+            c is not None and bool(info.at[c, "western"]) for c in cs))
+
+    def in_target_set(self, countries: pd.Series, how: str = "any") -> np.ndarray:
+        """Some / every country named is Western or a coalition member at any date (the fixed target set)."""
+        info = self._info()
+        agg = all if how == "all" else any
+        return self._per_unique(countries, lambda cs: bool(cs) and agg(
+            c is not None and (bool(info.at[c, "western"]) or pd.notna(info.at[c, "joined"])) for c in cs))
+
+    def non_western_members(self, countries: pd.Series) -> list[set[str]]:
+        """Per row: the non-Western coalition members named (canonical names)."""
+        info = self._info()
+        s = countries.astype("string").reset_index(drop=True)
+        codes, uniques = pd.factorize(s)
+        sets = [{c for c in self._parts(u) if c is not None and not bool(info.at[c, "western"])
+                 and pd.notna(info.at[c, "joined"])} for u in uniques]
+        return [sets[k] if k >= 0 else set() for k in codes]
 
     def member_on(self, countries: pd.Series, dates: pd.Series, how: str = "any") -> np.ndarray:
-        """Western (any date) or a coalition member on or after its joined date: some / every country named."""
-        return self._member_mask(countries, dates, how=how)
+        """Western (any date) or a coalition member on or after its joined date: some / every country named.
+        Descriptive only (rules 1.0.0 used it; 2.0.0 uses the fixed `in_target_set`)."""
+        info = self._info()
+        s = countries.astype("string").reset_index(drop=True)
+        d = pd.to_datetime(dates).reset_index(drop=True)
+        out = np.zeros(len(s), dtype=bool)
+        for i, (c, day) in enumerate(zip(s, d, strict=True)):
+            if pd.isna(c):
+                continue
+            cs = self._parts(c)
+            ok = [x is not None and (bool(info.at[x, "western"]) or
+                                     (pd.notna(info.at[x, "joined"]) and day >= info.at[x, "joined"])) for x in cs]
+            out[i] = bool(cs) and (all(ok) if how == "all" else any(ok))
+        return out
 
 
 def load_coalition(path: str | Path | None = None) -> Coalition:
@@ -191,21 +189,189 @@ def load_coalition(path: str | Path | None = None) -> Coalition:
     return Coalition(table=table, alias=alias)
 
 
-# ---------------------------------------------------------------------------------------------- classify
-def _has(fam: pd.Series, family: str) -> np.ndarray:
+# ---------------------------------------------------------------------------------------------- facts
+@dataclass(frozen=True)
+class SourceCoding:
+    """What the rules need to know about a source (from the registry's coding properties)."""
+
+    actor_scheme: str = "any"
+    plot_source: bool = False
+    jihadist_only: bool = False
+    is_gtd: bool = False
+
+
+def source_coding(registry: Mapping[str, SourceSpec]) -> dict[str, SourceCoding]:
+    """Per registry key: its coding properties (sources not in the registry get the defaults)."""
+    return {k: SourceCoding(s.actor_scheme, s.plot_source, s.jihadist_only, s.adapter == "gtd")
+            for k, s in registry.items()}
+
+
+def scheme_for_source(source: str, registry: Mapping[str, SourceSpec] | None = None) -> str:
+    """The naming scheme of a registry source key (which actors.csv rows apply first); "any" if unknown."""
+    registry = registry if registry is not None else _default_registry()
+    spec = registry.get(source)
+    return spec.actor_scheme if spec is not None else "any"
+
+
+_REGISTRY_CACHE: dict[str, dict[str, SourceSpec]] = {}
+
+
+def _default_registry() -> dict[str, SourceSpec]:
+    if "default" not in _REGISTRY_CACHE:
+        _REGISTRY_CACHE["default"] = load_registry()
+    return _REGISTRY_CACHE["default"]
+
+
+@dataclass
+class RowFacts:
+    """Boolean arrays (one value per row, positional) that the rules' conditions combine."""
+
+    n: int
+    choices: TaxonomyChoices
+    fam_a: np.ndarray
+    fam_b: np.ndarray
+    zero: np.ndarray            # n == 0: a zero-count cell, not an event
+    a_fam: np.ndarray           # side_a is a family actor (AQ, IS, AQ+IS, JIH): the perpetrator
+    any_fam: np.ndarray
+    jih_only: np.ndarray        # the only family actors are unnamed jihadists
+    named: np.ndarray           # a named AQ / IS family actor on either side
+    mmp: np.ndarray             # an MMP relationship row
+    relation: np.ndarray
+    dyadic: np.ndarray          # a fighting row with an opponent in side_b (UCDP, Gade), not MMP
+    across: np.ndarray          # AQ on one side and IS on the other, after the split
+    both_one_side: np.ndarray   # AQ and IS on one side, after the split
+    pre_split_tie: np.ndarray   # AQ and IS on opposite sides or one side, before the split
+    straddles_split: np.ndarray  # the row's date span (year / month precision, yearly row) contains the split
+    statement: np.ndarray       # MMP description records words, not deeds
+    gtd_clash: np.ndarray       # GTD: a family attacks a named group of the other family
+    verified: np.ndarray        # co-perpetration verified (UCDP side; GTD compclaim 0 and no guncertain)
+    unverified: np.ndarray      # a release that cannot tell co-perpetration from competing claims
+    competing: np.ndarray       # GTD compclaim 1: competing claims
+    plot: np.ndarray
+    plot_excluded: np.ndarray   # plot status left out by the study choice
+    uncertain: np.ndarray
+    doubt: np.ndarray
+    contact: np.ndarray         # dyadic: family actor against coalition / Western state forces
+    nat_west: np.ndarray        # a target nationality is Western
+    state_target: np.ndarray    # the state (government, forces, police, diplomats) of a non-Western member
+    nationals_abroad: np.ndarray  # nationals of a non-Western member outside their own country
+    tourists: np.ndarray
+    west_location: np.ndarray   # every location country is Western (location-only rule)
+    unseen: np.ndarray          # an attack row with no location and no target fields
+    external_target: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.external_target = (self.nat_west | self.state_target | self.nationals_abroad | self.tourists |
+                                (self.west_location & self.choices.location_only_rules))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One classification rule: its id, the class it assigns, what it says, and its condition."""
+
+    id: str
+    event_class: EventClass
+    description: str
+    applies: Callable[[RowFacts], np.ndarray]
+
+
+def _ext(f: RowFacts) -> np.ndarray:
+    """A family perpetrator (side_a) on a row with a target (not MMP, not a plot source)."""
+    return f.a_fam & ~f.mmp & ~f.plot
+
+
+# The rules, in order of precedence (first that applies wins). rules.md documents this list.
+RULE_LIST: tuple[Rule, ...] = (
+    Rule("NONE-ZERO", "none", "a cell with a count of zero (country-year plot tables): not an event",
+         lambda f: f.zero),
+    Rule("NONE-1", "none", "no AQ-, IS- or unnamed-jihadist actor on either side",
+         lambda f: ~f.any_fam),
+    Rule("EXCL-UNNAMED", "none", "only unnamed jihadists, and the study choice include_unnamed_jihadists = false",
+         lambda f: f.jih_only & (not f.choices.include_unnamed_jihadists)),
+    Rule("EXCL-UNCERTAIN", "none", "GTD guncertain1-3 set and include_uncertain_attributions = false",
+         lambda f: f.uncertain & (not f.choices.include_uncertain_attributions)),
+    Rule("EXCL-DOUBT", "none", "GTD doubtterr == 1 and include_doubtful_terrorism = false",
+         lambda f: f.doubt & (not f.choices.include_doubtful_terrorism)),
+    Rule("EXCL-PLOT-STATUS", "none", "a plot whose status (launched / foiled) the study choice plot_status leaves out",
+         lambda f: f.plot_excluded),
+    Rule("STMT-1", "statement", "MMP rivalry / alliance / affiliation / merger between an AQ- and an IS-family "
+         "group, after the split, whose description records a statement, ruling or video rather than fighting "
+         "or cooperation",
+         lambda f: f.mmp & f.across & f.statement & ~np.isin(f.relation, list(MMP_SPLIT))),
+    Rule("CLASH-1", "clash", "fighting row (UCDP, Gade): AQ family on one side, IS family on the other, "
+         "after the split", lambda f: f.dyadic & f.across),
+    Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "
+         "a group of the other family in corp1 / target1, after the split", lambda f: f.gtd_clash),
+    Rule("CLASH-2", "clash", "MMP rivalry between an AQ- and an IS-family group, after the split",
+         lambda f: f.mmp & f.across & np.isin(f.relation, list(MMP_RIVALRY))),
+    Rule("JOINT-EXT-1", "joint", "as JOINT-1, and the row's target is external",
+         lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot & f.external_target),
+    Rule("JOINT-1", "joint", "AQ and IS on one side after the split, co-perpetration verified: a UCDP side "
+         "naming both, or GTD perpetrators naming both with compclaim 0 and no guncertain",
+         lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot),
+    Rule("JOINT-UNV-1", "joint_unverified", "AQ and IS named on one side after the split, in a release that "
+         "cannot tell co-perpetration from competing claims (no compclaim) or with guncertain set",
+         lambda f: f.both_one_side & f.unverified & ~f.mmp & ~f.plot),
+    Rule("JOINT-2", "joint", "MMP alliance, affiliation or merger between an AQ- and an IS-family group, "
+         "after the split", lambda f: f.mmp & f.across & ~f.straddles_split &
+         np.isin(f.relation, list(MMP_COOPERATION))),
+    Rule("JOINT-UNV-2", "joint_unverified", "AQ and IS on one side (or MMP cooperation between them) on a row "
+         "known only to a year or month that contains the split date: it cannot be placed after the split",
+         lambda f: f.straddles_split & ((f.both_one_side & ~f.mmp & ~f.plot) |
+                                        (f.mmp & f.across & np.isin(f.relation, list(MMP_COOPERATION))))),
+    Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
+         "Western or coalition state (the coalition's action, not the jihadists' external attack)",
+         lambda f: f.contact),
+    Rule("NONE-EXPOSURE", "none", "an individual (PIRUS) exposed without a violent plot against a target in "
+         "the West: travellers, material support, membership, plots abroad; not an attack or a plot",
+         lambda f: f.plot & (f.relation == "exposure")),
+    Rule("EXT-PLOT-1", "external", "a plot / individual source (registry plot_source) and a family actor",
+         lambda f: f.plot & f.any_fam),
+    Rule("EXT-NAT-1", "external", "family perpetrator, and a target nationality is Western (any place)",
+         lambda f: _ext(f) & f.nat_west),
+    Rule("EXT-STATE-1", "external", "family perpetrator, and the target is the state of a non-Western "
+         "coalition member: its nationality with target type government, diplomatic, military or police",
+         lambda f: _ext(f) & f.state_target),
+    Rule("EXT-NAT-2", "external", "family perpetrator, and the target's nationality is a non-Western "
+         "coalition member other than the country where the attack took place (its nationals abroad)",
+         lambda f: _ext(f) & f.nationals_abroad),
+    Rule("EXT-TOUR-1", "external", "family perpetrator, and a target type is Tourists",
+         lambda f: _ext(f) & f.tourists),
+    Rule("EXT-WEST-1", "external", "family perpetrator, and every location country is Western (a location-"
+         "only rule; off in the variant location_only_rules = false)",
+         lambda f: _ext(f) & f.west_location & f.choices.location_only_rules),
+    Rule("OTHER-2", "other", "MMP split between an AQ- and an IS-family group",
+         lambda f: f.mmp & (f.across | f.pre_split_tie) & np.isin(f.relation, list(MMP_SPLIT))),
+    Rule("NET-1", "other", "AQ and IS family actors on a row dated before the split: relations inside one "
+         "network (AQ and its then branch ISI/ISIS, or ISI's Syrian front)", lambda f: f.pre_split_tie),
+    Rule("MULTI-CLAIM-1", "other", "GTD perpetrators naming both families with competing claims (compclaim "
+         "1) and no external target: one of them did it", lambda f: f.competing & f.both_one_side),
+    Rule("OTHER-UNSEEN", "other", "a named AQ- or IS-family attacker on a row with no location and no target "
+         "fields (GTD world_inc): its target cannot be seen, so it is not known to be local or external",
+         lambda f: f.named & f.unseen),
+    Rule("OTHER-1", "other", "a named AQ- or IS-family actor, none of the above: the families' local "
+         "activity", lambda f: f.named),
+    Rule("NONE-JIH", "none", "an unnamed jihadist that is not external: not attributable to either family",
+         lambda f: np.ones(f.n, dtype=bool)),
+)
+RULES: dict[str, str] = {r.id: r.event_class for r in RULE_LIST}
+assert set(RULES.values()) <= set(EVENT_CLASSES), "a rule assigns a class outside vocab.EVENT_CLASSES"
+assert len(RULES) == len(RULE_LIST), "rule ids repeat"
+
+
+# ---------------------------------------------------------------------------------------------- facts
+def _has(fam: np.ndarray, family: str) -> np.ndarray:
     """Side includes the family (AQ+IS includes both)."""
-    f = fam.fillna("").to_numpy(dtype=object)
-    return (f == family) | (f == "AQ+IS")
+    return (fam == family) | (fam == "AQ+IS")
 
 
-def _coalition_side(side: pd.Series, fam: pd.Series, dates: pd.Series, taxonomy: Taxonomy,
-                    coalition: Coalition, schemes: pd.Series) -> np.ndarray:
-    """Side is the forces of a state that is Western or a coalition member on the date."""
-    is_coal = (fam == "coalition").fillna(False).to_numpy()
+def _coalition_side(side: pd.Series, fam: np.ndarray, taxonomy: Taxonomy, coalition: Coalition,
+                    schemes: pd.Series) -> np.ndarray:
+    """Side is the forces of a state in the fixed target set (Western, or a coalition member at any date)."""
+    is_coal = fam == "coalition"
     out = np.zeros(len(side), dtype=bool)
     if not is_coal.any():
         return out
-    # the taxonomy's branch of a coalition government string is the canonical country (once per unique string)
     key = side[is_coal].astype("string").reset_index(drop=True) + "\x00" + \
         schemes[is_coal].astype("string").reset_index(drop=True)
     codes, uniq = pd.factorize(key)
@@ -216,91 +382,175 @@ def _coalition_side(side: pd.Series, fam: pd.Series, dates: pd.Series, taxonomy:
         names_u.append(" | ".join(b for c in taxonomy.components(s, sch)
                                   if (b := taxonomy.branch_of(c, sch)) and coalition.canonical(b)))
     countries = pd.Series(np.asarray(names_u, dtype=object)[codes], dtype="string")
-    out[is_coal] = coalition.member_on(countries, dates[is_coal].reset_index(drop=True))
+    out[is_coal] = coalition.in_target_set(countries)
     return out
 
 
-def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices
-              ) -> pd.DataFrame:
-    index = df.index
+def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.Series,
+                     choices: TaxonomyChoices) -> tuple[np.ndarray, np.ndarray]:
+    """(names an AQ-family group, names an IS-family group) in GTD corp1 / target1 where the target type is
+    Terrorists/Non-State Militia. Per unique text, then dated for the Nusra cut-off and al-Shabaab."""
+    n = len(target_name)
+    aq, is_ = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    militia = target_type.astype("string").str.contains(MILITIA_TARGET, regex=False).fillna(False).to_numpy()
+    if not militia.any():
+        return aq, is_
+    text = target_name.astype("string").reset_index(drop=True).where(militia)
+    codes, uniq = pd.factorize(text)
+    kinds = [{f for rx, f in _TARGET_RES if rx.search(str(u))} for u in uniq]
+    # "al-Qaida in Iraq" also matches the AQ pattern: the AQI lineage is IS family
+    kinds = [k - {"AQ"} if ("IS" in k and re.search(r"in iraq", str(u), re.I)) else k for k, u in zip(kinds, uniq, strict=True)]
+    d = pd.to_datetime(dates).reset_index(drop=True).to_numpy()
+    cut = (np.datetime64(pd.Timestamp(choices.nusra_counts_as_aq_until)) if choices.nusra_counts_as_aq_until
+           else None)
+    for i in np.flatnonzero(codes >= 0):
+        k = kinds[codes[i]]
+        is_[i] = "IS" in k
+        aq[i] = ("AQ" in k or ("AQ-NUSRA" in k and (cut is None or d[i] < cut))
+                 or ("AQ-SHABAAB" in k and d[i] >= np.datetime64(SHABAAB_AQ_FROM)))
+    return aq, is_
+
+
+def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(names a non-Western member, names one that is not the country of the attack), per row; computed
+    once per unique (nationality, country) pair."""
+    nat = nationality.astype("string").reset_index(drop=True)
+    ctry = country.astype("string").reset_index(drop=True)
+    key = nat.fillna("\x01") + "\x00" + ctry.fillna("\x01")
+    codes, uniq = pd.factorize(key)
+    has_u = np.zeros(len(uniq), dtype=bool)
+    abroad_u = np.zeros(len(uniq), dtype=bool)
+    for k, u in enumerate(uniq):
+        n_str, c_str = str(u).split("\x00")
+        if n_str == "\x01":
+            continue
+        ns = coalition.non_western_members(pd.Series([n_str]))[0]
+        here = set() if c_str == "\x01" else {coalition.canonical(p) for p in re.split(_SEPARATORS, c_str)}
+        has_u[k] = bool(ns)
+        abroad_u[k] = bool(ns - here)
+    return has_u[codes], abroad_u[codes]
+
+
+def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """First and last day a row can stand for: the day; the month; the year (year precision, yearly rows)."""
+    if "date" in df.columns:
+        first = pd.to_datetime(df["date"]).astype("datetime64[ns]")
+        prec = df["date_precision"].astype("string") if "date_precision" in df.columns else \
+            pd.Series("day", index=df.index, dtype="string")
+        year_start = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
+        first = first.where(prec != "year", year_start)
+        last = first.where(prec != "month", first + pd.offsets.MonthEnd(0))
+        last = last.where(prec != "year", year_start + pd.offsets.YearEnd(0))
+    else:
+        first = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
+        last = first + pd.offsets.YearEnd(0)
+    return (first.astype("datetime64[ns]").to_numpy(), last.astype("datetime64[ns]").to_numpy())
+
+
+def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
+              coding: Mapping[str, SourceCoding]) -> RowFacts:
+    """Every fact the rules read, computed once for the table (positional arrays)."""
     df = df.reset_index(drop=True)
     n = len(df)
-    col = lambda c: df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")  # noqa: E731
+
+    def col(c: str) -> pd.Series:
+        return df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
+
+    def flag(c: str) -> np.ndarray:
+        return col(c).astype("boolean").fillna(False).to_numpy(dtype=bool)
+
     source = df["source"].astype("string")
     src_codes, src_u = pd.factorize(source)
-    schemes = pd.Series(np.asarray([scheme_for_source(str(x)) for x in src_u], dtype=object)[src_codes]
-                        if len(src_u) else [], index=df.index, dtype="string")
+    codings = [coding.get(str(x), SourceCoding()) for x in src_u]
+
+    def per_source(attr: str) -> np.ndarray:
+        vals = np.asarray([getattr(c, attr) for c in codings], dtype=object)
+        return vals[src_codes] if len(src_u) else np.zeros(0, dtype=object)
+
+    schemes = pd.Series(per_source("actor_scheme"), index=df.index, dtype="string")
+    plot = per_source("plot_source").astype(bool)
+    is_gtd = per_source("is_gtd").astype(bool)
     ref = reference_dates(df)
-    fam_a = taxonomy.family_of(col("side_a"), ref, choices, schemes)
-    fam_b = taxonomy.family_of(col("side_b"), ref, choices, schemes)
-    jih_only = source.isin(JIHADIST_ONLY_SOURCES).to_numpy() & col("side_a").isna().to_numpy()
-    fam_a = fam_a.mask(jih_only, "JIH")
+    fam_a_s = taxonomy.family_of(col("side_a"), ref, choices, schemes)
+    fam_b_s = taxonomy.family_of(col("side_b"), ref, choices, schemes)
+    jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
+    fam_a = fam_a_s.mask(jih_src, "JIH").fillna("").to_numpy(dtype=object)
+    fam_b = fam_b_s.fillna("").to_numpy(dtype=object)
 
-    a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
-    fa = fam_a.fillna("").to_numpy(dtype=object)
-    fb = fam_b.fillna("").to_numpy(dtype=object)
-    fam_set = np.array(FAMILY_ACTORS, dtype=object)
-    a_fam, b_fam = np.isin(fa, fam_set), np.isin(fb, fam_set)
-    a_named = np.isin(fa, ["AQ", "IS", "AQ+IS"])
-    b_named = np.isin(fb, ["AQ", "IS", "AQ+IS"])
-    any_fam = a_fam | b_fam
+    fam_set = list(FAMILY_ACTORS)
+    a_fam, b_fam = np.isin(fam_a, fam_set), np.isin(fam_b, fam_set)
+    named = np.isin(fam_a, list(NAMED_FAMILIES)) | np.isin(fam_b, list(NAMED_FAMILIES))
     relation = col("relation").astype("string").fillna("").to_numpy(dtype=object)
-    is_mmp_rel = np.isin(relation, list(MMP_RELATIONS))
+    mmp = np.isin(relation, list(MMP_RELATIONS))
+    dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
+    split = np.datetime64(pd.Timestamp(choices.aq_is_split))
+    pre = ref.to_numpy() < split
+    first_day, last_day = _date_span(df)
+    straddles = (first_day < split) & (last_day >= split)
+    a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
+    across_any = (a_aq & b_is) | (a_is & b_aq)
+    both_any = (fam_a == "AQ+IS") | (fam_b == "AQ+IS")
 
-    across = (a_aq & b_is) | (a_is & b_aq)
-    one_side_both = (fa == "AQ+IS") | (fb == "AQ+IS")
+    summary = col("summary").astype("string")
+    stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
+    hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
+    deed_text = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+    t_aq, t_is = _target_families(col("target_name"), col("target_type"), ref, choices)
+    gtd_clash = is_gtd & ~pre & ((a_aq & ~a_is & t_is) | (a_is & ~a_aq & t_aq))
 
-    # external conditions (each a mask; a family actor is required separately)
-    date = ref
-    country = col("country")
-    nationality = col("target_nationality")
-    plot = source.isin(PLOT_SOURCES).to_numpy()
-    forces = (a_fam & _coalition_side(col("side_b"), fam_b, date, taxonomy, coalition, schemes)) | \
-             (b_fam & _coalition_side(col("side_a"), fam_a, date, taxonomy, coalition, schemes))
-    forces &= ~is_mmp_rel
-    # location: every country of the row must qualify (a UCDP dyad- or actor-year listing "Iraq, Syria,
-    # France" aggregates local and external activity and is not external by location)
-    west = coalition.western(country, how="all")
-    coal_country = coalition.member_on(country, date, how="all") & ~west
-    nat = coalition.member_on(nationality, date)
-    tour = col("target_type").astype("string").str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy()
-    external_any = forces | west | coal_country | nat | tour
+    uncertain, doubt = flag("attribution_uncertain"), flag("doubt_terrorism")
+    cc = col("competing_claims").astype("boolean")
+    competing = is_gtd & cc.fillna(False).to_numpy(dtype=bool)
+    cc_known = cc.notna().to_numpy()
+    verified = ~is_gtd | (cc_known & ~competing & ~uncertain)
+    unverified = is_gtd & (~cc_known | uncertain) & ~competing
 
-    uncertain = col("attribution_uncertain").astype("boolean").fillna(False).to_numpy(dtype=bool)
-    doubt = col("doubt_terrorism").astype("boolean").fillna(False).to_numpy(dtype=bool)
+    status = col("plot_status").astype("string")
+    if choices.plot_status == "all":
+        plot_excluded = np.zeros(n, dtype=bool)
+    else:
+        plot_excluded = plot & (status != choices.plot_status).fillna(True).to_numpy(dtype=bool)
 
-    # (mask, rule) in order of precedence; the first that applies wins
-    checks: list[tuple[np.ndarray, str]] = [
-        (~any_fam, "NONE-1"),
-        (uncertain & (not choices.include_uncertain_attributions), "EXCL-UNCERTAIN"),
-        (doubt & (not choices.include_doubtful_terrorism), "EXCL-DOUBT"),
-        (across & ~is_mmp_rel, "CLASH-1"),
-        (across & np.isin(relation, list(MMP_RIVALRY)), "CLASH-2"),
-        # in plot / individual sources several groups describe one cell's or person's ties, not a joint operation
-        (one_side_both & ~is_mmp_rel & ~plot & external_any, "JOINT-EXT-1"),
-        (one_side_both & ~is_mmp_rel & ~plot, "JOINT-1"),
-        (across & np.isin(relation, list(MMP_COOPERATION)), "JOINT-2"),
-        (plot & (a_fam | b_fam), "EXT-PLOT-1"),
-        (forces, "EXT-FORCES-1"),
-        (west & ~is_mmp_rel, "EXT-WEST-1"),
-        (coal_country & ~is_mmp_rel, "EXT-COAL-1"),
-        (nat & ~is_mmp_rel, "EXT-NAT-1"),
-        (tour & ~is_mmp_rel, "EXT-TOUR-1"),
-        (across & np.isin(relation, list(MMP_SPLIT)), "OTHER-2"),
-        (a_named | b_named, "OTHER-1"),
-        (np.ones(n, dtype=bool), "NONE-JIH"),
-    ]
-    assert [r for _, r in checks] == list(RULES), "rule order in code and RULES differ"
-    rule = np.full(n, None, dtype=object)
-    for mask, rid in checks:
-        todo = (rule == None) & mask  # noqa: E711 (elementwise)
-        rule[todo] = rid
+    contact = dyadic & ((a_fam & _coalition_side(col("side_b"), fam_b, taxonomy, coalition, schemes)) |
+                        (b_fam & _coalition_side(col("side_a"), fam_a, taxonomy, coalition, schemes)))
+    nationality, country = col("target_nationality"), col("country")
+    ttype = col("target_type").astype("string")
+    state_type = np.zeros(n, dtype=bool)
+    for t in STATE_TARGETS:
+        state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
+    has_nw, nationals_abroad = _nationals_abroad(coalition, nationality, country)
+    zero = (pd.to_numeric(col("n"), errors="coerce").fillna(1).to_numpy() == 0)
+    return RowFacts(
+        n=n, choices=choices, fam_a=fam_a, fam_b=fam_b, zero=zero, a_fam=a_fam, any_fam=a_fam | b_fam,
+        jih_only=(a_fam | b_fam) & ~named, named=named, mmp=mmp, relation=relation, dyadic=dyadic,
+        across=across_any & ~pre, both_one_side=both_any & ~pre, pre_split_tie=(across_any | both_any) & pre,
+        straddles_split=straddles,
+        statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
+        competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
+        contact=contact, nat_west=coalition.western(nationality), state_target=has_nw & state_type,
+        nationals_abroad=nationals_abroad,
+        tourists=ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy(dtype=bool),
+        west_location=coalition.western(country, how="all"),
+        unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()
+                & nationality.isna().to_numpy()),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- classify
+def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
+              registry: Mapping[str, SourceSpec] | None = None) -> pd.DataFrame:
+    index = df.index
+    coding = source_coding(registry if registry is not None else _default_registry())
+    facts = row_facts(df, taxonomy, coalition, choices, coding)
+    rule = np.full(facts.n, None, dtype=object)
+    for r in RULE_LIST:
+        todo = (rule == None) & r.applies(facts)  # noqa: E711 (elementwise)
+        rule[todo] = r.id
     rule_s = pd.Series(rule, dtype="string")
-    out = df.copy()
-    out["family_a"] = fam_a.to_numpy()
-    out["family_b"] = fam_b.to_numpy()
-    out["family_a"] = out["family_a"].astype("string")
-    out["family_b"] = out["family_b"].astype("string")
+    out = df.reset_index(drop=True).copy()
+    out["family_a"] = pd.Series(facts.fam_a, dtype="string").replace("", pd.NA)
+    out["family_b"] = pd.Series(facts.fam_b, dtype="string").replace("", pd.NA)
     out["event_class"] = rule_s.map(RULES).astype("string")
     out["rule_id"] = rule_s
     out["rules_version"] = pd.Series(RULES_VERSION, index=out.index, dtype="string")
@@ -318,28 +568,29 @@ def rule_counts(classified: pd.DataFrame) -> ClassCounts:
     return out
 
 
-def classify_events(events: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices
-                    ) -> tuple[pd.DataFrame, ClassCounts]:
+def classify_events(events: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
+                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
     """Events with family_a, family_b, event_class, rule_id, rules_version added; plus the rule counts."""
-    out = _classify(events, taxonomy, coalition, choices)
+    out = _classify(events, taxonomy, coalition, choices, registry)
     return out, rule_counts(out)
 
 
-def classify_yearly(yearly: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices
-                    ) -> tuple[pd.DataFrame, ClassCounts]:
+def classify_yearly(yearly: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
+                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
     """Yearly rows (dated to 1 July of the year for affiliations) classified like events."""
-    out = _classify(yearly, taxonomy, coalition, choices)
+    out = _classify(yearly, taxonomy, coalition, choices, registry)
     return out, rule_counts(out)
 
 
 def classify_tables(events: pd.DataFrame, yearly: pd.DataFrame, choices: TaxonomyChoices,
-                    taxonomy: Taxonomy | None = None, coalition: Coalition | None = None
+                    taxonomy: Taxonomy | None = None, coalition: Coalition | None = None,
+                    registry: Mapping[str, SourceSpec] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame, ClassCounts]:
     """Both tables classified with the default taxonomy and coalition list; counts merged per source."""
     taxonomy = taxonomy or load_taxonomy()
     coalition = coalition or load_coalition()
-    ev, c1 = classify_events(events, taxonomy, coalition, choices)
-    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices)
+    ev, c1 = classify_events(events, taxonomy, coalition, choices, registry)
+    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices, registry)
     merged: ClassCounts = {}
     for counts in (c1, c2):
         for src, d in counts.items():
@@ -347,3 +598,47 @@ def classify_tables(events: pd.DataFrame, yearly: pd.DataFrame, choices: Taxonom
             for k, v in d.items():
                 tgt[k] = tgt.get(k, 0) + v
     return ev, yr, merged
+
+
+# ---------------------------------------------------------------------------------------------- unknown names
+UNKNOWN_NAME_COLUMNS = ["source", "scheme", "name", "mapped_as", "rows", "first_year", "last_year"]
+
+
+def unknown_actor_names(events: pd.DataFrame, yearly: pd.DataFrame, taxonomy: Taxonomy,
+                        registry: Mapping[str, SourceSpec] | None = None) -> pd.DataFrame:
+    """Every actor string (or component) that looks jihadist (taxonomy.MARKER_PATTERNS, IS_NAME_PATTERNS) but
+    is not curated in actors.csv, per source: `mapped_as` is "IS (name pattern)" when IS_NAME_PATTERNS took it
+    to the IS family, else "other (unlisted)". Columns UNKNOWN_NAME_COLUMNS; empty when every name is curated.
+    The build warns when this table is not empty and writes it for the report."""
+    from externalize.taxonomy import IS_NAME_RE, has_marker
+
+    coding = source_coding(registry if registry is not None else _default_registry())
+    rows = []
+    for table in (events, yearly):
+        if table is None or table.empty:
+            continue
+        for side in ("side_a", "side_b"):
+            if side not in table.columns:
+                continue
+            sub = table[["source", "year", side]].dropna(subset=[side])
+            g = sub.groupby(["source", side], observed=True)["year"].agg(["size", "min", "max"]).reset_index()
+            for r in g.itertuples(index=False):
+                src, name = str(r[0]), str(r[1])
+                sch = coding.get(src, SourceCoding()).actor_scheme
+                sch_arg = None if sch == "any" else sch
+                for comp in taxonomy.components(name, sch_arg):
+                    if taxonomy.is_listed(comp, sch_arg):
+                        continue
+                    if IS_NAME_RE.search(comp.strip()):
+                        mapped = "IS (name pattern)"
+                    elif has_marker(comp):
+                        mapped = "other (unlisted)"
+                    else:
+                        continue
+                    rows.append({"source": src, "scheme": sch, "name": comp, "mapped_as": mapped,
+                                 "rows": int(r[2]), "first_year": int(r[3]), "last_year": int(r[4])})
+    if not rows:
+        return pd.DataFrame(columns=UNKNOWN_NAME_COLUMNS)
+    out = pd.DataFrame(rows).groupby(["source", "scheme", "name", "mapped_as"], as_index=False).agg(
+        rows=("rows", "sum"), first_year=("first_year", "min"), last_year=("last_year", "max"))
+    return out.sort_values(["source", "rows"], ascending=[True, False]).reset_index(drop=True)[UNKNOWN_NAME_COLUMNS]

@@ -17,13 +17,15 @@ from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_A
 #: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"study", "interventions", "placebo", "robustness", "taxonomy", "models", "outcomes",
-                   "comparisons", "designs"}),
+                   "comparisons", "designs", "variants"}),
     "study": frozenset({"name", "window_start", "window_end", "yearly_start", "yearly_end", "main_intervention"}),
     "interventions": frozenset({"name", "date", "source"}),
     "placebo": frozenset({"dates", "min_pre", "min_post", "exclude_months_around_real"}),
     "robustness": frozenset({"simulation_reps", "bootstrap_draws"}),
     "taxonomy": frozenset({"nusra_counts_as_aq_until", "include_uncertain_attributions",
-                           "include_doubtful_terrorism"}),
+                           "include_doubtful_terrorism", "aq_is_split", "contested_groups",
+                           "include_unnamed_jihadists", "location_only_rules", "plot_status"}),
+    "variants": frozenset({"name", "description", "taxonomy"}),
     "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
                          "seasonality_pairs", "hac_maxlags", "washout_months"}),
     "outcomes": frozenset({"name", "frequency", "source", "sources", "arm", "event_class", "family", "label",
@@ -68,9 +70,17 @@ class PlaceboConfig:
 
 @dataclass(frozen=True)
 class TaxonomyChoices:
-    nusra_counts_as_aq_until: date
+    """The coding choices of `[taxonomy]` in the study config (each contested one is also a named variant,
+    see `externalize.variants`). Defaults are the study's primary coding (data/taxonomy/rules.md)."""
+
+    nusra_counts_as_aq_until: date | None  # None ("never"): the Nusra lineage counts as AQ at every date
     include_uncertain_attributions: bool
     include_doubtful_terrorism: bool
+    aq_is_split: date = date(2014, 2, 3)       # AQ's general command disowns ISIS; 2013-04-09 as a variant
+    contested_groups: str = "out"              # "in": groups with a contested membership count in their family
+    include_unnamed_jihadists: bool = True     # unnamed jihadists (JIH) in the external class
+    location_only_rules: bool = True           # EXT-WEST-1 (an attack located in the West) applies
+    plot_status: str = "all"                   # plot sources: "launched", "foiled" or "all"
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,23 @@ def _date(value: object, where: str) -> date:
         raise ConfigError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from exc
 
 
+def taxonomy_choices(tx: dict) -> TaxonomyChoices:
+    """Validate a `[taxonomy]` table (also used for the overrides of a named variant)."""
+    cut = _get(tx, "nusra_counts_as_aq_until", "taxonomy")
+    contested = check_choice(str(tx.get("contested_groups", "out")), ("in", "out"), "taxonomy.contested_groups")
+    status = check_choice(str(tx.get("plot_status", "all")), ("launched", "foiled", "all"), "taxonomy.plot_status")
+    return TaxonomyChoices(
+        nusra_counts_as_aq_until=None if cut == "never" else _date(cut, "taxonomy.nusra_counts_as_aq_until"),
+        include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
+        include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
+        aq_is_split=_date(tx.get("aq_is_split", "2014-02-03"), "taxonomy.aq_is_split"),
+        contested_groups=contested,
+        include_unnamed_jihadists=bool(tx.get("include_unnamed_jihadists", True)),
+        location_only_rules=bool(tx.get("location_only_rules", True)),
+        plot_status=status,
+    )
+
+
 def _month(value: object, where: str) -> pd.Period:
     try:
         return pd.Period(str(value), freq="M")
@@ -248,11 +275,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
             raise ConfigError(f"placebo date {d} lies outside the window {start}..{end} or in its first month")
 
     tx = check_keys(_get(raw, "taxonomy", str(path)), "taxonomy")
-    taxonomy = TaxonomyChoices(
-        nusra_counts_as_aq_until=_date(_get(tx, "nusra_counts_as_aq_until", "taxonomy"), "taxonomy"),
-        include_uncertain_attributions=bool(_get(tx, "include_uncertain_attributions", "taxonomy")),
-        include_doubtful_terrorism=bool(_get(tx, "include_doubtful_terrorism", "taxonomy")),
-    )
+    taxonomy = taxonomy_choices(tx)
     md = check_keys(_get(raw, "models", str(path)), "models")
     lags = _get(md, "hac_maxlags", "models")
     if lags == "nw1994":

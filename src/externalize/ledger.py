@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from externalize.errors import LedgerError
+from externalize.vocab import EVENT_CLASSES
 
 
 @dataclass
@@ -62,7 +63,7 @@ class Ledger:
                 "source": e.source, "rows_read": e.rows_read, "rows_kept": e.rows_kept,
                 "rows_excluded": e.rows_excluded, "rows_family_actor": family,
                 **{f"class_{c}": sum(v for (cls, _), v in e.by_rule.items() if cls == c)
-                   for c in ("clash", "joint", "external", "other", "none")},
+                   for c in EVENT_CLASSES},
                 "checksum_verified": e.checksum_verified, "balances": e.balances(),
             })
         return pd.DataFrame(rows)

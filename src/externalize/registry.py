@@ -11,12 +11,13 @@ import pandas as pd
 
 from externalize.errors import ConfigError
 from externalize.paths import PROJECT_ROOT, REGISTRY_FILE
+from externalize.vocab import REGISTRY_ARMS
 
 DEFAULT_REGISTRY = REGISTRY_FILE
 
 TABLES = {"events", "yearly", "lookup", "unused"}
 FREQUENCIES = {"day", "month", "year", "cross-section"}
-ARMS = {"clash", "joint", "external", "volume", "dose", "context"}
+ARMS = set(REGISTRY_ARMS)  # names from externalize.vocab
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,13 @@ class SourceSpec:
     # release supplied where the registry allows up to 2021 covers up to 2017-12, not 2021-12)
     ends_at_last_event: bool = False
     lower_bound: bool = False  # group counts are lower bounds (perpetrator blanked in part of the rows)
+    # coding properties (rules 2.0.0; see data/taxonomy/rules.md)
+    actor_scheme: str = "any"      # naming scheme of data/taxonomy/actors.csv that applies first
+    plot_source: bool = False      # rows are plots or individuals in the West, not attacks with a target
+    jihadist_only: bool = False    # holds jihadist plots only: a row with no named actor is "JIH"
+    target_fields: tuple[str, ...] = field(default_factory=tuple)  # who-was-targeted fields it carries
+    cannot_see: str = ""           # external targets the source cannot see (for series labels, report)
+    duplicates_of: str = ""        # key of a source whose events this one repeats (same event_id)
 
     @property
     def is_read(self) -> bool:
@@ -139,7 +147,34 @@ def _spec_from_toml(key: str, raw: dict) -> SourceSpec:
         files=tuple(files), researcher_supplied=supplied, match=tuple(raw.get("match", ())),
         coverage_holes=tuple(holes), ends_at_last_event=bool(raw.get("ends_at_last_event", False)),
         lower_bound=bool(raw.get("lower_bound", False)),
+        **_coding_fields(key, raw),
     )
+
+
+ACTOR_SCHEMES = ("ucdp", "gtd", "mmp", "gade", "pirus", "csis", "new_america", "any")
+TARGET_FIELDS = ("target_type", "target_nationality", "target_name", "location", "opponent")
+
+
+def _coding_fields(key: str, raw: dict) -> dict:
+    """The optional coding properties of an entry, validated (defaults: scheme "any", no flags)."""
+    scheme = str(raw.get("actor_scheme", "any"))
+    if scheme not in ACTOR_SCHEMES:
+        raise ConfigError(f"{key}: actor_scheme must be one of {list(ACTOR_SCHEMES)}, got {scheme!r}")
+    fields = tuple(str(f) for f in raw.get("target_fields", ()))
+    bad = set(fields) - set(TARGET_FIELDS)
+    if bad:
+        raise ConfigError(f"{key}: unknown target_fields {sorted(bad)}; allowed {list(TARGET_FIELDS)}")
+    flags = {}
+    for name in ("plot_source", "jihadist_only"):
+        v = raw.get(name, False)
+        if not isinstance(v, bool):
+            raise ConfigError(f"{key}: {name} must be true or false, got {v!r}")
+        flags[name] = v
+    if flags["jihadist_only"] and not flags["plot_source"]:
+        raise ConfigError(f"{key}: jihadist_only is only meaningful for a plot_source")
+    return {"actor_scheme": scheme, "plot_source": flags["plot_source"], "jihadist_only": flags["jihadist_only"],
+            "target_fields": fields, "cannot_see": str(raw.get("cannot_see", "")),
+            "duplicates_of": str(raw.get("duplicates_of", ""))}
 
 
 def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
@@ -150,7 +185,11 @@ def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
     sources = data.get("sources")
     if not sources:
         raise ConfigError(f"{path}: no [sources.*] tables")
-    return {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
+    out = {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
+    for s in out.values():
+        if s.duplicates_of and s.duplicates_of not in out:
+            raise ConfigError(f"{s.key}: duplicates_of names an unknown source {s.duplicates_of!r}")
+    return out
 
 
 def registry_frame(registry: dict[str, SourceSpec]) -> pd.DataFrame:

@@ -2,6 +2,17 @@
 
 events: one row per raw event (or raw aggregate cell, with `n` saying how many events it stands for).
 yearly: one row per dyad-year / actor-year / matrix cell.
+
+Event columns added for the coding (rules 2.0.0), each <NA> where the source has no such field:
+  target_name       GTD corp1 | target1 (the targeted entity and its name), so a GTD attack on a group of
+                    the other family can be told apart (rule CLASH-GTD-1)
+  competing_claims  GTD compclaim == 1 (several groups claimed the attack, as opposed to co-perpetration);
+                    <NA> where the release has no compclaim (rule JOINT-UNV-1)
+  summary           the source's own text on the row: GTD summary, MMP relationship description
+  duplicate_of      "<source>:<event_id>" when the same event is also a row of another source (registry
+                    `duplicates_of`, e.g. GED Syria-Iraq rows that GED Syria also holds); set by
+                    `mark_duplicate_events` at build time. Anything that adds sources counts only rows
+                    where it is <NA>.
 Adapters build the columns they have and call `conform_events` / `conform_yearly`, which add the optional
 columns as missing, fix dtypes and order, and validate (pandera).
 """
@@ -36,6 +47,10 @@ EVENT_COLUMNS: dict[str, str] = {
     "doubt_terrorism": "boolean",
     "plot_status": "string",
     "type_of_violence": "Int8",
+    "target_name": "string",
+    "competing_claims": "boolean",
+    "summary": "string",
+    "duplicate_of": "string",
 }
 EVENT_REQUIRED = ("source", "event_id", "year", "date_precision", "n")
 
@@ -87,6 +102,10 @@ def _events_schema() -> pa.DataFrameSchema:
             "doubt_terrorism": pa.Column("boolean", nullable=True),
             "plot_status": pa.Column("string", pa.Check.isin(PLOT_STATUS), nullable=True),
             "type_of_violence": pa.Column("Int8", pa.Check.isin([1, 2, 3]), nullable=True),
+            "target_name": pa.Column("string", nullable=True),
+            "competing_claims": pa.Column("boolean", nullable=True),
+            "summary": pa.Column("string", nullable=True),
+            "duplicate_of": pa.Column("string", nullable=True),
         },
         checks=[
             pa.Check(lambda df: ~df.duplicated(["source", "event_id"]), error="duplicate (source, event_id)"),
@@ -190,3 +209,25 @@ def dates_from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> tuple
     precision = pd.Series("year", index=year.index, dtype="string")
     precision = precision.mask(m.notna(), "month").mask(d.notna(), "day")
     return full.astype("datetime64[ns]"), precision
+
+
+def mark_duplicate_events(events: pd.DataFrame, duplicates_of: dict[str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mark rows that repeat another source's event (same event_id) with `duplicate_of`.
+
+    duplicates_of: source key -> the source whose rows it repeats (the registry's `duplicates_of`; the
+    other source's row is kept as the primary, e.g. GED Syria, dated to the day, over GED Syria-Iraq, dated to
+    the year). Returns the events with `duplicate_of` set and a table (source, duplicates_of, rows) of how
+    many rows each source repeats, for the ledger. Rows are never dropped here.
+    """
+    out = events.copy()
+    if "duplicate_of" not in out.columns:
+        out["duplicate_of"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    counts = []
+    for src, primary in duplicates_of.items():
+        mine = (out["source"] == src).to_numpy()
+        ids = set(out.loc[(out["source"] == primary).to_numpy(), "event_id"].astype(str))
+        hit = mine & out["event_id"].astype(str).isin(ids).to_numpy()
+        out.loc[hit, "duplicate_of"] = (primary + ":" + out.loc[hit, "event_id"].astype(str)).astype("string")
+        counts.append({"source": src, "duplicates_of": primary, "rows": int(hit.sum())})
+    out["duplicate_of"] = out["duplicate_of"].astype("string")
+    return out, pd.DataFrame(counts, columns=["source", "duplicates_of", "rows"])

@@ -15,12 +15,13 @@ import pandas as pd
 
 from externalize.errors import ExternalizeError
 from externalize.registry import SourceSpec
+from externalize.vocab import EVENT_CLASSES
 
 
 class CoverageGapError(ExternalizeError, ValueError):
     """A series requested over a window that contains months its source does not cover (a hole)."""
 
-CLASSES = ("clash", "joint", "external", "other", "none")
+CLASSES = EVENT_CLASSES  # every class gets an explicit zero series (names from externalize.vocab)
 MONTHLY_COLUMNS = ["source", "event_class", "family", "period", "count", "fatalities", "in_coverage"]
 YEARLY_COLUMNS = ["source", "event_class", "family", "year", "count", "fatalities", "in_coverage",
                   "months_covered"]

@@ -27,16 +27,19 @@ import pandas as pd
 
 from externalize.config import TaxonomyChoices
 from externalize.errors import TaxonomyError
-from externalize.registry import PROJECT_ROOT
+from externalize.registry import ACTOR_SCHEMES, PROJECT_ROOT
+from externalize.vocab import ENTRY_FAMILIES, FAMILY_ACTORS
+
+__all__ = ["ENTRY_FAMILIES", "FAMILY_ACTORS", "Taxonomy", "TaxonomyError", "load_taxonomy", "reference_dates"]
 
 DEFAULT_ACTORS = PROJECT_ROOT / "data" / "taxonomy" / "actors.csv"
 
 ACTOR_COLUMNS = ("scheme", "raw_name", "family", "branch", "valid_from", "valid_to", "family_after", "note",
                  "evidence")
-SCHEMES = ("ucdp", "gtd", "mmp", "gade", "pirus", "csis", "new_america", "any")
-# families an actors.csv row may give; "JIH" is for generic labels ("Jihadist") of plot sources
-ENTRY_FAMILIES = ("AQ", "IS", "coalition", "JIH", "other")
-FAMILY_ACTORS = ("AQ", "IS", "AQ+IS", "JIH")  # values of family_a/_b that make a row a family row
+# optional column: "true" marks a contested membership: counted in its family only in the variant
+# `contested_groups = "in"`; otherwise "JIH" (a jihadist group of unestablished family) while the row applies
+OPTIONAL_COLUMNS = ("contested",)
+SCHEMES = ACTOR_SCHEMES
 NUSRA_BRANCH = "Jabhat al-Nusra"
 COMPONENT_SEPARATORS = (" | ", ", ")
 
@@ -60,10 +63,32 @@ MARKER_PATTERNS: tuple[str, ...] = (
     r"\bboko haram\b",                    # -> Islamic State West Africa Province
     r"^is$",                              # UCDP's name for the IS lineage
     r"\bshabaa?b\b",                      # al-Shabaab (AQ affiliate since 2012)
+    # taxonomy 2.0.0: groups the rules include or must decide on (issue "Coding v2", item 2)
+    r"\bkhilaf",                          # Jund al-Khilafah, Ansar al-Khilafah, Tehrik-e-Khilafat
+    r"\bcaliphate\b",                     # Soldiers / Vanguards of the Caliphate
+    r"\bmujah[ie]d[ie]?en shura\b", r"\bshura council of mujahideen\b",  # Derna MSC, Gaza MSC, Iraq MSC
+    r"\bansar al[- ]shari['`’]?a",         # Ansar al-Sharia (Libya, Tunisia, Yemen)
+    r"\bhurr?as al[- ]din\b",             # Hurras al-Din (AQ, 2018)
+    r"\b(?:jund|liwa) al[- ]aqsa\b",      # Jund al-Aqsa / Liwa al-Aqsa
+    r"\bm[ou]rabit", r"\bmulath?am",       # Belmokhtar's al-Mulathamun / al-Mourabitoun
+    r"\bsign(?:ed)? (?:in|with) blood\b",  # "Those who Sign in Blood" (Belmokhtar)
+    r"\bmuhajir(?:ee|i)n wal[- ]ansar\b",  # Jaish al-Muhajireen wal-Ansar
+    r"\bislamic movement of uzbekistan\b", # IMU (IS pledge 2015)
+    r"\bmaute\b", r"\babu sayyaf\b", r"\bbangsamoro islamic freedom\b",  # Philippine IS pledgers
 )
 MARKER_RE = re.compile("|".join(f"(?:{p})" for p in MARKER_PATTERNS), re.IGNORECASE)
 
 
+# Names a newer release may use for IS branches that no curated row lists yet: they reach the IS family by
+# pattern (branch "IS branch (name pattern)") and are listed in the build's table of uncurated names, so
+# they are never `other` silently. Checked after the exact and loose lookups.
+IS_NAME_PATTERNS: tuple[str, ...] = (
+    r"^.+ (?:province|division|chapter|wilayah?) of the islamic state\b",
+    r"^islamic state[- ]+.+ (?:province|division)\b",
+    r"^wilay[ae]t\b",
+)
+IS_NAME_RE = re.compile("|".join(f"(?:{p})" for p in IS_NAME_PATTERNS), re.IGNORECASE)
+PATTERN_BRANCH = "IS branch (name pattern)"
 
 
 def normalise_name(s: str) -> str:
@@ -88,6 +113,7 @@ class Entry:
     valid_to: pd.Timestamp | None
     family_after: str
     row: int
+    contested: bool = False
 
 
 @dataclass
@@ -98,11 +124,14 @@ class Taxonomy:
     path: Path | None = None
     _by_name: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
     _by_norm: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
-    _undated: dict[tuple[str, str | None], str] = field(default_factory=dict, repr=False)
+    _undated: dict[tuple[str, str | None, bool], str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        for i, r in enumerate(self.table.itertuples(index=False), start=2):
-            e = Entry(r.scheme, r.raw_name, r.family, r.branch, r.valid_from, r.valid_to, r.family_after, i)
+        contested = self.table["contested"] if "contested" in self.table.columns else \
+            pd.Series(False, index=self.table.index)
+        for i, (r, c) in enumerate(zip(self.table.itertuples(index=False), contested, strict=True), start=2):
+            e = Entry(r.scheme, r.raw_name, r.family, r.branch, r.valid_from, r.valid_to, r.family_after, i,
+                      bool(c))
             self._by_name.setdefault(r.raw_name, []).append(e)
             self._by_norm.setdefault(normalise_name(r.raw_name), []).append(e)
 
@@ -110,6 +139,8 @@ class Taxonomy:
     def entries(self, name: str, scheme: str | None = None) -> list[Entry]:
         """Entries for an exact (else loosely normalised) name; a scheme's own rows win over 'any' rows."""
         found = self._by_name.get(name) or self._by_norm.get(normalise_name(name)) or []
+        if not found and IS_NAME_RE.search(name.strip()):
+            return [Entry("any", name, "IS", PATTERN_BRANCH, None, None, "", 0)]
         if scheme is None or not found:
             return found
         own = [e for e in found if e.scheme == scheme]
@@ -119,16 +150,21 @@ class Taxonomy:
         return generic or found
 
     def is_listed(self, name: str, scheme: str | None = None) -> bool:
+        """Listed in actors.csv (exactly or loosely); names reached only by IS_NAME_PATTERNS are not."""
+        return any(e.row > 0 for e in self.entries(name, scheme))
+
+    def is_mapped(self, name: str, scheme: str | None = None) -> bool:
+        """Listed, or an IS branch by IS_NAME_PATTERNS."""
         return bool(self.entries(name, scheme))
 
     def components(self, name: str, scheme: str | None = None) -> list[str]:
         """The listed whole string, or its components after splitting on ' | ' then ', '."""
-        if self.is_listed(name, scheme):
+        if self.is_mapped(name, scheme):
             return [name]
         parts = [p.strip() for p in name.split(COMPONENT_SEPARATORS[0]) if p.strip()]
         out: list[str] = []
         for p in parts:
-            if self.is_listed(p, scheme) or COMPONENT_SEPARATORS[1] not in p:
+            if self.is_mapped(p, scheme) or COMPONENT_SEPARATORS[1] not in p:
                 out.append(p)
             else:
                 out.extend(q.strip() for q in p.split(COMPONENT_SEPARATORS[1]) if q.strip())
@@ -166,7 +202,9 @@ class Taxonomy:
         pair_u, codes = np.unique(name_codes.astype(np.int64) * len(sch_u) + sch_codes, return_inverse=True)
         name_l, sch_l = name_u.tolist(), sch_u.tolist()
         uniques = [(name_l[p // len(sch_l)], sch_l[p % len(sch_l)]) for p in pair_u.tolist()]
-        cutoff = pd.Timestamp(choices.nusra_counts_as_aq_until)
+        cutoff = (pd.Timestamp(choices.nusra_counts_as_aq_until) if choices.nusra_counts_as_aq_until is not None
+                  else None)
+        contested_in = choices.contested_groups == "in"
         d = dates[present].to_numpy()
         # rows grouped by unique (name, scheme); undated names get one family for all their rows
         codes = codes.ravel()
@@ -178,12 +216,13 @@ class Taxonomy:
             comps = self.components(str(name), sch_arg) or [str(name)]
             idx = order[bounds[k]:bounds[k + 1]]
             if any(self._is_dated(c, sch_arg) for c in comps):
-                fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff) for c in comps])
+                fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff, contested_in)
+                                          for c in comps])
             else:  # one family for every row of this string (memoised: it does not depend on the date)
-                memo_key = (str(name), sch_arg)
+                memo_key = (str(name), sch_arg, contested_in)
                 if memo_key not in self._undated:
                     self._undated[memo_key] = self._combine(
-                        [self._component_family(c, sch_arg, d[idx[:1]], cutoff) for c in comps])[0]
+                        [self._component_family(c, sch_arg, d[idx[:1]], cutoff, contested_in) for c in comps])[0]
                 fam[idx] = self._undated[memo_key]
         out[present] = pd.array(fam, dtype="string")
         return out.set_axis(index)
@@ -211,9 +250,11 @@ class Taxonomy:
         res[aq & is_] = "AQ+IS"
         return res
 
-    def _component_family(self, name: str, scheme: str | None, d: np.ndarray, cutoff: pd.Timestamp
-                          ) -> np.ndarray:
-        """Family of one listed (or unlisted -> "other") component at each date in d."""
+    def _component_family(self, name: str, scheme: str | None, d: np.ndarray, cutoff: pd.Timestamp | None,
+                          contested_in: bool = False) -> np.ndarray:
+        """Family of one listed (or unlisted -> "other") component at each date in d. A contested entry gives
+        "JIH" (jihadist, family not established) inside its range unless contested_in; cutoff None keeps the
+        Nusra lineage AQ at every date."""
         es = self.entries(name, scheme)
         if not es:
             return np.full(len(d), "other", dtype=object)
@@ -227,7 +268,8 @@ class Taxonomy:
                 inside &= d >= np.datetime64(lo)
             if hi is not None:
                 inside &= d < np.datetime64(hi)
-            res[inside & (res == None)] = e.family  # noqa: E711 (elementwise on an object array)
+            fam = "JIH" if (e.contested and not contested_in) else e.family
+            res[inside & (res == None)] = fam  # noqa: E711 (elementwise on an object array)
         if (res == None).any():  # noqa: E711
             # outside every range: the family_after of the entry nearest in time
             todo = res == None  # noqa: E711
@@ -277,7 +319,15 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     missing = [c for c in ACTOR_COLUMNS if c not in raw.columns]
     if missing:
         raise TaxonomyError(f"{path}: missing columns {missing}")
-    raw = raw.loc[:, list(ACTOR_COLUMNS)]
+    has_contested = "contested" in raw.columns
+    raw = raw.loc[:, list(ACTOR_COLUMNS) + (["contested"] if has_contested else [])]
+    if has_contested:
+        flag = raw["contested"].str.strip().str.lower()
+        bad = ~flag.isin(["", "true", "false"])
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+            raise TaxonomyError(f"{path} row {i}: contested must be true, false or empty, got {raw['contested'][i - 2]!r}")
+        raw["contested"] = flag == "true"
     for c in ("scheme", "raw_name", "family", "branch", "family_after", "valid_from", "valid_to"):
         raw[c] = raw[c].str.strip()
     vf, vt = [], []

@@ -18,7 +18,22 @@ from typing import Literal, TypeVar, get_args
 from externalize.errors import ConfigError, ExternalizeError
 
 #: classes an event (a row of the event or yearly table) can be given by the classification rules
-EventClass = Literal["clash", "joint", "external", "other", "none"]
+#: (rules 2.0.0, data/taxonomy/rules.md):
+#:   clash              AQ-family actor fighting an IS-family actor after the AQ-IS split
+#:   joint              AQ and IS on one side after the split, co-perpetration verified by the source
+#:   joint_unverified   a row naming both families that cannot be verified as co-perpetration after the
+#:                      split (no GTD compclaim / guncertain set; a year- or month-only row containing the
+#:                      split date); kept out of the primary joint series
+#:   external           a family or unnamed-jihadist perpetrator attacking or plotting against an external
+#:                      target (Western or coalition states, their forces, officials, embassies, nationals,
+#:                      tourists)
+#:   coalition_contact  fighting between a Western / coalition state's forces and a family actor (the
+#:                      coalition's action, never external)
+#:   statement          an MMP relationship row that records a statement, ruling or video, not an event
+#:   other              the families' other activity (local attacks, ties inside one network, splits)
+#:   none               no family actor, or a row a study choice leaves out (the rule id says which)
+EventClass = Literal["clash", "joint", "joint_unverified", "external", "coalition_contact", "statement",
+                     "other", "none"]
 EVENT_CLASSES: tuple[EventClass, ...] = get_args(EventClass)
 
 #: the three arms of the hypothesis: what each outcome series measures
@@ -31,12 +46,23 @@ RegistryArm = Literal["clash", "joint", "external", "volume", "dose", "context"]
 REGISTRY_ARMS: tuple[RegistryArm, ...] = get_args(RegistryArm)
 
 #: what an outcome may count: one class, or every row ("all", e.g. a share's denominator)
-OutcomeClass = Literal["clash", "joint", "external", "other", "none", "all"]
+OutcomeClass = Literal["clash", "joint", "joint_unverified", "external", "coalition_contact", "statement",
+                       "other", "none", "all"]
 OUTCOME_CLASSES: tuple[OutcomeClass, ...] = get_args(OutcomeClass)
 
 #: actor families of the taxonomy, and "all" (both families and unnamed jihadists) for outcomes
 Family = Literal["AQ", "IS", "all"]
 FAMILIES: tuple[Family, ...] = get_args(Family)
+
+#: the family of one side of a classified row (`family_a`, `family_b`); "JIH" = jihadist of unestablished
+#: family (no group named, or a contested membership); "AQ+IS" = both families on one side
+SideFamily = Literal["AQ", "IS", "AQ+IS", "JIH", "coalition", "other"]
+SIDE_FAMILIES: tuple[SideFamily, ...] = get_args(SideFamily)
+#: families an actors.csv entry may give (AQ+IS only arises from combining components)
+ENTRY_FAMILIES: tuple[str, ...] = ("AQ", "IS", "coalition", "JIH", "other")
+#: side families that make a row a "family row"
+FAMILY_ACTORS: tuple[str, ...] = ("AQ", "IS", "AQ+IS", "JIH")
+NAMED_FAMILIES: tuple[str, ...] = ("AQ", "IS", "AQ+IS")
 
 Frequency = Literal["month", "year"]
 FREQUENCIES: tuple[Frequency, ...] = get_args(Frequency)

@@ -301,3 +301,33 @@ def test_real_battledeaths_and_onesided_is_rows(shared_data_dir: Path) -> None:
     is_years = os_.loc[os_["side_a"] == "IS", "year"]
     assert (is_years.min(), is_years.max(), len(is_years)) == (2004, 2022, 19)
     assert os_["side_b"].isna().all() and (os_["relation"] == "attack").all()
+
+
+# ------------------------------------------------------------------------------ the same event in two releases
+def test_duplicate_events_are_marked_not_dropped() -> None:
+    from externalize.schema import conform_events, mark_duplicate_events
+
+    ev = conform_events(pd.DataFrame({
+        "source": ["ucdp_ged_syria", "ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_syria_iraq", "other"],
+        "event_id": ["1", "2", "2", "3", "2"], "year": [2016] * 5, "date_precision": "year",
+        "date": pd.Timestamp("2016-01-01"), "n": 1}))
+    out, counts = mark_duplicate_events(ev, {"ucdp_ged_syria_iraq": "ucdp_ged_syria"})
+    assert len(out) == 5
+    assert out["duplicate_of"].tolist()[:4] == [pd.NA, pd.NA, "ucdp_ged_syria:2", pd.NA]
+    assert pd.isna(out["duplicate_of"].iloc[4])   # only the declared pair is compared
+    assert counts.to_dict("records") == [{"source": "ucdp_ged_syria_iraq", "duplicates_of": "ucdp_ged_syria",
+                                          "rows": 1}]
+    assert load_registry()["ucdp_ged_syria_iraq"].duplicates_of == "ucdp_ged_syria"
+
+
+@pytest.mark.realdata
+def test_real_ged_files_share_14132_event_ids(shared_data_dir: Path) -> None:
+    """GED Syria and GED Syria-Iraq hold 14,132 of the same events (issue "Coding v2", item 11)."""
+    from externalize.schema import mark_duplicate_events
+
+    a = run_real("ucdp_ged_syria", shared_data_dir).events
+    b = run_real("ucdp_ged_syria_iraq", shared_data_dir).events
+    out, counts = mark_duplicate_events(pd.concat([a, b], ignore_index=True),
+                                        {"ucdp_ged_syria_iraq": "ucdp_ged_syria"})
+    assert counts["rows"].tolist() == [14_132]
+    assert out["duplicate_of"].notna().sum() == 14_132 and len(out) == len(a) + len(b)

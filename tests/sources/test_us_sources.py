@@ -126,6 +126,14 @@ def test_real_pirus(shared_data_dir: Path) -> None:
     isil = ev["side_a"].str.contains("Islamic State of Iraq and the Levant (ISIL)", regex=False).fillna(False)
     assert int(isil.sum()) >= 188  # 188 name it first; a few more in Name2/3
     assert not ev["side_a"].isin(["-99", "-88"]).any()
+    # plots at home (Extent_Plot 1-5 centred in a US state) are "plot"; everyone else stays "exposure"
+    plots = ev[ev["relation"] == "plot"]
+    assert set(plots["plot_status"].dropna()) <= {"launched", "foiled"} and plots["plot_status"].notna().all()
+    assert (plots["country"] == "United States").all()
+    assert (len(plots), int((plots["plot_status"] == "launched").sum())) == (1_119, 785)
+    assert int(plots["side_a"].notna().sum()) == 650  # with a group or the Islamist label
+    abroad = ev[(ev["relation"] == "exposure") & (ev["country"] != "United States")]
+    assert {"Somalia", "Syria"} <= set(abroad["country"].dropna())
 
 
 @pytest.mark.realdata

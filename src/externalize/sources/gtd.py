@@ -47,8 +47,10 @@ Fields
   natlty1_txt | 2 | 3; attribution_uncertain = any guncertain1-3 == 1 (<NA> when the layout has no
   guncertain); doubt_terrorism = doubtterr == 1 (<NA> when absent; GTD -9 = not coded -> <NA>);
   fatalities = nkill; relation "attack"; n = 1. A repeated event_id is excluded under "duplicate id".
-  provstate, city, corp, target, nwound, success, suicide, multiple and related have no column in the
-  event schema; they are checked for in the full layout (REQUIRED_FULL) but not carried.
+  target_name = corp1 | target1; competing_claims = compclaim == 1 (<NA> when absent or -9); summary as
+  written (all <NA> where the layout lacks the column: which layout has which is in the registry's
+  target_fields). provstate, city, corp2-3, target2-3, nwound, success, suicide, multiple and related have no
+  column in the event schema; they are checked for in the full layout (REQUIRED_FULL) but not carried.
 """
 
 from __future__ import annotations
@@ -109,6 +111,9 @@ _FULL_USED = ("eventid", "iyear", "imonth", "iday", "country_txt", "region_txt",
               *_TRIPLES["gname"], *_TRIPLES["guncertain"], *_TRIPLES["targtype_txt"], *_TRIPLES["natlty_txt"],
               "nkill", "doubtterr")
 # The issue's field list: a full release must have all of these (the extra ones are checked, not carried).
+# Coding fields carried when a layout has them (rules 2.0.0): who was targeted by name, competing claims,
+# and the source's own text for audits.
+CODING_FIELDS: tuple[str, ...] = ("corp1", "target1", "compclaim", "summary")
 REQUIRED_FULL: tuple[str, ...] = (*_FULL_USED, "provstate", "city", "corp1", "corp2", "corp3", "target1",
                                   "target2", "target3", "nwound", "success", "suicide", "multiple", "related",
                                   "claimed")
@@ -171,7 +176,8 @@ def _missing(header: list[str] | pd.Index, layout: Layout, path: Path) -> None:
 
 
 def _wanted(header: list[str] | pd.Index, layout: Layout) -> list[str]:
-    keep = set(layout.required) | set(layout.optional) | set(_FULL_USED) | {"targtype1", "targtype2", "targtype3"}
+    keep = set(layout.required) | set(layout.optional) | set(_FULL_USED) | set(CODING_FIELDS) | \
+        {"targtype1", "targtype2", "targtype3"}
     return [c for c in header if c in keep]
 
 
@@ -364,6 +370,13 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
         doubt = pd.Series(pd.array(dt == 1, dtype="boolean"), index=raw.index).where(dt.isin([0, 1]), pd.NA)
     else:
         doubt = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    if "compclaim" in raw.columns:  # 1 = competing claims, 0 = no; -9 (unknown) and blank -> <NA>
+        cc = _num(raw["compclaim"], path, "compclaim")
+        competing = pd.Series(pd.array(cc == 1, dtype="boolean"), index=raw.index).where(cc.isin([0, 1]), pd.NA)
+    else:
+        competing = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    # corp1 (entity) and target1 (specific target) joined, so a named group in either is seen
+    target_name = join_actors(opt("corp1"), opt("target1"), sep=ACTOR_SEPARATOR)
     lat, lon = opt_num("latitude"), opt_num("longitude")
     # GTD has a few impossible coordinates (e.g. longitude -86185896 in 0718dist): unknown, not a place
     lat = lat.where(lat.between(-90, 90))
@@ -391,6 +404,9 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
         "fatalities": nkill.where(nkill >= 0),
         "attribution_uncertain": uncertain,
         "doubt_terrorism": doubt,
+        "target_name": target_name,
+        "competing_claims": competing,
+        "summary": opt("summary"),
     })[keep]
     return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
 

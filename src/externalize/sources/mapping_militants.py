@@ -3,7 +3,8 @@
 One event row per relationship line: event_id = `unique_id`, side_a = `group1_name`, side_b = `group2_name`
 (names taken from the key file by `group*_id` when the name cell is empty), relation from `type`:
     riv -> rivalry, all -> alliance, aff -> affiliation, spl -> split, mer -> merger.
-No location is coded, so country is <NA>; n = 1.
+No location is coded, so country is <NA>; n = 1. The relationship's `description` (when the export has it)
+becomes `summary`: the classification reads it to tell statements, rulings and videos from events.
 
 Dates come in two formats in the same column:
     M/D/YY        e.g. 2/18/10     -> day precision
@@ -118,6 +119,8 @@ def normalise_relationships(raw: pd.DataFrame, source: str, path: Path, key: pd.
         "day": dates["day"].where(dates["precision"] == "day"),
         "date_precision": dates["precision"], "date": dates["date"],
         "side_a": names[0], "side_b": names[1], "relation": relation, "n": 1,
+        "summary": (raw["description"].astype("string").str.strip().replace("", pd.NA)
+                    if "description" in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="string")),
     })[(~drop).to_numpy()]
     return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 

@@ -9,6 +9,13 @@ with openpyxl from a BytesIO, parsing only the columns below. event_id = Subject
 side_a = Terrorist_Group_Name1 | 2 | 3 (PIRUS missing codes -99 "unknown" and -88 "not applicable" are
 missing, not names). When no group is named and Radicalization_Islamist == 1, side_a is "Islamist" (the
 taxonomy's pirus label, family JIH); otherwise <NA>.
+Plots (rules 2.0.0, issue "Coding v2" item 7): when the release has Extent_Plot, Plot_Target1 and
+Loc_Plot_State1, an individual with a violent plot (Extent_Plot 1-5) centred in the United States (a US state
+or DC in Loc_Plot_State1) gets relation "plot", plot_status "launched" (Extent_Plot 4 attempted and failed,
+5 carried out) or "foiled" (1-3: threats, acquisition of materials), and target_type from Plot_Target1 (GTD
+target-type codes). Everyone else (no plot: travellers, material support, membership; or a plot abroad)
+keeps relation "exposure" and is not counted as external (rule NONE-EXPOSURE); country is the plot's
+foreign country when Loc_Plot_State1 names one.
 Every row is accounted for: a Date_Exposure that is blank, a missing code, or not a date is excluded under
 "no date"; a repeated Subject_ID under "duplicate id".
 """
@@ -35,6 +42,15 @@ COLUMNS = ("Subject_ID", "Date_Exposure", "Terrorist_Group_Name1", "Terrorist_Gr
            "Terrorist_Group_Name3", "Radicalization_Islamist")
 MISSING_CODES = {"-99", "-88", "-99.0", "-88.0"}
 ISLAMIST_UNNAMED = "Islamist"
+PLOT_COLUMNS = ("Extent_Plot", "Plot_Target1", "Loc_Plot_State1")
+US_STATES = frozenset({
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
+    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
+    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska",
+    "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio",
+    "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
+    "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming", "District of Columbia",
+    "Puerto Rico"})
 
 
 def read_pirus_xlsx(path: Path) -> pd.DataFrame:
@@ -46,7 +62,8 @@ def read_pirus_xlsx(path: Path) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise SourceFormatError(f"{path}: missing columns {missing}; found {list(header)[:40]}")
-    return pd.read_excel(io.BytesIO(data), usecols=list(COLUMNS), dtype=object, engine="openpyxl")
+    use = list(COLUMNS) + [c for c in PLOT_COLUMNS if c in header]
+    return pd.read_excel(io.BytesIO(data), usecols=use, dtype=object, engine="openpyxl")
 
 
 def _exposure_dates(raw: pd.Series) -> pd.Series:
@@ -65,6 +82,29 @@ def _group(raw: pd.Series) -> pd.Series:
     return s.mask(s.isin(MISSING_CODES) | (s == ""))
 
 
+def _plots(raw: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """relation, plot_status, target_type, country per individual (see the module docstring)."""
+    from externalize.sources.gtd import TARGTYPE_TXT
+
+    n = len(raw)
+    na = pd.Series(pd.NA, index=raw.index, dtype="string")
+    if not all(c in raw.columns for c in PLOT_COLUMNS):
+        return (pd.Series("exposure", index=raw.index, dtype="string"), na, na,
+                pd.Series("United States", index=raw.index, dtype="string"))
+    extent = pd.to_numeric(raw["Extent_Plot"], errors="coerce")
+    place = raw["Loc_Plot_State1"].astype("string").str.strip()
+    place = place.mask(place.isin(MISSING_CODES) | (place == ""))
+    at_home = place.isin(US_STATES).fillna(False)
+    abroad = place.notna() & ~at_home
+    home_plot = extent.between(1, 5).fillna(False) & at_home
+    relation = pd.Series(["plot" if x else "exposure" for x in home_plot], index=raw.index, dtype="string")
+    status = na.mask(home_plot & (extent >= 4), "launched").mask(home_plot & (extent <= 3), "foiled")
+    code = pd.to_numeric(raw["Plot_Target1"], errors="coerce")
+    target = code.map(TARGTYPE_TXT).astype("string").where(home_plot, pd.NA)
+    country = pd.Series(["United States"] * n, index=raw.index, dtype="string").mask(abroad, place)
+    return relation, status, target, country
+
+
 def normalise_pirus(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
     raw = require_columns(raw, COLUMNS, path).reset_index(drop=True)
     date = _exposure_dates(raw["Date_Exposure"]).dt.normalize()
@@ -81,10 +121,11 @@ def normalise_pirus(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput
     islamist = pd.to_numeric(raw["Radicalization_Islamist"], errors="coerce") == 1
     side_a = groups.where(groups.notna() | ~islamist, ISLAMIST_UNNAMED)
     d = date.fillna(pd.Timestamp("1970-01-01"))
+    relation, status, target, country = _plots(raw)
     events = pd.DataFrame({
         "source": source, "event_id": event_id, "year": d.dt.year, "month": d.dt.month, "day": d.dt.day,
-        "date_precision": "day", "date": d, "country": "United States", "side_a": side_a,
-        "relation": "exposure", "n": 1,
+        "date_precision": "day", "date": d, "country": country, "side_a": side_a,
+        "relation": relation, "target_type": target, "plot_status": status, "n": 1,
     })[(~drop).to_numpy()]
     return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
 
