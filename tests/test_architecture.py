@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from externalize.artefacts import ARTEFACTS, outputs_of, read_table, write_table
 from externalize.cli import app
 from externalize.config import load_study
-from externalize.errors import (ConfigError, ExternalizeError, LedgerError, PipelineError, TaxonomyError)
+from externalize.errors import ConfigError, ExternalizeError, LedgerError, PipelineError, TaxonomyError
 from externalize.paths import OutputPaths, output_paths
 from externalize.pipeline import Step, default_steps, run_pipeline
 from externalize.vocab import STEPS, as_bool, check_choice, parse_term, term

@@ -17,8 +17,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from externalize.cases import (DEFAULT_CASES, DEFAULT_LINKS, CaseCatalogueError, cases_in_numbers, dates_agree,
-                               link_cases, load_cases, load_links)
+from externalize.cases import (
+    DEFAULT_CASES,
+    DEFAULT_LINKS,
+    CaseCatalogueError,
+    cases_in_numbers,
+    dates_agree,
+    link_cases,
+    load_cases,
+    load_links,
+)
 from externalize.registry import load_registry
 from externalize.schema import conform_events
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 import importlib
 import re
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 

@@ -13,8 +13,7 @@ import pytest
 from externalize.config import load_study
 from externalize.errors import ChecksumError, ConfigError, DataNotFoundError, SourceFormatError
 from externalize.ledger import Ledger, LedgerError, SourceLedger
-from externalize.locate import (UnverifiedDataWarning, locate_source, read_bytes, resolve_data_dir,
-                                sha256_of)
+from externalize.locate import UnverifiedDataWarning, locate_source, read_bytes, resolve_data_dir, sha256_of
 from externalize.registry import DEFAULT_REGISTRY, SourceFile, load_registry
 from externalize.schema import conform_events, conform_yearly, dates_from_parts
 

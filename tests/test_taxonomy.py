@@ -10,13 +10,7 @@ import pandas as pd
 import pytest
 
 from externalize.config import TaxonomyChoices
-from externalize.taxonomy import (
-    ACTOR_COLUMNS,
-    TaxonomyError,
-    has_marker,
-    load_taxonomy,
-    reference_dates,
-)
+from externalize.taxonomy import ACTOR_COLUMNS, TaxonomyError, has_marker, load_taxonomy, reference_dates
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = TaxonomyChoices(nusra_counts_as_aq_until=date(2017, 1, 28), include_uncertain_attributions=True,

@@ -88,6 +88,10 @@ _ALL: tuple[Artefact, ...] = (
        "which of its acceptable sources each outcome uses in this build", "outcome", "used"),
     _a("coverage", "build", "processed", "coverage.csv", "what each source covers and whether it was read",
        "source", "in_study"),
+    _a("duplicate_events", "build", "processed", "duplicate_events.csv",
+       "events one release repeats from another (by event id), with the row they duplicate"),
+    _a("unknown_actor_names", "build", "processed", "unknown_actor_names.csv",
+       "actor names that look jihadist but are not in the taxonomy (warned at build time)"),
     _a("build_manifest", "build", "processed", "build_manifest.json", "versions, checksums, skipped sources"),
     # fit: series -> models
     _t("estimates", "fit", "every model term of every outcome", "outcome", "model", "term", "estimate"),
@@ -129,6 +133,8 @@ _ALL: tuple[Artefact, ...] = (
     _f("source_comparisons", "the same events counted by two sources, per comparison"),
     _f("case_registry", "each catalogue case: in the data or not, and as what", "case_id", "status"),
     _f("case_sources", "which source registers which case as an event of its own class", "case_id", "source"),
+    _f("variants", "each named coding variant's counts before and after the main intervention, per outcome",
+       "variant", "outcome"),
     _f("identification", "what each arm can and cannot identify, in sentences computed from coverage",
        "arm", "kind", "sentence"),
     # report

@@ -29,12 +29,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from externalize import __version__
+from externalize.artefacts import write_frame, write_json
 from externalize.config import Outcome, StudyConfig
 from externalize.errors import DataNotFoundError, PipelineError
 from externalize.ledger import Ledger, SourceLedger
-from externalize.locate import (LocatedFile, UnverifiedDataWarning, candidate_data_dirs, describe_search,
-                                locate_source, near_misses)
-from externalize.registry import PROJECT_ROOT, SourceSpec, load_registry, with_observed_end
+from externalize.locate import (
+    LocatedFile,
+    UnverifiedDataWarning,
+    candidate_data_dirs,
+    describe_search,
+    locate_source,
+    near_misses,
+)
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import SourceSpec, load_registry, with_observed_end
 from externalize.schema import conform_events, conform_yearly, empty_events, empty_yearly
 from externalize.series import monthly_counts, undated_month_rows, yearly_counts
 from externalize.sources import adapter_for
@@ -90,8 +98,6 @@ def _read_source(spec: SourceSpec, files: Mapping[str, LocatedFile], cache_dir: 
             out.events.to_parquet(cache_dir / f"{spec.key}-{key}-events.parquet", index=False)
         if out.yearly is not None:
             out.yearly.to_parquet(cache_dir / f"{spec.key}-{key}-yearly.parquet", index=False)
-        from externalize.artefacts import write_json
-
         # the metadata file is written last and atomically: a cache entry without it is never used
         write_json(cache_dir / f"{spec.key}-{key}.json", {
             "rows_read": out.rows_read, "excluded": out.excluded, "notes": out.notes,
@@ -342,14 +348,14 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     from externalize.schema import mark_duplicate_events
     events, duplicates = mark_duplicate_events(
         events, {s.key: s.duplicates_of for s in registry.values() if s.duplicates_of})
-    duplicates.to_csv(out / "duplicate_events.csv", index=False)
+    write_frame(duplicates, out / "duplicate_events.csv")
     console.print(f"classifying {len(events):,} events and {len(yearly):,} yearly rows")
     taxonomy = load_taxonomy()
     events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy, taxonomy=taxonomy,
                                                    registry=registry)
     # jihadist-looking actor names not curated in actors.csv: warned here, tabled for the report
     unknown = unknown_actor_names(events, yearly, taxonomy, registry)
-    unknown.to_csv(out / "unknown_actor_names.csv", index=False)
+    write_frame(unknown, out / "unknown_actor_names.csv")
     if len(unknown):
         console.print(f"[yellow]WARNING[/]: {unknown['name'].nunique()} jihadist-looking actor names are not "
                       f"curated in data/taxonomy/actors.csv ({int(unknown['rows'].sum()):,} rows); "
@@ -370,8 +376,6 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     }
     result = BuildResult(events, yearly, monthly, yearly_series, ledger, coverage, registry, manifest)
     write_outputs(result, out)
-    from externalize.artefacts import write_frame
-
     write_frame(used, out / "outcome_sources.csv")
     for r in used.itertuples():
         if r.note:
@@ -388,8 +392,6 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
 
 def write_outputs(result: BuildResult, out: Path) -> None:
     """Every build artefact, each written atomically (a killed build leaves no half-written file)."""
-    from externalize.artefacts import write_frame, write_json
-
     write_frame(result.events, out / "events.parquet")
     write_frame(result.yearly, out / "yearly.parquet")
     write_frame(result.monthly.assign(period=result.monthly["period"].astype(str)), out / "series_monthly.parquet")

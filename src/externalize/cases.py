@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from externalize.errors import ExternalizeError
-from externalize.registry import PROJECT_ROOT, load_registry
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import load_registry
 
 CASES_DIR = PROJECT_ROOT / "data" / "cases"
 DEFAULT_CASES = CASES_DIR / "cases.csv"

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from externalize.config import TaxonomyChoices
-from externalize.registry import PROJECT_ROOT, SourceSpec, load_registry
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import SourceSpec, load_registry
 from externalize.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, reference_dates
 from externalize.vocab import EVENT_CLASSES, FAMILY_ACTORS, NAMED_FAMILIES, EventClass
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, fields
-from typing import Any
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 

@@ -7,9 +7,9 @@ fit_errors.csv with the message: nothing is dropped silently.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from rich.console import Console
 
 from externalize.build import BuildResult
 from externalize.config import Outcome, StudyConfig
-from externalize.registry import PROJECT_ROOT
+from externalize.paths import PROJECT_ROOT
 from externalize.series import select
 
 DEFAULT_TABLES = PROJECT_ROOT / "reports" / "output" / "tables"
@@ -301,8 +301,16 @@ def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path
                      console: Console | None = None, n_sim_reps: int | None = None,
                      n_boot: int | None = None) -> dict[str, pd.DataFrame]:
     """Placebo-in-time, unknown-break sweeps, block bootstrap, specification curve and the simulation study."""
-    from externalize.robustness import (Spec, block_bootstrap, default_scenarios, multiple_breaks,
-                                        placebo_in_time, run_simulation, specification_curve, sup_f_test)
+    from externalize.robustness import (
+        Spec,
+        block_bootstrap,
+        default_scenarios,
+        multiple_breaks,
+        placebo_in_time,
+        run_simulation,
+        specification_curve,
+        sup_f_test,
+    )
 
     console = console or Console(stderr=True)
     out = Path(out_dir) if out_dir else DEFAULT_TABLES

@@ -1,6 +1,7 @@
 """The evidence the report states, computed and saved before the report renders: published counts next to
-this data, the source-to-source comparisons, the case registry (which case is in the data, as what) and the
-identification table (what each arm can and cannot identify). The report only renders these saved tables."""
+this data, the source-to-source comparisons, the case registry (which case is in the data, as what), the
+coding variants (each contested coding choice's effect on every outcome) and the identification table (what
+each arm can and cannot identify). The report only renders these saved tables."""
 
 from __future__ import annotations
 
@@ -71,10 +72,15 @@ def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: st
         links = load_links(cases=cases)
         registry = case_registry(cases, events, links)
         save("case_registry", registry)
+        y_path = processed / "yearly.parquet"
+        if y_path.is_file():
+            from externalize.variants import variant_table
+
+            save("variants", variant_table(events, pd.read_parquet(y_path), study, load_registry()))
         pairs = sorted(registered_pairs(cases, events, links))
         save("case_sources", pd.DataFrame(pairs, columns=["case_id", "source"]))
     else:
-        for name in ("published_counts", "source_comparisons", "case_registry", "case_sources"):
+        for name in ("published_counts", "source_comparisons", "case_registry", "case_sources", "variants"):
             save(name, None)
     coverage = _read_csv(processed / "coverage.csv")
     if len(coverage):

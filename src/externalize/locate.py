@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from externalize.errors import ChecksumError, DataNotFoundError
-from externalize.registry import PROJECT_ROOT, SourceFile, SourceSpec
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import SourceFile, SourceSpec
 
 ENV_VAR = "EXTERNALIZE_DATA"
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from externalize.errors import ExternalizeError
-from externalize.registry import PROJECT_ROOT
+from externalize.paths import PROJECT_ROOT
 
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 

@@ -35,8 +35,17 @@ from externalize import __version__
 from externalize.artefacts import outputs_of, write_json
 from externalize.config import StudyConfig, load_study
 from externalize.errors import PipelineError
-from externalize.paths import (BIBLIOGRAPHY_FILE, CASES_DIR, CSL_DIR, PROJECT_ROOT, REGISTRY_FILE, TAXONOMY_DIR,
-                               TEMPLATES_DIR, OutputPaths, output_paths)
+from externalize.paths import (
+    BIBLIOGRAPHY_FILE,
+    CASES_DIR,
+    CSL_DIR,
+    PROJECT_ROOT,
+    REGISTRY_FILE,
+    TAXONOMY_DIR,
+    TEMPLATES_DIR,
+    OutputPaths,
+    output_paths,
+)
 from externalize.vocab import STEPS, check_choice
 from externalize.vocab import Step as Step_
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.errors import ConfigError
-from externalize.paths import PROJECT_ROOT, REGISTRY_FILE
+from externalize.paths import REGISTRY_FILE
 from externalize.vocab import REGISTRY_ARMS
 
 DEFAULT_REGISTRY = REGISTRY_FILE

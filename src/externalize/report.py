@@ -31,9 +31,22 @@ from externalize.config import StudyConfig, load_study
 from externalize.designs.notes import SCOPE as DESIGN_SCOPE
 from externalize.designs.notes import did_versus_its
 from externalize.identification import RIVAL_EVENTS
-from externalize.registry import PROJECT_ROOT
-from externalize.tables import (data_table, estimates_table, fit_stats_table, fmt_ci, fmt_int, fmt_num, fmt_p,
-                                is_finite, ledger_table, model_name, simulation_table, to_html, yearly_table)
+from externalize.paths import PROJECT_ROOT, OutputPaths
+from externalize.tables import (
+    data_table,
+    estimates_table,
+    fit_stats_table,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_p,
+    is_finite,
+    ledger_table,
+    model_name,
+    simulation_table,
+    to_html,
+    yearly_table,
+)
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
 DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "output"
@@ -328,16 +341,15 @@ def _simulation_facts(sim: pd.DataFrame, main_model: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the report step's own tables and figures
 #: tables other steps may write; each is shown in its section when present, and said to be absent otherwise.
 #: (key, file name pattern in tables/, title, section)
-EXTRA_TABLES: tuple[tuple[str, str, str, str], ...] = (
-    ("primary_estimands", "primary_estimands.csv", "Primary estimands, registered before fitting", "estimates"),
-    ("rival_dates", "rival_dates.csv", "The same models at the dates of rival events", "estimates"),
-    ("did_participation", "did_participation.csv", "Coalition participation: difference-in-differences",
-     "designs"),
-    ("dose_response", "dose_response.csv", "Dose-response: coalition strike intensity", "designs"),
-    ("strikes_monthly", "strikes_monthly.csv", "Coalition strikes per month", "designs"),
-    ("break_date_profile", "break_date_profile.csv", "Break-date profile", "robustness"),
-    ("variants", "*variant*.csv", "Coding variants", "robustness"),
-    ("unknown_actor_names", "*unknown*actor*.csv", "Actor names the taxonomy does not place", "appendix"),
+EXTRA_TABLES: tuple[tuple[str, str, str], ...] = (
+    ("primary_estimands", "Primary estimands, registered before fitting", "estimates"),
+    ("rival_dates", "The same models at the dates of rival events", "estimates"),
+    ("did_participation", "Coalition participation: difference-in-differences", "designs"),
+    ("dose_response", "Dose-response: coalition strike intensity", "designs"),
+    ("strikes_monthly", "Coalition strikes per month", "designs"),
+    ("break_date_profile", "Break-date profile", "robustness"),
+    ("variants", "Coding variants", "robustness"),
+    ("unknown_actor_names", "Actor names the taxonomy does not place", "appendix"),
 )
 EXTRA_MAX_ROWS = 40
 
@@ -355,17 +367,21 @@ def _fmt_cell(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
 
 
-def extra_tables(tables_dir: Path) -> dict[str, dict[str, object]]:
-    """Each table of EXTRA_TABLES: its HTML (first EXTRA_MAX_ROWS rows) when present, else the absent file."""
+def extra_tables(paths: OutputPaths) -> dict[str, dict[str, object]]:
+    """Each declared artefact of EXTRA_TABLES: its HTML (first EXTRA_MAX_ROWS rows) when present, else the
+    file that is absent."""
+    from externalize.artefacts import artefact, read_table
+
     out: dict[str, dict[str, object]] = {}
-    for key, pattern, title, section in EXTRA_TABLES:
-        hits = sorted(Path(tables_dir).glob(pattern))
-        frame = _read_csv(hits[0]) if hits else pd.DataFrame()
-        if frame.empty:
-            out[key] = {"title": title, "section": section, "present": False, "file": f"tables/{pattern}"}
+    for key, title, section in EXTRA_TABLES:
+        art = artefact(key)
+        shown_name = f"{art.folder}/{art.filename}"
+        frame = read_table(key, paths)
+        if frame is None or frame.empty:
+            out[key] = {"title": title, "section": section, "present": False, "file": shown_name}
             continue
         shown = frame.head(EXTRA_MAX_ROWS).map(_fmt_cell)
-        out[key] = {"title": title, "section": section, "present": True, "file": f"tables/{hits[0].name}",
+        out[key] = {"title": title, "section": section, "present": True, "file": shown_name,
                     "n_rows": fmt_int(len(frame)), "n_shown": fmt_int(len(shown)),
                     "html": _table_html(shown, "tbl wrap small")}
     return out
@@ -483,7 +499,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "n_cases": fmt_int(len(reg)),
         "n_cases_registered": fmt_int(reg["status"].str.startswith("registered").sum()) if len(reg) else "0",
         "n_cases_unregistered": fmt_int((reg["status"] == NOT_REGISTERED).sum()) if len(reg) else "0",
-        "extra": extra_tables(output_dir / "tables"),
+        "extra": extra_tables(OutputPaths(processed_dir, output_dir)),
         "cite": lambda key, form="parenthetical": Markup(bib.cite(key, form)),
         "references": [Markup(r) for r in bib.references_html(sorted(bib.by_id, key=_ref_sort(bib)))],
         "bib_checks": bib.verification_rows(sorted(bib.by_id, key=_ref_sort(bib))),

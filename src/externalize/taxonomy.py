@@ -27,7 +27,8 @@ import pandas as pd
 
 from externalize.config import TaxonomyChoices
 from externalize.errors import TaxonomyError
-from externalize.registry import ACTOR_SCHEMES, PROJECT_ROOT
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import ACTOR_SCHEMES
 from externalize.vocab import ENTRY_FAMILIES, FAMILY_ACTORS
 
 __all__ = ["ENTRY_FAMILIES", "FAMILY_ACTORS", "Taxonomy", "TaxonomyError", "load_taxonomy", "reference_dates"]

@@ -20,7 +20,6 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -147,35 +146,3 @@ def variant_table(events: pd.DataFrame, yearly: pd.DataFrame, study: StudyConfig
     primary = out[out["variant"] == PRIMARY].set_index("outcome")["after"]
     out["after_minus_primary"] = out["after"] - out["outcome"].map(primary)
     return out[VARIANT_COLUMNS]
-
-
-def run_variants(events: pd.DataFrame, yearly: pd.DataFrame, study: StudyConfig, out_dir: str | Path,
-                 registry: Mapping[str, SourceSpec] | None = None) -> Path:
-    """Write the variant table to `out_dir/variants.csv` and return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "variants.csv"
-    variant_table(events, yearly, study, registry).to_csv(path, index=False)
-    return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m externalize.variants [--build DIR] [--out DIR]`: the variant table of a finished build."""
-    import argparse
-
-    from externalize.build import DEFAULT_OUT, load_built, resolve_study
-    from externalize.config import load_study
-
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", default=str(DEFAULT_OUT), help="build folder (default data/processed)")
-    ap.add_argument("--out", default=None, help="output folder (default: the build folder)")
-    args = ap.parse_args(argv)
-    built = load_built(args.build)
-    study = resolve_study(load_study(), built)  # each outcome on the best source present
-    path = run_variants(built.events, built.yearly, study, args.out or args.build, built.registry)
-    print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -3,17 +3,15 @@ the UCDP share, the joint-operations table and the [designs] settings."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from externalize.config import DesignSettings, design_settings
 from externalize.designs.cooperation import pair_table
 from externalize.designs.did import DesignError
 from externalize.designs.dose import dose_response, fit_dose, lagged_design
 from externalize.designs.nonstate import fatalities_monthly, ucdp_share
-from externalize.config import DesignSettings, design_settings
 from externalize.errors import ConfigError
 
 

@@ -10,9 +10,17 @@ import pandas as pd
 import pytest
 
 from externalize.config import load_study
-from externalize.figures.designs import (dose_response_data, event_study_data, nonstate_data, plot_dose_response,
-                                        plot_event_study, plot_nonstate, plot_strikes, strikes_data)
 from externalize.figures import intervention_frame, save_figure
+from externalize.figures.designs import (
+    dose_response_data,
+    event_study_data,
+    nonstate_data,
+    plot_dose_response,
+    plot_event_study,
+    plot_nonstate,
+    plot_strikes,
+    strikes_data,
+)
 
 DESIGN_SOURCES = ("nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year",
                   "airstrikes_information_dk", "centcom_strikes", "ucdp_ged_country_month", "ucdp_nonstate",

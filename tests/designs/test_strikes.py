@@ -7,8 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from externalize.designs.strikes import (CENTCOM_SOURCE, INFO_SOURCE, PROVENANCE_ZERO, StrikeSeriesError,
-                                         daily_strikes, reconcile_strikes, splice_strikes)
+from externalize.designs.strikes import (
+    CENTCOM_SOURCE,
+    INFO_SOURCE,
+    PROVENANCE_ZERO,
+    StrikeSeriesError,
+    daily_strikes,
+    reconcile_strikes,
+    splice_strikes,
+)
 
 
 def _events(source: str, rows: list[tuple[str, str, int]]) -> pd.DataFrame:

@@ -25,7 +25,7 @@ import pandas as pd
 from externalize.build import BuildResult
 from externalize.designs.did import DesignError
 from externalize.locate import read_bytes
-from externalize.registry import PROJECT_ROOT
+from externalize.paths import PROJECT_ROOT
 
 COALITION_FILE = PROJECT_ROOT / "data" / "taxonomy" / "coalition_members.csv"
 PLOT_STATUSES = ("launched", "foiled")

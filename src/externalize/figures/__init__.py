@@ -23,6 +23,7 @@ import plotnine as p9
 from externalize.artefacts import read_table, write_frame
 from externalize.config import StudyConfig
 from externalize.errors import PipelineError
+from externalize.figures.arms import arm_cases_data, arm_counts_data, arm_height, plot_arm
 from externalize.figures.base import (
     CLASS_COLOURS,
     DPI,
@@ -31,7 +32,6 @@ from externalize.figures.base import (
     save_figure,
     theme_externalize,
 )
-from externalize.figures.arms import arm_cases_data, arm_counts_data, arm_height, plot_arm
 from externalize.figures.designs import (
     dose_response_data,
     event_study_data,

@@ -12,7 +12,6 @@ import plotnine as p9
 
 from externalize.figures.base import (
     ARM_LABELS,
-    CLASS_COLOURS,
     CLIP_BAND,
     COUNT_MODELS,
     FREQ_COLOURS,

@@ -69,7 +69,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
-from externalize.registry import PROJECT_ROOT, SourceSpec
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
 from externalize.sources.base import AdapterOutput, check_not_truncated, decode_text, join_actors
 

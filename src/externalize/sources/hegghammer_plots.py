@@ -40,7 +40,8 @@ from pathlib import Path
 import pandas as pd
 
 from externalize.errors import SourceFormatError
-from externalize.registry import PROJECT_ROOT, SourceSpec
+from externalize.paths import PROJECT_ROOT
+from externalize.registry import SourceSpec
 from externalize.schema import conform_events, conform_yearly, dates_from_parts
 from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
 

@@ -44,8 +44,14 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import (AdapterOutput, check_not_truncated, conformed, decode_text, numeric_column,
-                                      require_columns)
+from externalize.sources.base import (
+    AdapterOutput,
+    check_not_truncated,
+    conformed,
+    decode_text,
+    numeric_column,
+    require_columns,
+)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
