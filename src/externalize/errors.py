@@ -21,3 +21,12 @@ class SourceFormatError(ExternalizeError, ValueError):
 
 class ConfigError(ExternalizeError, ValueError):
     """The study config or the source registry is invalid."""
+
+
+class ModelSpecError(ExternalizeError, ValueError):
+    """A model request that cannot be fitted as asked: unknown model id, bad option, singular design."""
+
+
+class FitError(ExternalizeError, ValueError):
+    """A fit that ran into a non-estimable model (separation, a series all zero on one side of an
+    intervention) or failed numerically; the message says why and what to use instead."""
