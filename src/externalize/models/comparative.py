@@ -113,9 +113,9 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
     off_f = None if off_all is None else off_all[fit_mask]
     n, k = Xf.shape
     if model != "ols_hac":
-        check_estimable(Xf.to_numpy(), yf, pd.Index(rows_all["series"].astype(str) + " "
-                                                   + rows_all["period"].astype(str))[fit_mask],
-                        base.interventions, f"comparative {model}", what="the stacked series")
+        check_estimable(Xf.to_numpy(), yf, pd.PeriodIndex(rows_all["period"])[fit_mask], base.interventions,
+                        f"comparative {model}", what="the stacked series",
+                        series=rows_all["series"].astype(str).to_numpy()[fit_mask])
     n_months = int(base.fit_mask.sum())
     time_codes = np.tile(np.arange(len(index)), len(names))[fit_mask]
     lag = None

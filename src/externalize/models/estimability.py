@@ -76,13 +76,22 @@ def describe_rows(periods: pd.Index, mask: np.ndarray, interventions: dict[str, 
 
 
 def check_estimable(X: np.ndarray, y: np.ndarray, periods: pd.Index, interventions: dict[str, pd.Period],
-                    model: str, trials: np.ndarray | None = None, what: str = "y") -> None:
+                    model: str, trials: np.ndarray | None = None, what: str = "y",
+                    series: np.ndarray | None = None) -> None:
     """Raise FitError when the fit of `model` on (X, y) has no finite MLE, saying which periods are
-    separated and what to use instead."""
+    separated and what to use instead. `series`: the series label of each row of a stacked fit."""
     mask = separated_rows(X, y, trials)
     if not mask.any():
         return
-    where = describe_rows(periods, mask, interventions)
+    if series is None:
+        where = describe_rows(periods, mask, interventions)
+    else:
+        labels = np.asarray(series)
+        parts = []
+        for s in dict.fromkeys(labels[mask]):
+            rows = labels == s
+            parts.append(f"series {s}: " + describe_rows(periods[rows], mask[rows], interventions))
+        where = "; ".join(parts)
     bound = "0" if trials is None else "0 or equal to its denominator"
     raise FitError(
         f"{model} fit of {what} is not estimable: {what} is {bound} in {where}, which the intervention and "
