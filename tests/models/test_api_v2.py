@@ -26,7 +26,16 @@ import statsmodels.api as sm
 from models_helpers import DATA, REFS, monthly
 
 from externalize.errors import ExternalizeError, FitError, ModelSpecError
-from externalize.models import MODEL_LABELS, MODELS, REGISTRY, ModelId, fit_comparative, fit_its, fit_share, term
+from externalize.models import (
+    MODEL_LABELS,
+    MODELS,
+    REGISTRY,
+    ModelId,
+    fit_comparative,
+    fit_its,
+    fit_share,
+    term,
+)
 from externalize.models.breaktest import mean_break_test
 from externalize.models.forecast import pre_period_forecast
 from externalize.models.prais import prais_winsten
@@ -408,7 +417,7 @@ def test_pre_period_forecast_matches_predict_lm(seatbelts, v2_coefs, v2_stats) -
         for col, rcol in (("counterfactual", "fit"), ("cf_low", "cf_low"), ("cf_high", "cf_high"),
                           ("pi_low", "pi_low"), ("pi_high", "pi_high")):
             assert row[col] == pytest.approx(stat(v2_stats, "seatbelts_pre_forecast", f"{rcol}_{key}"), rel=1e-6)
-    assert fc.n_pre == 169 and (f.loc[f["post"], "in_fit"] == False).all()  # noqa: E712
+    assert fc.n_pre == 169 and (f.loc[f["post"], "in_fit"] == False).all()
     assert fc.cumulative["cum_effect"].iloc[-1] == pytest.approx(f.loc[f["post"], "effect"].sum(), rel=1e-12)
 
 

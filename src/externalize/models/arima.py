@@ -167,8 +167,8 @@ def fit_arima(y: pd.Series, design: Design, *, ar_order: int = 1, ma_order: int 
     header = [f"Regression with ARIMA({ar_order},{diff_order},{ma_order}) errors"
               + (f" x seasonal{sorder}" if seasonal_order else "") + " (Box-Tiao step = level_, ramp = slope_); "
               "exact ML (Kalman filter), standard errors from the numerical Hessian", notes,
-              f"The statsmodels table below is the fit of y / {scale:.6g} (regression coefficients and sqrt(sigma2) "
-              "divided by that scale); the estimates above are on the scale of y"]
+              (f"The statsmodels table below is the fit of y / {scale:.6g} (regression coefficients and sqrt(sigma2) "
+              "divided by that scale); the estimates above are on the scale of y")]
     return single_series_result(model="arima", design=design, y=y, raw=res, params=params, cov=cov,
                                 use_t=False, df_resid=np.inf, link="identity", offset=offset,
                                 stats_=stats_, header=header)

@@ -24,11 +24,28 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from externalize.models.counts import check_counts, fit_negbin_alpha, fit_quasi, log_offset
 from externalize.errors import ModelSpecError
-from externalize.models.design import TERM_KINDS, as_monthly, build_design, check_rank, hac_lag_rule, term
+from externalize.models.counts import (
+    check_counts,
+    fit_negbin_alpha,
+    fit_quasi,
+    log_offset,
+)
+from externalize.models.design import (
+    TermKind,
+    as_monthly,
+    build_design,
+    check_rank,
+    hac_lag_rule,
+    term,
+)
 from externalize.models.estimability import check_estimable
-from externalize.models.results import ITSResult, OverdispersionWarning, residual_checks, single_series_result
+from externalize.models.results import (
+    ITSResult,
+    OverdispersionWarning,
+    residual_checks,
+    single_series_result,
+)
 
 COMPARATIVE_MODELS = ("poisson", "quasipoisson", "negbin", "ols_hac")
 SHARE_MODELS = ("binomial", "quasibinomial")
@@ -70,11 +87,12 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
     base = build_design(index, interventions, seasonality=seasonality, washout=washout, min_pre=min_pre,
                         impact=impact)
     others = names[1:]
-    blocks, blocks_cf, rows, obs, offs = [], [], [], [], []
+    blocks, blocks_cf, rows, obs = [], [], [], []
+    offs: list[np.ndarray] = []
     iv_terms = list(base.intervention_terms)
     # (intervention, kind) of every intervention term of the base design, in design order
-    keys = [(iv, kind) for iv in base.interventions for kind in TERM_KINDS
-            if term(iv, kind) in base.intervention_terms]
+    keys: list[tuple[str, TermKind]] = [(iv, kind) for iv in base.interventions for kind in ("level", "slope")
+                                        if term(iv, kind) in base.intervention_terms]
     for s in others:
         iv_terms += [term(iv, kind, s) for iv, kind in keys]
     Xcf_base = base.counterfactual_X()
@@ -99,7 +117,9 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
                 raise ModelSpecError("offsets apply to count models; model rates for ols_hac")
             if s not in offsets:
                 raise ModelSpecError(f"offsets given but none for series {s!r}")
-            offs.append(log_offset(offsets[s], index))
+            lo = log_offset(offsets[s], index)
+            if lo is not None:
+                offs.append(lo)
     X_all = pd.concat(blocks, ignore_index=True)
     Xcf_all = pd.concat(blocks_cf, ignore_index=True)
     rows_all = pd.concat(rows, ignore_index=True)
@@ -172,8 +192,8 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
                   getattr(res, "converged", True)), "notes": "; ".join(notes), **extra}
     params = pd.Series(np.asarray(res.params), index=Xf.columns)
     cov = pd.DataFrame(np.asarray(res.cov_params()), index=Xf.columns, columns=Xf.columns)
-    header = [f"Comparative ITS ({model}), reference series '{reference}': terms '<term>:<series>' are the "
-              "change in <series> minus the change in the reference", f"covariance: {cov_label}"
+    header = [(f"Comparative ITS ({model}), reference series '{reference}': terms '<term>:<series>' are the "
+              "change in <series> minus the change in the reference"), f"covariance: {cov_label}"
               + (f", lag {lag}" if lag is not None else "")]
     if not 0.0 < alpha < 1.0:
         raise ModelSpecError("alpha must be in (0, 1)")

@@ -18,15 +18,20 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 import pandas as pd
 import statsmodels.api as sm
+from scipy.optimize import minimize_scalar
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from externalize.errors import ModelSpecError
 from externalize.models.design import Design, hac_lag_rule
 from externalize.models.estimability import check_estimable
-from externalize.models.results import ITSResult, OverdispersionWarning, residual_checks, single_series_result
+from externalize.models.results import (
+    ITSResult,
+    OverdispersionWarning,
+    residual_checks,
+    single_series_result,
+)
 
 COUNT_MODELS = ("poisson", "quasipoisson", "negbin")
 OVERDISPERSION_THRESHOLD = 1.5

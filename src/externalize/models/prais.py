@@ -84,8 +84,8 @@ def fit_prais(y: pd.Series, design: Design, *, corc: bool = False, twostep: bool
               "hac_maxlags": np.nan, **residual_checks(np.asarray(raw.resid)), "converged": converged,
               "notes": f"{label} AR(1), {how}: rho = {rho:.6f}" + ("" if converged else "; rho did not converge"),
               "ar_params": f"{rho:.10g}", "rho_iterations": it}
-    header = [f"{label} AR(1) FGLS, {how}, rho = {rho:.6f} (Stata prais{', corc' if corc else ''}; "
-              "rhotype(regress)); t(n* - k) inference on the transformed regression"]
+    header = [(f"{label} AR(1) FGLS, {how}, rho = {rho:.6f} (Stata prais{', corc' if corc else ''}; "
+              "rhotype(regress)); t(n* - k) inference on the transformed regression")]
     return single_series_result(model=name, design=design, y=y, raw=raw, params=params, cov=cov, use_t=True,
                                 df_resid=float(raw.df_resid), link="identity", offset=None, stats_=stats_,
                                 header=header)

@@ -326,8 +326,8 @@ class ITSResult:
         word = PERIOD_WORD[frequency_of(pd.PeriodIndex(self.rows["period"]))]
         start = int(self.stats.get("slope_start", 0) or 0)
         lines = [f"Interrupted time series: {self.model}", f"Interventions (first treated {word}): {ivs}",
-                 f"Terms: time = {word}s since window start; level_<name> = 1 from the intervention {word}; "
-                 f"slope_<name> = {word}s since the intervention {word} ({start} in that {word})", *self.header]
+                 (f"Terms: time = {word}s since window start; level_<name> = 1 from the intervention {word}; "
+                 f"slope_<name> = {word}s since the intervention {word} ({start} in that {word})"), *self.header]
         s = self.stats
         lines.append(f"n = {s.get('n')}, parameters = {s.get('n_params')}, AIC = {s.get('aic'):.3f}, "
                      f"covariance = {s.get('cov_type')}")

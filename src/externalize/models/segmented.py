@@ -18,7 +18,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import linalg, optimize
 from statsmodels.tsa.arima_process import arma_acf
-from statsmodels.tsa.statespace.tools import constrain_stationary_univariate, unconstrain_stationary_univariate
+from statsmodels.tsa.statespace.tools import (
+    constrain_stationary_univariate,
+    unconstrain_stationary_univariate,
+)
 
 from externalize.errors import ModelSpecError
 from externalize.models.design import Design, hac_lag_rule, yule_walker_ar
@@ -189,12 +192,12 @@ def fit_gls_ar(y: pd.Series, design: Design, *, ar_order: int = 1, gls_method: s
               + ("; AR parameters at the unit-root boundary: not a stationary AR fit, difference the series "
                  "(arima with diff_order=1)" if boundary else ""),
               "ar_params": " ".join(f"{v:.6g}" for v in phi)}
-    header = [f"Regression with AR({ar_order}) errors, exact Gaussian {method} (first observations kept; "
-              f"nlme::gls corARMA {method} convention); {phis}",
+    header = [(f"Regression with AR({ar_order}) errors, exact Gaussian {method} (first observations kept; "
+              f"nlme::gls corARMA {method} convention); {phis}"),
               "Residual checks use the whitened (decorrelated) residuals",
-              "The statsmodels table below is the GLS fit at the estimated AR parameters: its coefficients and "
+              ("The statsmodels table below is the GLS fit at the estimated AR parameters: its coefficients and "
               "standard errors are this model's, but its log-likelihood / AIC treat the AR parameters as known; "
-              "use the values above"]
+              "use the values above")]
     return single_series_result(model="gls_ar", design=design, y=y, raw=raw, params=params, cov=cov,
                                 use_t=True, df_resid=n - k, link="identity", offset=None,
                                 stats_=stats_, header=header)

@@ -80,8 +80,8 @@ def fit_ucm(y: pd.Series, design: Design, *, ucm_level: str = "llevel") -> ITSRe
               "dispersion": variances.get("sigma2.irregular", np.nan), "cov_type": "observed information (numerical Hessian)",
               "hac_maxlags": np.nan, **residual_checks(np.asarray(res.resid)[mask][2:]),
               "converged": converged and not zero, "notes": notes, "boundary": bool(zero)}
-    header = [f"Structural time series ({ucm_level}) with intervention regressors, exact diffuse ML "
-              "(statsmodels UnobservedComponents), standard errors from the numerical Hessian", notes,
+    header = [(f"Structural time series ({ucm_level}) with intervention regressors, exact diffuse ML "
+              "(statsmodels UnobservedComponents), standard errors from the numerical Hessian"), notes,
               f"The statsmodels table below is the fit of y / {scale:.6g}; the estimates above are on the scale of y"]
     return single_series_result(model="ucm", design=design, y=y, raw=res, params=params, cov=cov, use_t=False,
                                 df_resid=np.inf, link="identity", offset=offset, stats_=stats_, header=header)
