@@ -328,6 +328,7 @@ def test_covariate_refusals(seatbelts) -> None:
 
 
 # ----------------------------------------------------------------------------------------- ARIMA, UCM
+@pytest.mark.slow
 def test_seasonal_differencing_drops_the_constant_and_matches_r(seatbelts, v2_coefs, v2_stats) -> None:
     res = fit_its(np.log(seatbelts["front"]), LAW, "arima", covariates=covs(seatbelts), ar_order=1,
                   seasonal_order=(1, 1, 0, 12))

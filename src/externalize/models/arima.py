@@ -104,8 +104,7 @@ def fit_arima(y: pd.Series, design: Design, *, ar_order: int = 1, ma_order: int 
             warnings.filterwarnings("ignore", message=".*[Nn]on-stationary starting.*", category=UserWarning)
             warnings.filterwarnings("ignore", message=".*[Nn]on-invertible starting.*", category=UserWarning)
             try:
-                res = mod.fit(start_params=sp, cov_type="none", disp=False, maxiter=2000, method="lbfgs",
-                              pgtol=1e-10, factr=10.0)
+                res = mod.fit(start_params=sp, cov_type="none", disp=False, maxiter=1000, method="lbfgs")
             except (np.linalg.LinAlgError, ValueError):
                 continue
         if np.isfinite(res.llf):
