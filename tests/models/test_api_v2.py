@@ -445,3 +445,15 @@ def test_mean_break_test_p_value_agrees_with_hansen_approximation(v2_stats) -> N
     assert exact.sup_f == bt.sup_f and 0.0 < exact.p_value < 1.0
     quarterly = pd.Series(d["y"].to_numpy(), index=pd.period_range("2000Q1", periods=len(d), freq="Q"))
     assert mean_break_test(quarterly, n_sim=999).break_obs == bt.break_obs
+
+
+def test_count_hac_small_sample_factor_is_n_over_n_minus_k(sim_counts) -> None:
+    """Closed form: the Newey-West sandwich without the factor is the one with it times (n - k) / n."""
+    y = sim_counts["clash"]
+    adj = fit_its(y, {"iv": "2014-07"}, "quasipoisson", robust="hac", hac_maxlags=3)
+    raw = fit_its(y, {"iv": "2014-07"}, "quasipoisson", robust="hac", hac_maxlags=3, hac_small_sample=False)
+    n, k = len(y), adj.X.shape[1]
+    np.testing.assert_allclose(raw.bse, adj.bse * np.sqrt((n - k) / n), rtol=1e-10)
+    np.testing.assert_allclose(raw.params, adj.params, rtol=1e-12)
+    with pytest.raises(ModelSpecError, match="robust='hac'"):
+        fit_its(y, {"iv": "2014-07"}, "quasipoisson", hac_small_sample=False)

@@ -129,6 +129,8 @@ def fit_count(y: pd.Series, design: Design, model: str, *, offset: pd.Series | N
     intervention), before any fitting."""
     if model not in COUNT_MODELS:
         raise ModelSpecError(f"count model must be one of {COUNT_MODELS}")
+    if not hac_small_sample and robust is None:
+        raise ModelSpecError("hac_small_sample applies to the Newey-West covariance: use it with robust='hac'")
     check_counts(y)
     mask = design.fit_mask
     logoff_full = log_offset(offset, y.index)
