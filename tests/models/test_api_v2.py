@@ -457,3 +457,25 @@ def test_count_hac_small_sample_factor_is_n_over_n_minus_k(sim_counts) -> None:
     np.testing.assert_allclose(raw.params, adj.params, rtol=1e-12)
     with pytest.raises(ModelSpecError, match="robust='hac'"):
         fit_its(y, {"iv": "2014-07"}, "quasipoisson", hac_small_sample=False)
+
+
+def test_a_new_model_is_one_fit_function_and_one_registry_entry(monkeypatch, sicily) -> None:
+    """Adding a model touches the registry only: here a median-regression-like toy (OLS on a trimmed series)
+    with its own option reaches users through fit_its unchanged."""
+    from dataclasses import replace as dc_replace
+
+    from externalize.models import registry
+    from externalize.models.segmented import fit_ols_hac
+
+    def fit_trimmed(y, design, *, trim_at: float = 1e9):
+        return dc_replace(fit_ols_hac(y.clip(upper=trim_at), design), model="trimmed_ols")
+
+    spec = registry.ModelSpec("trimmed_ols", "OLS, trimmed", "identity", False, True, frozenset({"trim_at"}),
+                              fit_trimmed, "test only")
+    monkeypatch.setitem(registry.REGISTRY, "trimmed_ols", spec)
+    res = fit_its(sicily["rate"], {"ban": "2005-01"}, "trimmed_ols", trim_at=200.0)
+    ref = fit_its(sicily["rate"].clip(upper=200.0), {"ban": "2005-01"}, "ols_hac")
+    assert res.model == "trimmed_ols"
+    np.testing.assert_allclose(res.params, ref.params, rtol=1e-12)
+    with pytest.raises(ModelSpecError, match="ols_hac does not take trim_at"):
+        fit_its(sicily["rate"], {"ban": "2005-01"}, "ols_hac", trim_at=200.0)

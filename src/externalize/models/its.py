@@ -27,7 +27,7 @@ def fit_its(y: pd.Series, interventions: Mapping[str, pd.Period | str], model: s
             gls_method: str | None = None, trend: bool = True,
             covariates: pd.DataFrame | pd.Series | None = None, slope_start: int = 0,
             inference: str | None = None, hac_small_sample: bool | None = None, diff_order: int | None = None,
-            twostep: bool | None = None, ucm_level: str | None = None) -> ITSResult:
+            twostep: bool | None = None, ucm_level: str | None = None, **model_options: Any) -> ITSResult:
     """Fit a segmented interrupted-time-series model to a monthly, quarterly or yearly series.
 
     y: series on a PeriodIndex of freq "M", "Q" or "Y" (or a DatetimeIndex), contiguous, no missing values.
@@ -52,6 +52,8 @@ def fit_its(y: pd.Series, interventions: Mapping[str, pd.Period | str], model: s
     gls_method: "ML" (default, nlme method="ML") or "REML" (less biased AR parameters in short series).
     twostep: prais / cochrane_orcutt: stop after one rho update (Stata prais, twostep) instead of iterating.
     ucm_level: ucm only: the trend component ("llevel" local level, default; "lltrend" local linear trend).
+    **model_options: options of a model added to the registry later (its `ModelSpec.options`), passed to its
+        fit function, so that a new model needs no change here.
     inference: None (the model's own convention), "t" (t with n - k degrees of freedom) or "z" (normal).
     alpha: level of the intervals the result's methods report when called without alpha (default 0.05).
     robust: "hac" for a Newey-West sandwich on count models.
@@ -76,6 +78,7 @@ def fit_its(y: pd.Series, interventions: Mapping[str, pd.Period | str], model: s
                              "ar_order": ar_order, "ma_order": ma_order, "seasonal_order": seasonal_order,
                              "gls_method": gls_method, "hac_small_sample": hac_small_sample,
                              "diff_order": diff_order, "twostep": twostep, "ucm_level": ucm_level}
+    given.update(model_options)
     given = {k: v for k, v in given.items() if v is not None}
     refused = sorted(set(given) - spec.options - _SHARED_LENIENT)
     if refused:
