@@ -284,12 +284,12 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
         lags_value = lags
     else:
         raise ConfigError(f"models.hac_maxlags must be 'nw1994' or a non-negative integer, got {lags!r}")
-    known_models = {"ols_hac", "gls_ar", "arima", "poisson", "quasipoisson", "negbin"}
+    from externalize.models.registry import MODELS as known_models  # the model registry is the one list
     monthly_models = tuple(str(m) for m in _get(md, "monthly_models", "models"))
     if not monthly_models:
         raise ConfigError("models.monthly_models must name at least one model")
     for m in monthly_models:
-        check_choice(m, sorted(known_models), "models.monthly_models")
+        check_choice(m, known_models, "models.monthly_models")
     main_model = check_choice(str(_get(md, "main_model", "models")), monthly_models, "models.main_model")
     secondary = tuple(str(x) for x in md.get("secondary_interventions", names))
     for x in secondary:

@@ -37,12 +37,13 @@ class LedgerError(ExternalizeError):
 
 
 class ModelSpecError(ExternalizeError, ValueError):
-    """A model was asked for something it cannot express (unknown model, bad option, too few pre-periods)."""
+    """A model request that cannot be fitted as asked: unknown model id, bad option, singular design, too few
+    pre-periods."""
 
 
-class FitError(ExternalizeError):
-    """A fit is not estimable on these data (all zero on one side of an intervention, separation, a singular
-    design); the message says why and what to use instead."""
+class FitError(ExternalizeError, ValueError):
+    """A fit that ran into a non-estimable model (separation, a series all zero on one side of an
+    intervention) or failed numerically; the message says why and what to use instead."""
 
 
 class PipelineError(ExternalizeError):

@@ -47,6 +47,7 @@ from externalize.tables import (
     to_html,
     yearly_table,
 )
+from externalize.vocab import term
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
 DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "output"
@@ -169,7 +170,7 @@ def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_mode
     est = tables.get("estimates", pd.DataFrame())
     yc = tables.get("yearly_contrast", pd.DataFrame())
     ps = tables.get("placebo_summary", pd.DataFrame())
-    level = f"level_{intervention}"
+    level = term(intervention, "level")
     out: list[Verdict] = []
     for name, o in outcomes.iterrows():
         direction = HYPOTHESIS.get(str(o["event_class"]))

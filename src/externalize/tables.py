@@ -12,12 +12,13 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from externalize.models.registry import MODEL_LABELS
 from externalize.vocab import as_bool
 
 DIGITS = 3
-MODEL_NAMES = {"ols_hac": "OLS, Newey-West", "gls_ar": "GLS AR(1)", "arima": "ARIMA", "poisson": "Poisson",
-               "quasipoisson": "quasi-Poisson", "negbin": "negative binomial",
-               "binomial_share": "binomial logit (share)", "quasipoisson_yearly": "quasi-Poisson, yearly"}
+#: table labels: every `fit_its` model from the model registry, and the study's two other fits
+MODEL_NAMES = {**MODEL_LABELS, "binomial_share": "binomial logit (share)",
+               "quasipoisson_yearly": "quasi-Poisson, yearly"}
 
 
 def _missing(x: object) -> bool:
@@ -65,11 +66,11 @@ def model_name(model: str) -> str:
 def term_name(term: str, intervention: str) -> str:
     """Readable term: level_iraq_strikes -> 'level change'; post:x -> 'post-period change, x vs reference'."""
     t = str(term)
-    if t == f"level_{intervention}" or t == "post":
+    if t == term(intervention, "level") or t == "post":
         return "level change"
-    if t == f"slope_{intervention}":
+    if t == term(intervention, "slope"):
         return "slope change (per month)"
-    for prefix, what in ((f"level_{intervention}:", "level change"), (f"slope_{intervention}:", "slope change"),
+    for prefix, what in ((term(intervention, "level") + ":", "level change"), (term(intervention, "slope") + ":", "slope change"),
                          ("post:", "post-period change")):
         if t.startswith(prefix):
             return f"{what}, {t[len(prefix):]} minus reference"

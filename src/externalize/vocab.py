@@ -100,12 +100,17 @@ def check_choice(value: object, choices: Iterable[T], what: str,
     raise error(f"{what}: {value!r} is not one of {list(options)}{suffix}")
 
 
-def term(intervention: str, kind: TermKind) -> str:
-    """Name of an intervention's design column: `term("iraq_strikes", "level")` -> "level_iraq_strikes".
+def term(intervention: str, kind: TermKind, series: str | None = None) -> str:
+    """Name of an intervention's design column: `term("iraq_strikes", "level")` -> "level_iraq_strikes"; with
+    `series`, the comparative difference term: `term("iraq", "slope", "joint")` -> "slope_iraq:joint".
 
-    The one place term names are built; results, tables and figures look terms up through it."""
-    check_choice(kind, TERM_KINDS, "term kind", error=ExternalizeError)
-    return f"{kind}_{intervention}"
+    The one place term names are built; models, results, tables and figures look terms up through it. Raises
+    ModelSpecError for an unknown kind."""
+    from externalize.errors import ModelSpecError
+
+    check_choice(kind, TERM_KINDS, "term kind", error=ModelSpecError)
+    name = f"{kind}_{intervention}"
+    return name if series is None else f"{name}:{series}"
 
 
 def parse_term(name: str) -> tuple[TermKind, str] | None:

@@ -45,6 +45,7 @@ def test_ma_and_seasonal_terms_are_estimated_and_reported() -> None:
     assert "seasonal(1, 0, 0, 12)" in res.summary()
 
 
+@pytest.mark.slow
 def test_true_level_change_recovered_within_tolerance() -> None:
     """AR(0.6) errors, level change -4: the estimate is within 2.5 standard errors of the truth on each of
     five seeds (a per-seed check; coverage is tested for GLS in test_simulation), and the Kalman-filter fit

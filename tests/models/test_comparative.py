@@ -65,7 +65,7 @@ def test_comparative_refusals(sim_counts) -> None:
     with pytest.raises(ValueError, match="common window"):
         fit_comparative(short, IV, reference="clash")
     zero = {"clash": sim_counts["clash"], "joint": sim_counts["joint"] * 0}
-    with pytest.raises(ValueError, match="zero in every month"):
+    with pytest.raises(ValueError, match="zero in every period"):
         fit_comparative(zero, IV, reference="clash", model="quasipoisson")
     with pytest.raises(ValueError, match="model must be one of"):
         fit_comparative(s, IV, reference="clash", model="arima")

@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-
-
 from externalize.designs.run import run_designs
 
 __all__ = ["run_designs"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from externalize.artefacts import write_frame, write_json
 from externalize.build import BuildResult
 from externalize.config import StudyConfig
 from externalize.designs.cooperation import CAVEAT, pair_table
@@ -16,9 +17,14 @@ from externalize.designs.dose import dose_response
 from externalize.designs.nonstate import LABEL as NONSTATE_LABEL
 from externalize.designs.nonstate import fatalities_monthly, nonstate_models, ucdp_share
 from externalize.designs.participation import participation_design, strike_starts
-from externalize.designs.strikes import (CAMPAIGN_START, CENTCOM_SOURCE, INFO_SOURCE, daily_strikes,
-                                         reconcile_strikes, splice_strikes)
-from externalize.artefacts import write_frame, write_json
+from externalize.designs.strikes import (
+    CAMPAIGN_START,
+    CENTCOM_SOURCE,
+    INFO_SOURCE,
+    daily_strikes,
+    reconcile_strikes,
+    splice_strikes,
+)
 from externalize.errors import DataNotFoundError
 
 OUTPUTS = ("strikes_monthly", "strikes_reconciliation", "did_participation", "did_facts", "dose_response",

@@ -23,7 +23,7 @@ from externalize.figures.base import (
     _wrap,
     theme_externalize,
 )
-from externalize.vocab import DEGENERATE_RATIO, as_bool
+from externalize.vocab import DEGENERATE_RATIO, as_bool, term
 
 
 # ---------------------------------------------------------------- 1. monthly counts per source
@@ -138,7 +138,7 @@ def forest_data(estimates: pd.DataFrame, intervention: str = "iraq_strikes",
             "ratio": yc["exact_ratio"], "ratio_ci_low": yc["exact_ci_low"], "ratio_ci_high": yc["exact_ci_high"],
             "p_value": yc["exact_p_value"]})
         e = pd.concat([e, exact], ignore_index=True)
-    level, slope = f"level_{intervention}", f"slope_{intervention}"
+    level, slope = term(intervention, "level"), term(intervention, "slope")
 
     def kind(term: str) -> str | None:
         if term == level:

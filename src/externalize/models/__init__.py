@@ -1,6 +1,6 @@
-"""Interrupted-time-series models: segmented OLS with Newey-West errors, GLS with AR(p) errors, Box-Tiao
-ARIMA, Poisson / quasi-Poisson / negative binomial counts, comparative (stacked) ITS and a logit model of a
-share. Every fit returns an `ITSResult`.
+"""Interrupted-time-series models: segmented OLS with Newey-West errors, GLS with AR(p) errors, Prais-Winsten /
+Cochrane-Orcutt, Box-Tiao ARIMA, structural time series, Poisson / quasi-Poisson / negative binomial counts,
+comparative (stacked) ITS and a logit model of a share. Every fit returns an `ITSResult`.
 
     res = fit_its(y, {"iraq_strikes": "2014-08-08"}, "quasipoisson", seasonality=2, offset=total)
     res.tidy()                      # term, estimate, std_error, statistic, p_value, ci_low, ci_high, ratio...
@@ -8,10 +8,24 @@ share. Every fit returns an `ITSResult`.
     res.cumulative_effect()         # running sums of fitted - and observed - counterfactual, intervals
     res.counterfactual()            # per month: observed, fitted, counterfactual, intervals, effect
     print(res.summary())
+    res.params[res.term("iraq_strikes", "level")]   # term names come from models.design.term, never rebuilt
+    res.post_trend(); res.lincom({"level_iraq_strikes": 1, "slope_iraq_strikes": 12})
+
+Model ids, labels and options live in `models.registry` (`REGISTRY`, `MODELS`, `validate_model`). Series
+may be monthly, quarterly or yearly; `covariates=`, `trend=False`, `slope_start=1`, `inference="z"`,
+`hac_small_sample=False` are options of `fit_its`. Beside it: `pre_period_forecast` (counterfactual from the
+pre-period only) and `mean_break_test` (strucchange's Fstats(y ~ 1)). Non-estimable fits raise
+`externalize.errors.FitError`; bad requests `ModelSpecError`.
 """
 
+from externalize.models.breaktest import MeanBreakTest, mean_break_test
 from externalize.models.comparative import fit_comparative, fit_share
-from externalize.models.its import MODELS, fit_its
+from externalize.models.forecast import PrePeriodForecast, pre_period_forecast
+from externalize.models.its import fit_its
+from externalize.models.registry import MODEL_LABELS, MODELS, REGISTRY, ModelId, ModelSpec, validate_model
 from externalize.models.results import ITSResult, OverdispersionWarning
+from externalize.vocab import term
 
-__all__ = ["MODELS", "ITSResult", "OverdispersionWarning", "fit_comparative", "fit_its", "fit_share"]
+__all__ = ["MODELS", "MODEL_LABELS", "REGISTRY", "ITSResult", "MeanBreakTest", "ModelId", "ModelSpec",
+           "OverdispersionWarning", "PrePeriodForecast", "fit_comparative", "fit_its", "fit_share",
+           "mean_break_test", "pre_period_forecast", "term", "validate_model"]

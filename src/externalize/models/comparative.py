@@ -24,9 +24,12 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from externalize.errors import ModelSpecError
 from externalize.models.counts import check_counts, fit_negbin_alpha, fit_quasi, log_offset
 from externalize.models.design import as_monthly, build_design, check_rank, hac_lag_rule
+from externalize.models.estimability import check_estimable
 from externalize.models.results import ITSResult, OverdispersionWarning, residual_checks, single_series_result
+from externalize.vocab import TermKind, term
 
 COMPARATIVE_MODELS = ("poisson", "quasipoisson", "negbin", "ols_hac")
 SHARE_MODELS = ("binomial", "quasibinomial")
@@ -37,7 +40,7 @@ def _aligned(series: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
     first = next(iter(out.values()))
     for k, v in out.items():
         if not v.index.equals(first.index):
-            raise ValueError(f"series {k!r} covers {v.index[0]}..{v.index[-1]} but the first series covers "
+            raise ModelSpecError(f"series {k!r} covers {v.index[0]}..{v.index[-1]} but the first series covers "
                              f"{first.index[0]}..{first.index[-1]}; trim them to a common window")
     return out
 
@@ -50,28 +53,32 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
     """Stacked comparative ITS; see the module docstring. `series` maps a name to a monthly series (all on
     the same window); `reference` names the series the others are compared with."""
     if model not in COMPARATIVE_MODELS:
-        raise ValueError(f"model must be one of {COMPARATIVE_MODELS}, got {model!r}")
+        raise ModelSpecError(f"model must be one of {COMPARATIVE_MODELS}, got {model!r}")
     if len(series) < 2:
-        raise ValueError("comparative ITS needs at least two series")
+        raise ModelSpecError("comparative ITS needs at least two series")
     if reference not in series:
-        raise ValueError(f"reference {reference!r} is not one of the series {list(series)}")
+        raise ModelSpecError(f"reference {reference!r} is not one of the series {list(series)}")
     if robust not in (None, "hac"):
-        raise ValueError("robust must be None or 'hac'")
+        raise ModelSpecError("robust must be None or 'hac'")
     ys = _aligned(series)
     names = [reference] + [k for k in ys if k != reference]
     for k in names:
         if model != "ols_hac":
             check_counts(ys[k], name=f"series {k!r}")
         elif (ys[k].to_numpy() == 0).all():
-            raise ValueError(f"series {k!r} is zero in every month: there is nothing to model")
+            raise ModelSpecError(f"series {k!r} is zero in every month: there is nothing to model")
     index = ys[reference].index
     base = build_design(index, interventions, seasonality=seasonality, washout=washout, min_pre=min_pre,
                         impact=impact)
     others = names[1:]
-    blocks, blocks_cf, rows, obs, offs = [], [], [], [], []
+    blocks, blocks_cf, rows, obs = [], [], [], []
+    offs: list[np.ndarray] = []
     iv_terms = list(base.intervention_terms)
+    # (intervention, kind) of every intervention term of the base design, in design order
+    keys: list[tuple[str, TermKind]] = [(iv, kind) for iv in base.interventions for kind in ("level", "slope")
+                                        if term(iv, kind) in base.intervention_terms]
     for s in others:
-        iv_terms += [f"{t}:{s}" for t in base.intervention_terms]
+        iv_terms += [term(iv, kind, s) for iv, kind in keys]
     Xcf_base = base.counterfactual_X()
     for s in names:
         X = base.X.copy()
@@ -82,19 +89,21 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
             X[f"time:{o}"] = base.X["time"] * ind
             Xc[f"series:{o}"] = ind
             Xc[f"time:{o}"] = base.X["time"] * ind
-            for t in base.intervention_terms:
-                X[f"{t}:{o}"] = base.X[t] * ind
-                Xc[f"{t}:{o}"] = 0.0
+            for iv, kind in keys:
+                X[term(iv, kind, o)] = base.X[term(iv, kind)] * ind
+                Xc[term(iv, kind, o)] = 0.0
         blocks.append(X.reset_index(drop=True))
         blocks_cf.append(Xc.reset_index(drop=True))
         rows.append(pd.DataFrame({"series": s, "period": index}))
         obs.append(ys[s].to_numpy(dtype=float))
         if offsets is not None:
             if model == "ols_hac":
-                raise ValueError("offsets apply to count models; model rates for ols_hac")
+                raise ModelSpecError("offsets apply to count models; model rates for ols_hac")
             if s not in offsets:
-                raise ValueError(f"offsets given but none for series {s!r}")
-            offs.append(log_offset(offsets[s], index))
+                raise ModelSpecError(f"offsets given but none for series {s!r}")
+            lo = log_offset(offsets[s], index)
+            if lo is not None:
+                offs.append(lo)
     X_all = pd.concat(blocks, ignore_index=True)
     Xcf_all = pd.concat(blocks_cf, ignore_index=True)
     rows_all = pd.concat(rows, ignore_index=True)
@@ -107,6 +116,10 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
     yf = y_all[fit_mask]
     off_f = None if off_all is None else off_all[fit_mask]
     n, k = Xf.shape
+    if model != "ols_hac":
+        check_estimable(Xf.to_numpy(), yf, pd.PeriodIndex(rows_all["period"])[fit_mask], base.interventions,
+                        f"comparative {model}", what="the stacked series",
+                        series=rows_all["series"].astype(str).to_numpy()[fit_mask])
     n_months = int(base.fit_mask.sum())
     time_codes = np.tile(np.arange(len(index)), len(names))[fit_mask]
     lag = None
@@ -163,11 +176,11 @@ def fit_comparative(series: Mapping[str, pd.Series], interventions: Mapping[str,
                   getattr(res, "converged", True)), "notes": "; ".join(notes), **extra}
     params = pd.Series(np.asarray(res.params), index=Xf.columns)
     cov = pd.DataFrame(np.asarray(res.cov_params()), index=Xf.columns, columns=Xf.columns)
-    header = [f"Comparative ITS ({model}), reference series '{reference}': terms '<term>:<series>' are the "
-              "change in <series> minus the change in the reference", f"covariance: {cov_label}"
+    header = [(f"Comparative ITS ({model}), reference series '{reference}': terms '<term>:<series>' are the "
+              "change in <series> minus the change in the reference"), f"covariance: {cov_label}"
               + (f", lag {lag}" if lag is not None else "")]
     if not 0.0 < alpha < 1.0:
-        raise ValueError("alpha must be in (0, 1)")
+        raise ModelSpecError("alpha must be in (0, 1)")
     return ITSResult(model=f"comparative_{model}", interventions=dict(base.interventions), result=res,
                      params=params, cov=cov, use_t=use_t, df_resid=float(res.df_resid), link=link,
                      X=X_all, X_cf=Xcf_all, offset=np.zeros(len(y_all)) if off_all is None else off_all,
@@ -183,18 +196,18 @@ def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mappi
     """Binomial (logit) ITS of numerator / denominator per month; `model="quasibinomial"` scales the
     covariance by Pearson chi2/df (t inference)."""
     if model not in SHARE_MODELS:
-        raise ValueError(f"model must be one of {SHARE_MODELS}, got {model!r}")
+        raise ModelSpecError(f"model must be one of {SHARE_MODELS}, got {model!r}")
     num = as_monthly(numerator, name="numerator")
     den = as_monthly(denominator, name="denominator")
     if not num.index.equals(den.index):
-        raise ValueError("numerator and denominator must cover the same months")
+        raise ModelSpecError("numerator and denominator must cover the same months")
     a, b = num.to_numpy(dtype=float), den.to_numpy(dtype=float)
     if (a < 0).any() or (b < 0).any() or (a > b).any():
-        raise ValueError("need 0 <= numerator <= denominator in every month")
+        raise ModelSpecError("need 0 <= numerator <= denominator in every month")
     if (a == 0).all():
-        raise ValueError("numerator is zero in every month: the share is 0 throughout, nothing to model")
+        raise ModelSpecError("numerator is zero in every month: the share is 0 throughout, nothing to model")
     if (a == b).all():
-        raise ValueError("numerator equals denominator in every month: the share is 1 throughout")
+        raise ModelSpecError("numerator equals denominator in every month: the share is 1 throughout")
     design = build_design(num.index, interventions, seasonality=seasonality, washout=washout, min_pre=min_pre,
                           impact=impact)
     informative = b > 0
@@ -202,12 +215,14 @@ def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mappi
     first = next(iter(design.interventions.values()))
     n_pre = int((mask & (num.index < first)).sum())
     if n_pre < min_pre:
-        raise ValueError(f"only {n_pre} pre-intervention months have a non-zero denominator; "
+        raise ModelSpecError(f"only {n_pre} pre-intervention months have a non-zero denominator; "
                          f"min_pre={min_pre} are needed")
     Xf = design.X.reset_index(drop=True).loc[mask]
     check_rank(Xf.to_numpy(), list(Xf.columns))
     endog = np.column_stack([a[mask], b[mask] - a[mask]])
     n, k = Xf.shape
+    check_estimable(Xf.to_numpy(), a[mask], num.index[mask], design.interventions, f"share {model}",
+                    trials=b[mask], what="the share")
     glm = sm.GLM(endog, Xf, family=sm.families.Binomial())
     lag = None
     use_t = False
@@ -224,7 +239,7 @@ def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mappi
             res = glm.fit()
             cov_label = "nonrobust"
     else:
-        raise ValueError("robust must be None or 'hac'")
+        raise ModelSpecError("robust must be None or 'hac'")
     dispersion = float(res.pearson_chi2) / float(res.df_resid)
     if model == "binomial" and robust is None and dispersion > 1.5:
         warnings.warn(OverdispersionWarning(
@@ -246,7 +261,7 @@ def fit_share(numerator: pd.Series, denominator: pd.Series, interventions: Mappi
     share = pd.Series(observed, index=num.index)
     header = [f"Share model ({model}, logit link): coefficients are log odds ratios; covariance: {cov_label}"]
     if not 0.0 < alpha < 1.0:
-        raise ValueError("alpha must be in (0, 1)")
+        raise ModelSpecError("alpha must be in (0, 1)")
     out = single_series_result(model=f"share_{model}", design=design, y=share, raw=res, params=params,
                                cov=cov, use_t=use_t, df_resid=res.df_resid, link="logit", offset=None,
                                stats_=stats_, header=header, observed=observed, fit_mask=mask)

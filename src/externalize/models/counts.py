@@ -18,12 +18,14 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 import pandas as pd
 import statsmodels.api as sm
+from scipy.optimize import minimize_scalar
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from externalize.errors import ModelSpecError
 from externalize.models.design import Design, hac_lag_rule
+from externalize.models.estimability import check_estimable
 from externalize.models.results import ITSResult, OverdispersionWarning, residual_checks, single_series_result
 
 COUNT_MODELS = ("poisson", "quasipoisson", "negbin")
@@ -33,38 +35,41 @@ OVERDISPERSION_THRESHOLD = 1.5
 def check_counts(y: pd.Series, name: str = "y") -> None:
     v = y.to_numpy(dtype=float)
     if (v < 0).any():
-        raise ValueError(f"{name} has negative values; count models need counts >= 0")
+        raise ModelSpecError(f"{name} has negative values; count models need counts >= 0")
     if (v == 0).all():
-        raise ValueError(f"{name} is zero in every month: there is nothing to model")
+        raise ModelSpecError(f"{name} is zero in every period: there is nothing to model")
 
 
 def log_offset(offset: pd.Series | None, index: pd.PeriodIndex) -> np.ndarray | None:
     """log of an exposure series aligned to `index`; refuses missing or non-positive values."""
     if offset is None:
         return None
-    from externalize.models.design import as_monthly
+    from externalize.models.design import as_regular
 
-    off = as_monthly(offset, name="offset")
+    off = as_regular(offset, name="offset")
     if not off.index.equals(index):
         try:
             off = off.reindex(index)
         except (ValueError, TypeError) as exc:
-            raise ValueError("offset must cover every month of y") from exc
+            raise ModelSpecError("offset must cover every period of y") from exc
         if off.isna().any():
-            raise ValueError("offset must cover every month of y")
+            raise ModelSpecError("offset must cover every period of y")
     if (off.to_numpy() <= 0).any():
-        raise ValueError("offset values must be > 0 (it enters as log(offset))")
+        raise ModelSpecError("offset values must be > 0 (it enters as log(offset))")
     return np.log(off.to_numpy(dtype=float))
 
 
-def glm_cov_kwargs(robust: str | None, n: int, hac_maxlags: int | None) -> tuple[dict, int | None, str]:
+def glm_cov_kwargs(robust: str | None, n: int, hac_maxlags: int | None,
+                   small_sample: bool = True) -> tuple[dict, int | None, str]:
+    """statsmodels fit keywords for the requested covariance: model-based, or Newey-West HAC (Bartlett, lag
+    `hac_maxlags` or the Newey-West 1994 rule, factor n/(n-k) unless `small_sample=False`)."""
     if robust is None:
         return {}, None, "nonrobust"
     if robust != "hac":
-        raise ValueError(f"robust must be None or 'hac', got {robust!r}")
+        raise ModelSpecError(f"robust must be None or 'hac', got {robust!r}")
     lag = hac_lag_rule(n) if hac_maxlags is None else int(hac_maxlags)
-    return ({"cov_type": "HAC", "cov_kwds": {"maxlags": lag, "use_correction": True}}, lag,
-            "HAC (Newey-West, Bartlett, n/(n-k))")
+    return ({"cov_type": "HAC", "cov_kwds": {"maxlags": lag, "use_correction": bool(small_sample)}}, lag,
+            "HAC (Newey-West, Bartlett" + (", n/(n-k))" if small_sample else ", no small-sample factor)"))
 
 
 def _profile_negbin_alpha(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray | None) -> tuple[float, bool]:
@@ -112,9 +117,15 @@ def fit_quasi(glm: sm.GLM):
 
 
 def fit_count(y: pd.Series, design: Design, model: str, *, offset: pd.Series | None = None,
-              robust: str | None = None, hac_maxlags: int | None = None) -> ITSResult:
+              robust: str | None = None, hac_maxlags: int | None = None,
+              hac_small_sample: bool = True) -> ITSResult:
+    """Poisson / quasi-Poisson / NB2 fit on a segmented design (see the module docstring). Raises FitError
+    when the model is not estimable on these counts (separation: e.g. 0 in every period before an
+    intervention), before any fitting."""
     if model not in COUNT_MODELS:
-        raise ValueError(f"count model must be one of {COUNT_MODELS}")
+        raise ModelSpecError(f"count model must be one of {COUNT_MODELS}")
+    if not hac_small_sample and robust is None:
+        raise ModelSpecError("hac_small_sample applies to the Newey-West covariance: use it with robust='hac'")
     check_counts(y)
     mask = design.fit_mask
     logoff_full = log_offset(offset, y.index)
@@ -122,7 +133,8 @@ def fit_count(y: pd.Series, design: Design, model: str, *, offset: pd.Series | N
     Xf = design.X.reset_index(drop=True).loc[mask]
     off = None if logoff_full is None else logoff_full[mask]
     n, k = Xf.shape
-    cov_kw, lag, cov_label = glm_cov_kwargs(robust, n, hac_maxlags)
+    check_estimable(Xf.to_numpy(), yf, y.index[mask], design.interventions, model)
+    cov_kw, lag, cov_label = glm_cov_kwargs(robust, n, hac_maxlags, hac_small_sample)
     notes: list[str] = []
     extra: dict = {}
     if model == "negbin":

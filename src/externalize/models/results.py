@@ -13,12 +13,17 @@ prediction that also uses past residuals.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from externalize.errors import ModelSpecError
+from externalize.models.design import PERIOD_WORD, frequency_of
+from externalize.vocab import term as term_name
 
 LINKS = ("identity", "log", "logit")
 
@@ -76,20 +81,33 @@ class ITSResult:
 
     def __post_init__(self) -> None:
         if self.link not in LINKS:
-            raise ValueError(f"unknown link {self.link!r}")
+            raise ModelSpecError(f"unknown link {self.link!r}")
         self.params = self.params.astype(float)
         self.bse = pd.Series(np.sqrt(np.clip(np.diag(self.cov.to_numpy()), 0.0, None)), index=self.params.index)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.tvalues = self.params / self.bse
+        self._set_pvalues()
+
+    def _set_pvalues(self) -> None:
         absz = np.abs(self.tvalues.to_numpy())
         p = 2.0 * (stats.t.sf(absz, self.df_resid) if self.use_t else stats.norm.sf(absz))
         self.pvalues = pd.Series(p, index=self.params.index)
+
+    def set_inference(self, use_t: bool) -> None:
+        """Switch p-values and intervals to t or normal reference distributions. For t on a model whose own
+        convention is normal (arima, count models), the degrees of freedom are (fitted rows) - (regression
+        terms), as Stata's `small` option and R's `coeftest(df = n - k)` use."""
+        if use_t and not np.isfinite(self.df_resid):
+            self.df_resid = float(int(np.asarray(self.fit_mask).sum()) - self.X.shape[1])
+        self.use_t = bool(use_t)
+        self.stats["inference"] = f"t({self.df_resid:g})" if self.use_t else "normal"
+        self._set_pvalues()
 
     # ----------------------------------------------------------------------------------------- coefficients
     def _crit(self, alpha: float | None) -> float:
         alpha = self.alpha if alpha is None else alpha
         if not 0.0 < alpha < 1.0:
-            raise ValueError("alpha must be in (0, 1)")
+            raise ModelSpecError("alpha must be in (0, 1)")
         return float(stats.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else stats.norm.ppf(1 - alpha / 2))
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
@@ -117,6 +135,63 @@ class ITSResult:
             out["ratio_ci_low"] = np.where(reg, np.exp(out["ci_low"]), np.nan)
             out["ratio_ci_high"] = np.where(reg, np.exp(out["ci_high"]), np.nan)
         return out.reset_index(drop=True)
+
+    def term(self, intervention: str, kind: str = "level", series: str | None = None) -> str:
+        """Name of this fit's `kind` ("level" / "slope") term for `intervention` (and, in a comparative fit,
+        the difference term of `series`), checked to be in `params`: `res.params[res.term("iraq", "level")]`.
+        ModelSpecError for an unknown intervention or a term the fit does not have (e.g. impact="level")."""
+        if intervention not in self.interventions:
+            raise ModelSpecError(f"unknown intervention {intervention!r}; have {list(self.interventions)}")
+        name = term_name(intervention, kind, series)  # type: ignore[arg-type]
+        if name not in self.params.index:
+            raise ModelSpecError(f"this {self.model} fit has no term {name!r} (impact or series not in the fit); "
+                                 f"terms: {list(self.intervention_terms)}")
+        return name
+
+    def lincom(self, weights: Mapping[str, float], alpha: float | None = None) -> pd.DataFrame:
+        """Linear combination sum_j w_j b_j of coefficients with its standard error sqrt(w' V w), statistic,
+        p-value and interval in the fit's own inference (t(df_resid) or normal): Stata `lincom`, R
+        `multcomp::glht` / `car::deltaMethod` for a linear function. `weights`: term name -> weight (terms not
+        named get 0). On log / logit links the one-row frame also has ratio columns exp(estimate, ci).
+        ModelSpecError for a term the fit does not have."""
+        unknown = [t for t in weights if t not in self.params.index]
+        if unknown:
+            raise ModelSpecError(f"lincom: unknown terms {unknown}; terms are {list(self.params.index)}")
+        if not weights:
+            raise ModelSpecError("lincom needs at least one term")
+        names = list(self.params.index)
+        w = np.array([float(weights.get(t, 0.0)) for t in names])
+        est = float(w @ self.params.to_numpy())
+        se = float(np.sqrt(max(w @ self.cov.loc[names, names].to_numpy() @ w, 0.0)))
+        stat = est / se if se > 0 else np.nan
+        p = 2.0 * (stats.t.sf(abs(stat), self.df_resid) if self.use_t else stats.norm.sf(abs(stat)))
+        c = self._crit(alpha)
+        label = " + ".join(f"{v:g}*{t}" for t, v in weights.items())
+        out = pd.DataFrame([{"contrast": label, "estimate": est, "std_error": se, "statistic": stat,
+                             "p_value": p, "ci_low": est - c * se, "ci_high": est + c * se}])
+        if self.ratio_label is not None:
+            for a, b in (("ratio", "estimate"), ("ratio_ci_low", "ci_low"), ("ratio_ci_high", "ci_high")):
+                out[a] = np.exp(out[b])
+        return out
+
+    def post_trend(self, intervention: str | None = None, alpha: float | None = None) -> pd.DataFrame:
+        """Trend per period after `intervention` (default: the last one): time + the slope terms of every
+        intervention up to and including it (Stata `itsa, posttrend`), with its lincom interval. Needs a
+        model with a time trend; ModelSpecError otherwise."""
+        names = list(self.interventions)
+        name = names[-1] if intervention is None else intervention
+        if name not in self.interventions:
+            raise ModelSpecError(f"unknown intervention {intervention!r}; have {names}")
+        if "time" not in self.params.index:
+            raise ModelSpecError("post_trend needs a model with a time trend (trend=True)")
+        weights = {"time": 1.0}
+        for iv in names[: names.index(name) + 1]:
+            s = term_name(iv, "slope")
+            if s in self.params.index:
+                weights[s] = 1.0
+        out = self.lincom(weights, alpha)
+        out.insert(0, "intervention", name)
+        return out
 
     def fit_stats(self) -> pd.DataFrame:
         """One-row frame: model, n, n_params, aic, bic, llf, dispersion, cov_type, hac_maxlags, durbin_watson,
@@ -173,14 +248,15 @@ class ITSResult:
         return out
 
     def effect(self, k: int, intervention: str | None = None, alpha: float | None = None) -> pd.DataFrame:
-        """Effect k months after an intervention month (k=0: the intervention month itself) on the response
+        """Effect k periods (months, quarters or years: the series' frequency) after an intervention period
+        (k=0: the intervention period itself) on the response
         scale, fitted minus counterfactual with every intervention switched off, with a delta-method interval.
         With several interventions the effect at a month includes all interventions active by then."""
         name = intervention if intervention is not None else next(iter(self.interventions))
         if name not in self.interventions:
-            raise ValueError(f"unknown intervention {name!r}; have {list(self.interventions)}")
+            raise ModelSpecError(f"unknown intervention {name!r}; have {list(self.interventions)}")
         if k < 0:
-            raise ValueError("k must be >= 0 (months after the intervention month)")
+            raise ModelSpecError("k must be >= 0 (periods after the intervention period)")
         target = self.interventions[name] + int(k)
         c = self._crit(alpha)
         p = self._pieces()
@@ -189,7 +265,7 @@ class ITSResult:
             idx = self._rows_of(key)
             hit = idx[(self.rows["period"].to_numpy()[idx] == target)]
             if len(hit) == 0:
-                raise ValueError(f"{name} + {k} months = {target} is after the end of the window")
+                raise ModelSpecError(f"{name} + {k} periods = {target} is after the end of the window")
             i = int(hit[0])
             est = float(p["mu"][i] - p["mu_cf"][i])
             se = float(np.sqrt(p["grad"][i] @ p["V"] @ p["grad"][i]))
@@ -247,9 +323,11 @@ class ITSResult:
     # ----------------------------------------------------------------------------------------- text
     def summary(self) -> str:
         ivs = ", ".join(f"{k} = {v}" for k, v in self.interventions.items())
-        lines = [f"Interrupted time series: {self.model}", f"Interventions (first treated month): {ivs}",
-                 "Terms: time = months since window start; level_<name> = 1 from the intervention month; "
-                 "slope_<name> = months since the intervention month (0 in that month)", *self.header]
+        word = PERIOD_WORD[frequency_of(pd.PeriodIndex(self.rows["period"]))]
+        start = int(self.stats.get("slope_start", 0) or 0)
+        lines = [f"Interrupted time series: {self.model}", f"Interventions (first treated {word}): {ivs}",
+                 (f"Terms: time = {word}s since window start; level_<name> = 1 from the intervention {word}; "
+                 f"slope_<name> = {word}s since the intervention {word} ({start} in that {word})"), *self.header]
         s = self.stats
         lines.append(f"n = {s.get('n')}, parameters = {s.get('n_params')}, AIC = {s.get('aic'):.3f}, "
                      f"covariance = {s.get('cov_type')}")

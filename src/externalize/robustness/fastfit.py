@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.models.design import fourier_terms
+from externalize.vocab import term
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def segmented_designs(index: pd.PeriodIndex, schedules: np.ndarray, names: Seque
         since = t[None, :] - sched[:, j:j + 1]
         active = since >= 0
         cols += [active.astype(float), np.where(active, since, 0.0)]
-        terms += [f"level_{name}", f"slope_{name}"]
+        terms += [term(name, "level"), term(name, "slope")]
     if seasonality:
         four = fourier_terms(index, seasonality)
         for c in four.columns:
