@@ -249,3 +249,202 @@ def _comparisons(table: dict, outcomes: dict[str, Outcome]) -> tuple[tuple[str, 
             raise ConfigError(f"comparisons.{name}: both outcomes must have the same frequency")
         out.append((str(name), str(pair[0]), str(pair[1])))
     return tuple(out)
+
+
+# --- inference: registered primary estimands, rival dates, yearly minimum (issue "Inference v2") -----------
+
+ARMS = ("external", "clash", "joint", "direct")
+DIRECTIONS = ("increase", "decrease")
+PRIMARY_METHODS = ("exact_2x2", "monthly")
+
+
+@dataclass(frozen=True)
+class PrimaryEstimand:
+    """One registered primary estimand (one per arm), fixed in the study config before any fit.
+
+    arm: "external" | "clash" | "joint" | "direct"; outcome: an [[outcomes]] name (for "direct", the clash
+    outcome) and reference: the comparison outcome of a "direct" arm (external attacks), else None;
+    model: a monthly model id ("quasipoisson", ...) or "exact_2x2" (yearly exact conditional test);
+    date: the name of an [[interventions]] entry; window: (first, last) month of the fit; direction: the sign
+    the externalization hypothesis predicts for the rate ratio ("increase" = ratio > 1).
+    """
+
+    arm: str
+    outcome: str
+    model: str
+    date: str
+    window: tuple[pd.Period, pd.Period]
+    direction: str
+    reference: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RivalDate:
+    """A candidate date for the break other than (or including) the main intervention, with its public source."""
+
+    name: str
+    date: date
+    source: str
+
+    @property
+    def month(self) -> pd.Period:
+        return pd.Period(self.date, freq="M")
+
+
+@dataclass(frozen=True)
+class RivalDatesConfig:
+    """[rival_dates]: the candidates; the break-date profile window (first, last candidate month); the
+    confidence level of the break-date set; when two candidates count as separable (months apart and events
+    between them)."""
+
+    candidates: tuple[RivalDate, ...]
+    profile_window: tuple[pd.Period, pd.Period]
+    confidence: float = 0.95
+    min_months_apart: int = 3
+    min_events_between: int = 10
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """[inference]: yearly minimum pre-years, the date from which the clash / joint arms exist (the AQ-IS
+    split), bootstrap draws for the primaries, the simulation-study cache and the seed."""
+
+    min_pre_years: int = 3
+    arm_defined_from: date = date(2014, 2, 3)
+    arm_defined_source: str = ""
+    bootstrap_draws: int = 999
+    simulation_cache: str = "analysis/cache/simulation_study.csv"
+    seed: int = 20140808
+
+
+def load_primaries(path: str | Path | None = None, study: StudyConfig | None = None) -> tuple[PrimaryEstimand, ...]:
+    """The [[primary]] estimands of the study config, validated against its outcomes and interventions."""
+    raw = _read_raw(path)
+    study = study or load_study(path)
+    return _primaries(raw.get("primary", []), study)
+
+
+def load_rival_dates(path: str | Path | None = None, study: StudyConfig | None = None) -> RivalDatesConfig:
+    """The [rival_dates] section of the study config (ConfigError when missing or invalid)."""
+    raw = _read_raw(path)
+    study = study or load_study(path)
+    return _rival_dates(_get(raw, "rival_dates", "study config"), study)
+
+
+def load_inference(path: str | Path | None = None) -> InferenceConfig:
+    """The [inference] section (defaults when absent)."""
+    raw = _read_raw(path)
+    t = raw.get("inference", {})
+    known = {"min_pre_years", "arm_defined_from", "arm_defined_source", "bootstrap_draws", "simulation_cache",
+             "seed"}
+    if set(t) - known:
+        raise ConfigError(f"inference: unknown keys {sorted(set(t) - known)}; valid: {sorted(known)}")
+    cfg = InferenceConfig(
+        min_pre_years=int(t.get("min_pre_years", 3)),
+        arm_defined_from=_date(t.get("arm_defined_from", "2014-02-03"), "inference.arm_defined_from"),
+        arm_defined_source=str(t.get("arm_defined_source", "")),
+        bootstrap_draws=int(t.get("bootstrap_draws", 999)),
+        simulation_cache=str(t.get("simulation_cache", "analysis/cache/simulation_study.csv")),
+        seed=int(t.get("seed", 20140808)))
+    if cfg.min_pre_years < 1:
+        raise ConfigError("inference.min_pre_years must be >= 1")
+    if cfg.bootstrap_draws < 99:
+        raise ConfigError("inference.bootstrap_draws must be >= 99")
+    return cfg
+
+
+def _read_raw(path: str | Path | None) -> dict:
+    p = Path(path) if path else DEFAULT_STUDY
+    if not p.is_file():
+        raise ConfigError(f"study config not found: {p}")
+    with open(p, "rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML ({exc})") from exc
+
+
+def _primaries(items: list[dict], study: StudyConfig) -> tuple[PrimaryEstimand, ...]:
+    known = {"arm", "outcome", "reference", "model", "date", "window", "direction", "note"}
+    monthly_models = {"ols_hac", "gls_ar", "arima", "poisson", "quasipoisson", "negbin"}
+    outcomes = {o.name: o for o in study.outcomes}
+    ivs = {i.name for i in study.interventions}
+    out = []
+    for k, item in enumerate(items):
+        where = f"primary[{k}]"
+        if set(item) - known:
+            raise ConfigError(f"{where}: unknown keys {sorted(set(item) - known)}; valid: {sorted(known)}")
+        arm = str(_get(item, "arm", where))
+        if arm not in ARMS:
+            raise ConfigError(f"{where}: arm must be one of {ARMS}, got {arm!r}")
+        outcome = str(_get(item, "outcome", where))
+        if outcome not in outcomes:
+            raise ConfigError(f"{where}: unknown outcome {outcome!r}")
+        reference = item.get("reference")
+        if arm == "direct" and reference is None:
+            raise ConfigError(f"{where}: the direct arm needs a reference outcome (external attacks)")
+        if reference is not None and str(reference) not in outcomes:
+            raise ConfigError(f"{where}: unknown reference outcome {reference!r}")
+        model = str(_get(item, "model", where))
+        if model not in monthly_models | {"exact_2x2"}:
+            raise ConfigError(f"{where}: model must be 'exact_2x2' or one of {sorted(monthly_models)}")
+        freq = outcomes[outcome].frequency
+        if (model == "exact_2x2") != (freq == "year"):
+            raise ConfigError(f"{where}: yearly outcomes take model 'exact_2x2', monthly outcomes a monthly model")
+        when = str(_get(item, "date", where))
+        if when not in ivs:
+            raise ConfigError(f"{where}: date {when!r} is not an [[interventions]] name ({sorted(ivs)})")
+        win = item.get("window", [str(study.window_start), str(study.window_end)])
+        if not (isinstance(win, list) and len(win) == 2):
+            raise ConfigError(f"{where}: window must be [first month, last month]")
+        w0, w1 = _month(win[0], f"{where}.window"), _month(win[1], f"{where}.window")
+        if not (study.window_start <= w0 < w1 <= study.window_end):
+            raise ConfigError(f"{where}: window {w0}..{w1} must lie inside the study window "
+                              f"{study.window_start}..{study.window_end}")
+        direction = str(_get(item, "direction", where))
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"{where}: direction must be one of {DIRECTIONS}")
+        out.append(PrimaryEstimand(arm=arm, outcome=outcome, model=model, date=when, window=(w0, w1),
+                                   direction=direction, reference=None if reference is None else str(reference),
+                                   note=str(item.get("note", ""))))
+    arms = [p.arm for p in out]
+    if len(set(arms)) != len(arms):
+        raise ConfigError(f"primary: one estimand per arm, got arms {arms}")
+    return tuple(out)
+
+
+def _rival_dates(t: dict, study: StudyConfig) -> RivalDatesConfig:
+    known = {"candidates", "profile_window", "confidence", "min_months_apart", "min_events_between"}
+    if set(t) - known:
+        raise ConfigError(f"rival_dates: unknown keys {sorted(set(t) - known)}; valid: {sorted(known)}")
+    cands = []
+    for k, item in enumerate(_get(t, "candidates", "rival_dates")):
+        where = f"rival_dates.candidates[{k}]"
+        if set(item) - {"name", "date", "source"}:
+            raise ConfigError(f"{where}: unknown keys {sorted(set(item) - {'name', 'date', 'source'})}")
+        rd = RivalDate(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
+                       str(_get(item, "source", where)))
+        if not rd.source.strip():
+            raise ConfigError(f"{where}: every rival date needs a source")
+        if not (study.window_start < rd.month <= study.window_end):
+            raise ConfigError(f"{where}: {rd.name} ({rd.month}) lies outside the study window")
+        cands.append(rd)
+    names = [c.name for c in cands]
+    if len(set(names)) != len(names) or not names:
+        raise ConfigError(f"rival_dates.candidates: give unique names, got {names}")
+    win = _get(t, "profile_window", "rival_dates")
+    if not (isinstance(win, list) and len(win) == 2):
+        raise ConfigError("rival_dates.profile_window must be [first month, last month]")
+    w0, w1 = _month(win[0], "rival_dates.profile_window"), _month(win[1], "rival_dates.profile_window")
+    if not (study.window_start < w0 < w1 <= study.window_end):
+        raise ConfigError(f"rival_dates.profile_window {w0}..{w1} must lie inside the study window")
+    for c in cands:
+        if not (w0 <= c.month <= w1):
+            raise ConfigError(f"rival_dates: {c.name} ({c.month}) lies outside the profile window {w0}..{w1}")
+    conf = float(t.get("confidence", 0.95))
+    if not 0.5 < conf < 1:
+        raise ConfigError("rival_dates.confidence must be in (0.5, 1)")
+    return RivalDatesConfig(candidates=tuple(cands), profile_window=(w0, w1), confidence=conf,
+                            min_months_apart=int(t.get("min_months_apart", 3)),
+                            min_events_between=int(t.get("min_events_between", 10)))
