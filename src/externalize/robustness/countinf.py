@@ -69,6 +69,8 @@ def _as_batch(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     X = np.asarray(X, dtype=float)
     if X.ndim == 2:
         X = np.broadcast_to(X, (Y.shape[0], *X.shape))
+    elif Y.shape[0] == 1 and X.shape[0] > 1:  # one series, many designs
+        Y = np.broadcast_to(Y, X.shape[:2])
     if X.shape[:2] != Y.shape:
         raise InferenceError(f"design {X.shape} and responses {Y.shape} do not match")
     if (Y < 0).any():
