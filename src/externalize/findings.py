@@ -1,0 +1,304 @@
+"""The findings step: the registered primary estimands (one per arm, `[[primary]]` in analysis/study.toml)
+estimated with the inference method the simulation study supports, Holm-adjusted across the primaries, each
+with the identification caveat computed from the data; the rival-date analyses of each monthly primary; the
+direct test of externalization. Everything else the study fits is secondary. Nothing here counts tests as
+votes: the report renders these tables as they are.
+
+Outputs (tables directory):
+* primary_estimands.csv: arm, outcome, source, model, inference, date, direction, status ("tested" or
+  "descriptive"), estimate, ci_low, ci_high (rate ratio scale), p_value, p_holm, n_pre, n_post (periods),
+  events_pre, events_post, caveat.
+* break_date_profile.csv: outcome, period, eligible / in_profile_window flags, placebo t statistic at every
+  eligible month, and in the profile window the level rate ratio, its interval, the LR statistic and
+  in_set (the break-date confidence set), rival (name of a candidate date in that month).
+* rival_dates.csv: outcome x candidate date: source, months from the main date, rate ratio at that date,
+  in the confidence set or not, placebo rank among all eligible months, two-date model and separability.
+* direct_test.csv: the 2x2 table of yearly counts (clash, external x post, pre) and the exact conditional
+  ratio of rate ratios.
+* simulation_study.csv: the cached simulation grid (analysis/cache/simulation_study.csv, see simgrid).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+
+from externalize.build import BuildResult
+from externalize.config import (InferenceConfig, PrimaryEstimand, RivalDatesConfig, StudyConfig, load_inference,
+                                load_primaries, load_rival_dates)
+from externalize.errors import ExternalizeError
+from externalize.registry import PROJECT_ROOT
+
+PRIMARY_COLUMNS = ("arm", "outcome", "source", "model", "inference", "date", "direction", "status", "estimate",
+                   "ci_low", "ci_high", "p_value", "p_holm", "n_pre", "n_post", "events_pre", "events_post",
+                   "caveat")
+YEARLY_CLASSES = ("clash", "joint")   # classes that exist only after the AQ-IS split
+
+
+@dataclass(frozen=True)
+class YearlyEligibility:
+    """Whether a yearly series may be tested: pre-years inside the period the arm is defined, against the
+    configured minimum; `reason` states the numbers."""
+
+    testable: bool
+    pre_years: tuple[int, ...]
+    reason: str
+
+
+def yearly_eligibility(series: pd.Series, event_class: str, intervention_year: int,
+                       cfg: InferenceConfig) -> YearlyEligibility:
+    """Pre-intervention years counted for a yearly test: years before the intervention year that lie wholly
+    inside the period the arm is defined (for clash and joint: from 1 January after the AQ-IS split,
+    `inference.arm_defined_from`; external attacks: every covered year)."""
+    years = [int(y) for y in series.index if int(y) < intervention_year]
+    if event_class in YEARLY_CLASSES:
+        years = [y for y in years if date(y, 1, 1) >= cfg.arm_defined_from]
+        where = f"after the AQ-IS split ({cfg.arm_defined_from.isoformat()})"
+    else:
+        where = "covered by the source"
+    if len(years) >= cfg.min_pre_years:
+        return YearlyEligibility(True, tuple(years), f"{len(years)} pre-intervention years {where}")
+    counts = ", ".join(f"{int(y)}: {v:g}" for y, v in series.items())
+    return YearlyEligibility(False, tuple(years),
+                             f"descriptive: {len(years)} full pre-intervention years {where}, fewer than the "
+                             f"minimum {cfg.min_pre_years}; yearly counts {counts}")
+
+
+def yearly_interval_rule(dispersion: float) -> str:
+    """Which yearly interval is honest: the exact Poisson one only when the measured dispersion allows it
+    (Pearson chi2/df <= 1); otherwise the quasi-Poisson one scaled by the dispersion."""
+    return "exact Poisson" if np.isfinite(dispersion) and dispersion <= 1.0 else "quasi-Poisson"
+
+
+def _simulation(study: StudyConfig, cfg: InferenceConfig, out: Path) -> tuple[pd.DataFrame, str, str]:
+    from externalize.robustness.simgrid import SimulationCacheError, choose_method, read_cache
+
+    path = Path(cfg.simulation_cache)
+    if not path.is_absolute():
+        path = PROJECT_ROOT / path
+    try:
+        sim = read_cache(path)
+    except SimulationCacheError as exc:
+        return pd.DataFrame(), "nb_ar1_boot", f"no simulation study to choose the method ({exc})"
+    shutil.copyfile(path, out / "simulation_study.csv")
+    method, why = choose_method(sim)
+    return sim, method, why
+
+
+def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, method: str, why: str,
+                     cfg: InferenceConfig, profile: pd.DataFrame | None, ranks: pd.DataFrame | None,
+                     lower_bound: bool) -> dict:
+    from externalize.robustness.countinf import infer
+    from externalize.robustness.fastfit import segmented_designs
+
+    iv = next(i for i in study.interventions if i.name == p.date)
+    y = y[(y.index >= p.window[0]) & (y.index <= p.window[1])]
+    pos = int(iv.month.ordinal - y.index[0].ordinal)
+    pre, post = y[y.index < iv.month], y[y.index >= iv.month]
+    caveats = []
+    row = {"n_pre": len(pre), "n_post": len(post), "events_pre": float(pre.sum()), "events_post": float(post.sum())}
+    if len(pre) < study.models.min_pre_months:
+        return {**row, "status": "descriptive", "caveat": f"no dated source of this arm covers the months before "
+                f"the intervention ({len(pre)} months < {study.models.min_pre_months})"}
+    X, terms = segmented_designs(y.index, np.array([[pos]]), [p.date], seasonality=study.models.seasonality_pairs)
+    j = terms.index(f"level_{p.date}")
+    r = infer(method, X[0], y.to_numpy(float), j, n_boot=cfg.bootstrap_draws, rng=np.random.default_rng(cfg.seed))
+    if not r.ok[0]:
+        return {**row, "status": "descriptive", "caveat": f"the {method} fit did not converge"}
+    row.update(status="tested", estimate=float(np.exp(r.estimate[0])), ci_low=float(np.exp(r.ci_low[0])),
+               ci_high=float(np.exp(r.ci_high[0])), p_value=float(r.p_value[0]))
+    caveats.append(f"inference {method}: {why}")
+    caveats.append(f"Pearson dispersion {r.dispersion[0]:.2f}")
+    if lower_bound:
+        caveats.append("counts are a lower bound (perpetrator blanked in part of the source)")
+    if profile is not None and len(profile):
+        inset = profile[profile["in_set"].astype(bool)]
+        rivals_in = sorted({str(x) for x in inset["rival"] if isinstance(x, str) and x})
+        caveats.append(f"95% break-date set {len(inset)} months ({inset['period'].min()}..{inset['period'].max()})"
+                       + (f", containing the rival dates {', '.join(rivals_in)}" if rivals_in else
+                          ", containing no candidate date"))
+    if ranks is not None and len(ranks):
+        rk = ranks[ranks["name"] == p.date]
+        if len(rk) and bool(rk["eligible"].iloc[0]):
+            caveats.append(f"placebo rank of the date {int(rk['rank'].iloc[0])} of {int(rk['n_eligible'].iloc[0])} "
+                           "eligible months")
+    row["caveat"] = "; ".join(caveats)
+    return row
+
+
+def _yearly_counts(built: BuildResult, study: StudyConfig, name: str) -> pd.Series:
+    from externalize.estimates import yearly_outcome
+
+    return yearly_outcome(built, study.outcome(name), study)
+
+
+def _direct(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: InferenceConfig) -> tuple[dict, dict]:
+    from externalize.robustness.exact2x2 import exact_ratio_of_rate_ratios
+
+    iv_year = next(i for i in study.interventions if i.name == p.date).date.year
+    clash = _yearly_counts(built, study, p.outcome)
+    ext = _yearly_counts(built, study, str(p.reference))
+    common = clash.index.intersection(ext.index)
+    clash, ext = clash[common], ext[common]
+    pre_y = [y for y in common if y < iv_year]
+    post_y = [y for y in common if y > iv_year]
+    a, b = int(clash[post_y].sum()), int(clash[pre_y].sum())
+    c, d = int(ext[post_y].sum()), int(ext[pre_y].sum())
+    detail = {"arm": p.arm, "clash_outcome": p.outcome, "external_outcome": p.reference,
+              "years_pre": f"{min(pre_y)}-{max(pre_y)}" if pre_y else "", "years_post":
+              f"{min(post_y)}-{max(post_y)}" if post_y else "", "clash_post": a, "clash_pre": b, "external_post": c,
+              "external_pre": d}
+    elig = yearly_eligibility(clash, study.outcome(p.outcome).event_class, iv_year, cfg)
+    er = exact_ratio_of_rate_ratios(a, b, c, d)
+    detail.update(estimate=er.estimate, ci_low=er.ci_low, ci_high=er.ci_high, p_value=er.p_value,
+                  sample_ratio=er.sample_ratio, status="tested" if elig.testable else "descriptive",
+                  reason=elig.reason)
+    row = {"n_pre": len(pre_y), "n_post": len(post_y), "events_pre": float(b + d), "events_post": float(a + c)}
+    if not elig.testable:
+        row.update(status="descriptive", caveat=elig.reason + f"; exact conditional ratio {er.estimate:.3g} "
+                   f"[{er.ci_low:.3g}, {er.ci_high:.3g}] shown in direct_test.csv as description only")
+        return row, detail
+    row.update(status="tested", estimate=er.estimate, ci_low=er.ci_low, ci_high=er.ci_high, p_value=er.p_value,
+               caveat=f"{elig.reason}; exact conditional test assumes Poisson counts given the totals "
+               "(no widening for overdispersion between years)")
+    return row, detail
+
+
+def _yearly_single(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: InferenceConfig) -> dict:
+    from externalize.estimates import fit_yearly
+
+    iv_year = next(i for i in study.interventions if i.name == p.date).date.year
+    s = _yearly_counts(built, study, p.outcome)
+    elig = yearly_eligibility(s, study.outcome(p.outcome).event_class, iv_year, cfg)
+    pre, post = s[s.index < iv_year], s[s.index > iv_year]
+    row = {"n_pre": len(elig.pre_years), "n_post": len(post), "events_pre": float(pre.sum()),
+           "events_post": float(post.sum())}
+    if not elig.testable:
+        return {**row, "status": "descriptive", "caveat": elig.reason}
+    fit = fit_yearly({p.outcome: s[[y for y in s.index if y in elig.pre_years or y >= iv_year]]}, iv_year)
+    t = fit.tidy.set_index("term").loc["post"]
+    phi = float(fit.fit_stats["dispersion"].iloc[0])
+    return {**row, "status": "tested", "estimate": float(t["ratio"]), "ci_low": float(t["ratio_ci_low"]),
+            "ci_high": float(t["ratio_ci_high"]), "p_value": float(t["p_value"]),
+            "caveat": f"{elig.reason}; quasi-Poisson yearly model, dispersion {phi:.2f} (floored at 1)"}
+
+
+def rival_date_tables(y: pd.Series, outcome: str, study: StudyConfig, rd: RivalDatesConfig, main: str
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(profile, rivals, ranks) for one monthly primary series; see the module docstring for the columns."""
+    from externalize.robustness.rivals import break_date_profile, level_at, placebo_ranks, two_date_models
+
+    seas = study.models.seasonality_pairs
+    pl = study.placebo
+    cands = {c.name: c.month for c in rd.candidates}
+    per, ranks = placebo_ranks(y, cands, min_pre=pl.min_pre, min_post=pl.min_post, seasonality=seas)
+    first = max(rd.profile_window[0], y.index[0] + 3)
+    last = min(rd.profile_window[1], y.index[-1] - 3)
+    prof = break_date_profile(y, first, last, seasonality=seas, level=rd.confidence)
+    pf = prof.frame.rename(columns={"t_stat": "profile_t"})
+    frame = pd.DataFrame({"period": y.index}).merge(per.rename(columns={"estimate": "placebo_estimate",
+                                                                        "converged": "placebo_converged"}),
+                                                    on="period", how="left")
+    frame = frame.merge(pf, on="period", how="left")
+    frame["eligible"] = frame["t_stat"].notna()
+    frame["in_profile_window"] = frame["lr"].notna()
+    frame["in_set"] = frame["in_set"].fillna(False).astype(bool)
+    for col in ("estimate", "ci_low", "ci_high"):
+        frame[f"rate_ratio{'' if col == 'estimate' else '_' + col}"] = np.exp(frame[col])
+    by_month: dict[pd.Period, list[str]] = {}
+    for c in rd.candidates:
+        by_month.setdefault(c.month, []).append(c.name)
+    frame["rival"] = [" + ".join(by_month.get(p, [])) for p in frame["period"]]
+    frame.insert(0, "outcome", outcome)
+    frame["critical_value"] = prof.critical
+    frame["lr_scale"] = prof.scale
+    frame["best_period"] = str(prof.best)
+
+    main_month = next(i for i in study.interventions if i.name == main).month
+    rivals = {c.name: c.month for c in rd.candidates if c.name != main}
+    two = two_date_models(y, (main, main_month), rivals, seasonality=seas, min_months_apart=rd.min_months_apart,
+                          min_events_between=rd.min_events_between).set_index("rival") if rivals else pd.DataFrame()
+    rows = []
+    for c in rd.candidates:
+        lv = level_at(y, c.month, seasonality=seas)
+        fr = frame.set_index("period")
+        rk = ranks.set_index("name").loc[c.name]
+        rec = {"outcome": outcome, "candidate": c.name, "date": c.date.isoformat(), "month": str(c.month),
+               "source": c.source, "months_from_main": int((c.month - main_month).n),
+               "rate_ratio": np.exp(lv["estimate"]), "rr_ci_low": np.exp(lv["ci_low"]),
+               "rr_ci_high": np.exp(lv["ci_high"]), "p_value": lv["p_value"],
+               "lr": fr.loc[c.month, "lr"] if c.month in fr.index else np.nan,
+               "in_confidence_set": bool(fr.loc[c.month, "in_set"]) if c.month in fr.index else False,
+               "placebo_rank": rk["rank"], "n_eligible": rk["n_eligible"], "share_as_large": rk["share_as_large"]}
+        if c.name in two.index:
+            t = two.loc[c.name]
+            rec.update(two_date_separable=bool(t["separable"]), two_date_reason=t["reason"],
+                       two_date_main_rr=np.exp(t["main_estimate"]), two_date_main_ci_low=np.exp(t["main_ci_low"]),
+                       two_date_main_ci_high=np.exp(t["main_ci_high"]), two_date_rival_rr=np.exp(t["rival_estimate"]),
+                       two_date_rival_ci_low=np.exp(t["rival_ci_low"]),
+                       two_date_rival_ci_high=np.exp(t["rival_ci_high"]), two_date_corr=t["corr"],
+                       months_apart=t["months_apart"], events_between=t["events_between"])
+        else:
+            rec.update(two_date_reason="the main date itself")
+        rows.append(rec)
+    return frame, pd.DataFrame(rows), ranks
+
+
+def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
+                   console: Console | None = None) -> dict[str, pd.DataFrame]:
+    """Estimate the registered primaries, the rival-date tables and the direct test; write them to out_dir."""
+    from externalize.estimates import SeriesNotFoundError, monthly_outcome
+    from externalize.robustness.multiplicity import holm
+
+    console = console or Console(stderr=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = load_inference(study.path)
+    primaries = load_primaries(study.path, study)
+    rd = load_rival_dates(study.path, study)
+    sim, method, why = _simulation(study, cfg, out)
+    rows, profiles, rivals, direct = [], [], [], []
+    for p in primaries:
+        o = study.outcome(p.outcome)
+        base = {"arm": p.arm, "outcome": p.outcome, "source": o.source if p.reference is None else
+                f"{o.source} vs {study.outcome(p.reference).source}",
+                "model": p.model, "date": p.date, "direction": p.direction,
+                "inference": method if p.model != "exact_2x2" else "exact conditional (Fisher)"}
+        console.print(f"  primary {p.arm}: {p.outcome}", markup=False)
+        try:
+            if p.arm == "direct":
+                row, detail = _direct(p, built, study, cfg)
+                direct.append(detail)
+            elif o.frequency == "year":
+                row = _yearly_single(p, built, study, cfg)
+            else:
+                y = monthly_outcome(built, o, study)
+                y = y[(y.index >= p.window[0]) & (y.index <= p.window[1])]
+                prof, riv, ranks = rival_date_tables(y, p.outcome, study, rd, p.date)
+                profiles.append(prof)
+                rivals.append(riv)
+                row = _monthly_primary(p, y, study, method, why, cfg, prof, ranks, o.lower_bound)
+        except (SeriesNotFoundError, ExternalizeError, ValueError, np.linalg.LinAlgError) as exc:
+            row = {"status": "descriptive", "caveat": f"not estimable: {type(exc).__name__}: {exc}"}
+        rows.append({**base, **row})
+    prim = pd.DataFrame(rows).reindex(columns=list(PRIMARY_COLUMNS))
+    prim["p_holm"] = holm(prim["p_value"].to_numpy(dtype=float))
+    tables = {"primary_estimands": prim,
+              "break_date_profile": pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame(),
+              "rival_dates": pd.concat(rivals, ignore_index=True) if rivals else pd.DataFrame(),
+              "direct_test": pd.DataFrame(direct), "simulation_study": sim}
+    for name, frame in tables.items():
+        if name == "simulation_study":
+            continue   # copied from the cache as it is
+        f = frame.copy()
+        for col in f.columns:
+            if len(f) and isinstance(f[col].iloc[0], pd.Period):
+                f[col] = f[col].astype(str)
+        f.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+    return tables
