@@ -1,0 +1,121 @@
+"""The findings step on a hand-made build: registered primaries with Holm across them and computed caveats,
+the yearly minimum, the rival-date tables and the break-profile figure data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from externalize.build import BuildResult
+from externalize.config import InferenceConfig, load_study
+from externalize.findings import PRIMARY_COLUMNS, findings_study, yearly_eligibility, yearly_interval_rule
+from externalize.inference_figures import break_profile_data, plot_break_profile
+from externalize.ledger import Ledger
+from externalize.registry import load_registry
+
+IRAQ = pd.Period("2014-08", "M")
+
+
+def test_yearly_minimum_counts_only_years_inside_the_arms_period():
+    cfg = InferenceConfig(min_pre_years=3, arm_defined_from=date(2014, 2, 3))
+    s = pd.Series([0.0, 3.0, 503.0, 66.0, 113.0], index=[2012, 2013, 2014, 2015, 2016])
+    clash = yearly_eligibility(s, "clash", 2014, cfg)
+    assert not clash.testable and clash.pre_years == ()
+    assert "0 full pre-intervention years after the AQ-IS split (2014-02-03)" in clash.reason
+    assert "2014: 503" in clash.reason
+    # external attacks are defined in every covered year: 2012 and 2013 are 2 < 3 pre-years
+    ext = yearly_eligibility(s, "external", 2014, cfg)
+    assert not ext.testable and ext.pre_years == (2012, 2013)
+    longer = pd.Series(np.ones(8), index=range(2009, 2017))
+    assert yearly_eligibility(longer, "external", 2014, cfg).testable
+    # an arm defined from 2010: years 2010..2013 count, 2009 does not
+    later = InferenceConfig(min_pre_years=4, arm_defined_from=date(2010, 1, 1))
+    el = yearly_eligibility(longer, "clash", 2014, later)
+    assert el.testable and el.pre_years == (2010, 2011, 2012, 2013)
+
+
+def test_yearly_interval_rule():
+    assert yearly_interval_rule(0.8) == "exact Poisson"
+    assert yearly_interval_rule(1.0) == "exact Poisson"
+    assert yearly_interval_rule(74.8) == "quasi-Poisson"
+    assert yearly_interval_rule(float("nan")) == "quasi-Poisson"
+
+
+def _monthly_rows(source, event_class, counts, months):
+    return pd.DataFrame({"source": source, "event_class": event_class, "family": "all", "period": months,
+                         "count": counts.astype(float), "fatalities": np.nan, "in_coverage": True})
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory):
+    text = load_study().path.read_text()
+    d = tmp_path_factory.mktemp("cfg")
+    p = d / "study.toml"
+    # a cheaper bootstrap for the test, and a cache path that does not exist (the fallback is tested)
+    text = text.replace("bootstrap_draws = 999             #", "bootstrap_draws = 199             #")
+    text = text.replace('simulation_cache = "analysis/cache/simulation_study.csv"',
+                        f'simulation_cache = "{d / "missing.csv"}"')
+    p.write_text(text)
+    study = load_study(p)
+    rng = np.random.default_rng(20140808)
+    months = study.months()
+    post = np.asarray(months >= IRAQ)
+    rows = [_monthly_rows("crenshaw_cym", "external", rng.poisson(np.where(post, 6.0, 2.0)), months)]
+    years = np.arange(study.yearly_start, study.yearly_end + 1)
+    yrows = []
+    for source, cls, pre, postv in (("ucdp_ged_syria_iraq", "clash", 5.0, 40.0),
+                                    ("ucdp_ged_syria_iraq", "joint", 10.0, 2.0), ("nesser_cym", "external", 20.0, 40.0)):
+        yrows.append(pd.DataFrame({"source": source, "event_class": cls, "family": "all", "year": years,
+                                   "count": rng.poisson(np.where(years > 2014, postv, pre)).astype(float),
+                                   "fatalities": np.nan, "in_coverage": True, "months_covered": 12}))
+    built = BuildResult(events=pd.DataFrame(), yearly=pd.DataFrame(), monthly=pd.concat(rows, ignore_index=True),
+                        yearly_series=pd.concat(yrows, ignore_index=True), ledger=Ledger(),
+                        coverage=pd.DataFrame(), registry=load_registry(), manifest={})
+    out = tmp_path_factory.mktemp("tables")
+    return findings_study(built, study, out), out
+
+
+@pytest.mark.slow
+def test_primary_table_has_one_row_per_arm_and_holm(findings):
+    t, out = findings
+    prim = pd.read_csv(out / "primary_estimands.csv")
+    assert tuple(prim.columns) == PRIMARY_COLUMNS
+    assert list(prim["arm"]) == ["external", "clash", "joint", "direct"]
+    ext = prim.set_index("arm").loc["external"]
+    # the known effect: rate x3 at 2014-08 over 2011-01..2016-12
+    assert ext["status"] == "tested" and ext["ci_low"] < 3.0 < ext["ci_high"] and ext["ci_low"] > 1
+    # one tested primary: Holm leaves its p-value as it is; descriptive arms have none
+    assert ext["p_holm"] == pytest.approx(ext["p_value"])
+    for arm in ("clash", "joint", "direct"):
+        row = prim.set_index("arm").loc[arm]
+        assert row["status"] == "descriptive" and np.isnan(row["p_value"]) and np.isnan(row["p_holm"])
+        assert "fewer than the minimum 3" in row["caveat"]
+    assert "no simulation study to choose the method" in ext["caveat"]
+    assert "break-date set" in ext["caveat"] and "placebo rank" in ext["caveat"]
+
+
+@pytest.mark.slow
+def test_direct_test_table_is_estimable_with_zero_free_counts(findings):
+    t, _ = findings
+    d = t["direct_test"].iloc[0]
+    assert d["status"] == "descriptive"
+    assert d["ci_low"] < d["estimate"] < d["ci_high"]
+    assert d["clash_post"] + d["clash_pre"] > 0
+
+
+@pytest.mark.slow
+def test_rival_tables_and_figure_data(findings):
+    t, _ = findings
+    riv = t["rival_dates"].set_index("candidate")
+    assert set(riv.index) == {"caliphate", "iraq_strikes", "adnani_call", "syria_strikes", "russia_strikes"}
+    assert riv.loc["iraq_strikes", "months_from_main"] == 0
+    assert riv.loc["syria_strikes", "two_date_reason"].startswith("1 months apart")
+    assert riv["source"].str.len().min() > 20
+    prof = t["break_date_profile"]
+    assert prof["in_set"].any() and prof.loc[prof["period"] == IRAQ, "eligible"].iloc[0]
+    p, r = break_profile_data(prof, t["rival_dates"])
+    assert len(r) == 5 and p["month_start"].is_monotonic_increasing
+    plot_break_profile(p, r).draw()
