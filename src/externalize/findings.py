@@ -152,7 +152,7 @@ def _direct(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: Inf
     a, b = int(clash[post_y].sum()), int(clash[pre_y].sum())
     c, d = int(ext[post_y].sum()), int(ext[pre_y].sum())
     detail = {"arm": p.arm, "method": "exact conditional 2x2 (yearly)", "clash_outcome": p.outcome, "external_outcome": p.reference,
-              "years_pre": f"{min(pre_y)}-{max(pre_y)}" if pre_y else "", "years_post":
+              "pre_period": f"{min(pre_y)}-{max(pre_y)}" if pre_y else "", "post_period":
               f"{min(post_y)}-{max(post_y)}" if post_y else "", "clash_post": a, "clash_pre": b, "external_post": c,
               "external_pre": d}
     elig = yearly_eligibility(clash, study.outcome(p.outcome).event_class, iv_year, cfg)
@@ -221,7 +221,8 @@ def _direct_monthly(built: BuildResult, study: StudyConfig, primaries: tuple[Pri
                          f"{iv.month} ({y.index.min()}..{y.index.max()})"})
             continue
         r = stacked_ratio_of_rate_ratios(y[common], ext[common], iv.month, seasonality=study.models.seasonality_pairs)
-        rows.append({**base, "years_pre": f"{common.min()}..{iv.month - 1}", "years_post": f"{iv.month}..{common.max()}",
+        rows.append({**base, "pre_period": f"{common.min()}..{iv.month - 1}",
+                     "post_period": f"{iv.month}..{common.max()}",
                      "clash_post": r.cells[0], "clash_pre": r.cells[1], "external_post": r.cells[2],
                      "external_pre": r.cells[3], "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high,
                      "p_value": r.p_value, "status": "secondary" if not r.note else "not estimable",
