@@ -329,7 +329,10 @@ def load_rival_dates(path: str | Path | None = None, study: StudyConfig | None =
     """The [rival_dates] section of the study config (ConfigError when missing or invalid)."""
     raw = _read_raw(path)
     study = study or load_study(path)
-    return _rival_dates(_get(raw, "rival_dates", "study config"), study)
+    table = _get(raw, "rival_dates", "study config")
+    if not isinstance(table, dict):
+        raise ConfigError("rival_dates must be a table")
+    return _rival_dates(table, study)
 
 
 def load_inference(path: str | Path | None = None) -> InferenceConfig:
@@ -419,7 +422,10 @@ def _rival_dates(t: dict, study: StudyConfig) -> RivalDatesConfig:
     if set(t) - known:
         raise ConfigError(f"rival_dates: unknown keys {sorted(set(t) - known)}; valid: {sorted(known)}")
     cands = []
-    for k, item in enumerate(_get(t, "candidates", "rival_dates")):
+    items = _get(t, "candidates", "rival_dates")
+    if not isinstance(items, list):
+        raise ConfigError("rival_dates.candidates must be a list of tables ([[rival_dates.candidates]])")
+    for k, item in enumerate(items):
         where = f"rival_dates.candidates[{k}]"
         if set(item) - {"name", "date", "source"}:
             raise ConfigError(f"{where}: unknown keys {sorted(set(item) - {'name', 'date', 'source'})}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 import warnings
 from pathlib import Path
 
@@ -158,12 +159,15 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def guarded(errors: list[dict], label: dict, fn: Callable[[], object],
-            warned: list[dict] | None = None) -> object | None:
+T = TypeVar("T")
+
+
+def guarded(errors: list[dict], label: dict, fn: Callable[[], T], warned: list[dict] | None = None) -> T | None:
     """Run one fit: a refusal in `FIT_FAILURES` becomes a row of `errors` (label + error), each warning a row
     of `warned` (never lost); any other exception is a bug and propagates. Returns fn() or None."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        result: T | None
         try:
             result = fn()
         except FIT_FAILURES as exc:
@@ -190,7 +194,12 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
     main = {study.main.name: study.main.month}
     mc = study.models
     all_ivs = {k: v for k, v in study.intervention_months().items() if k in mc.secondary_interventions}
-    estimates, stats, cfs, effects, errors, warned = [], [], [], [], [], []
+    estimates: list[pd.DataFrame] = []
+    stats: list[pd.DataFrame] = []
+    cfs: list[pd.DataFrame] = []
+    effects: list[pd.DataFrame] = []
+    errors: list[dict] = []
+    warned: list[dict] = []
 
     def record(res, label: dict) -> None:
         estimates.append(res.tidy().assign(**label))
@@ -360,7 +369,13 @@ def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path
     out.mkdir(parents=True, exist_ok=True)
     main = {study.main.name: study.main.month}
     pl = study.placebo
-    placebo_rows, placebo_summary, sweeps, break_summary, segments, boots, errors = [], [], [], [], [], [], []
+    placebo_rows: list[pd.DataFrame] = []
+    placebo_summary: list[pd.DataFrame] = []
+    sweeps: list[pd.DataFrame] = []
+    break_summary: list[pd.DataFrame] = []
+    segments: list[pd.DataFrame] = []
+    boots: list[pd.DataFrame] = []
+    errors: list[dict] = []
     specs: list[Spec] = []
     monthly = [o for o in study.outcomes if o.frequency == "month"]
     for o in monthly:

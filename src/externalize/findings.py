@@ -103,7 +103,7 @@ def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, metho
     pos = int(iv.month.ordinal - y.index[0].ordinal)
     pre, post = y[y.index < iv.month], y[y.index >= iv.month]
     caveats = []
-    row = {"n_pre": len(pre), "n_post": len(post), "events_pre": float(pre.sum()), "events_post": float(post.sum())}
+    row: dict[str, object] = {"n_pre": len(pre), "n_post": len(post), "events_pre": float(pre.sum()), "events_post": float(post.sum())}
     if len(pre) < study.models.min_pre_months:
         return {**row, "status": "descriptive", "caveat": f"no dated source of this arm covers the months before "
                 f"the intervention ({len(pre)} months < {study.models.min_pre_months})"}
@@ -151,7 +151,7 @@ def _direct(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: Inf
     post_y = [y for y in common if y > iv_year]
     a, b = int(clash[post_y].sum()), int(clash[pre_y].sum())
     c, d = int(ext[post_y].sum()), int(ext[pre_y].sum())
-    detail = {"arm": p.arm, "method": "exact conditional 2x2 (yearly)", "clash_outcome": p.outcome, "external_outcome": p.reference,
+    detail: dict[str, object] = {"arm": p.arm, "method": "exact conditional 2x2 (yearly)", "clash_outcome": p.outcome, "external_outcome": p.reference,
               "pre_period": f"{min(pre_y)}-{max(pre_y)}" if pre_y else "", "post_period":
               f"{min(post_y)}-{max(post_y)}" if post_y else "", "clash_post": a, "clash_pre": b, "external_post": c,
               "external_pre": d}
@@ -160,7 +160,7 @@ def _direct(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: Inf
     detail.update(estimate=er.estimate, ci_low=er.ci_low, ci_high=er.ci_high, p_value=er.p_value,
                   sample_ratio=er.sample_ratio, status="tested" if elig.testable else "descriptive",
                   reason=elig.reason)
-    row = {"n_pre": len(pre_y), "n_post": len(post_y), "events_pre": float(b + d), "events_post": float(a + c)}
+    row: dict[str, object] = {"n_pre": len(pre_y), "n_post": len(post_y), "events_pre": float(b + d), "events_post": float(a + c)}
     if not elig.testable:
         row.update(status="descriptive", caveat=elig.reason + f"; exact conditional ratio {er.estimate:.3g} "
                    f"[{er.ci_low:.3g}, {er.ci_high:.3g}] shown in direct_test.csv as description only")
@@ -190,7 +190,8 @@ def _yearly_single(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, c
             "caveat": f"{elig.reason}; quasi-Poisson yearly model, dispersion {phi:.2f} (floored at 1)"}
 
 
-def _direct_monthly(built: BuildResult, study: StudyConfig, primaries: tuple[PrimaryEstimand, ...]) -> list[dict]:
+def _direct_monthly(built: BuildResult, study: StudyConfig,
+                    primaries: tuple[PrimaryEstimand, ...]) -> list[dict[str, object]]:
     """The direct test by the stacked monthly count model: every monthly clash series of the build (inside
     its source's coverage) against the external arm's primary series, over the months both cover; a row
     with the reason when no clash series has events on both sides of the date."""
@@ -205,7 +206,7 @@ def _direct_monthly(built: BuildResult, study: StudyConfig, primaries: tuple[Pri
     ext = monthly_outcome(built, study.outcome(ext_p.outcome), study)
     m = built.monthly
     clash = m[(m["event_class"] == "clash") & (m["family"] == "all") & m["in_coverage"].astype(bool)]
-    rows = []
+    rows: list[dict[str, object]] = []
     for source, g in clash.groupby("source", sort=True):
         y = g.set_index("period")["count"].astype(float).sort_index()
         y.index = pd.PeriodIndex(y.index, freq="M")
@@ -213,7 +214,8 @@ def _direct_monthly(built: BuildResult, study: StudyConfig, primaries: tuple[Pri
         pre, post = y[y.index < iv.month].sum(), y[y.index >= iv.month].sum()
         if pre + post == 0:
             continue   # a source that never codes a clash (plots, attacks in the West) is no clash series
-        base = {"arm": "direct", "method": "stacked monthly count model", "clash_outcome": f"{source} clash",
+        base: dict[str, object] = {"arm": "direct", "method": "stacked monthly count model",
+                                   "clash_outcome": f"{source} clash",
                 "external_outcome": ext_p.outcome}
         common = y.index.intersection(ext.index)
         if (common < iv.month).sum() == 0:

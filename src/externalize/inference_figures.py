@@ -48,9 +48,13 @@ def break_profile_data(profile: pd.DataFrame, rivals: pd.DataFrame) -> tuple[pd.
 def plot_break_profile(profile: pd.DataFrame, rivals: pd.DataFrame, labels: dict[str, str] | None = None,
                        confidence: float = 0.95) -> p9.ggplot:
     """LR profile of the break month with the confidence set shaded and the candidate dates marked."""
-    labels = labels or {}
-    p = profile.assign(series=profile["outcome"].map(lambda o: textwrap.fill(labels.get(o, o), 60)))
-    r = rivals.assign(series=rivals["outcome"].map(lambda o: textwrap.fill(labels.get(o, o), 60)))
+    names = labels or {}
+
+    def wrap(o: object) -> str:
+        return textwrap.fill(names.get(str(o), str(o)), 60)
+
+    p = profile.assign(series=profile["outcome"].map(wrap))
+    r = rivals.assign(series=rivals["outcome"].map(wrap))
     lab = (r.groupby(["series", "month_start"], as_index=False)
            .agg(lr=("lr", "first"), label=("label", lambda s: "\n".join(s)),
                 in_set=("in_confidence_set", "first")))

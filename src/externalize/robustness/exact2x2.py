@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import contingency, fisher_exact
 
 from externalize.errors import ExternalizeError
@@ -85,14 +86,13 @@ class StackedRatio:
     note: str
 
 
-def stacked_ratio_of_rate_ratios(clash: "pd.Series", external: "pd.Series", month: "pd.Period", *,
+def stacked_ratio_of_rate_ratios(clash: pd.Series, external: pd.Series, month: pd.Period, *,
                                  seasonality: int = 1, alpha: float = 0.05) -> StackedRatio:
     """log E[y_st] = a_s + b_s t (+ Fourier_s) + c_s post_t, stacked over s in {clash, external}; the ratio of
     rate ratios is exp(c_clash - c_external), with a floored quasi-Poisson interval (t(n - k)).
 
     Months: those both series cover. A zero total in any period x series cell makes the maximum-likelihood
     estimate infinite: the result is then NaN with the note, and the exact 2x2 test is the estimate to use."""
-    import pandas as pd
     import statsmodels.api as sm
     from scipy import stats as st
 
