@@ -119,3 +119,43 @@ def test_rival_tables_and_figure_data(findings):
     p, r = break_profile_data(prof, t["rival_dates"])
     assert len(r) == 5 and p["month_start"].is_monotonic_increasing
     plot_break_profile(p, r).draw()
+
+
+def _config_with(tmp_path, old: str, new: str):
+    text = load_study().path.read_text()
+    assert old in text
+    p = tmp_path / "study.toml"
+    p.write_text(text.replace(old, new, 1))
+    return p
+
+
+def test_registered_primaries_and_rival_dates_load():
+    from externalize.config import load_primaries, load_rival_dates
+
+    study = load_study()
+    prim = load_primaries(study.path, study)
+    assert [p.arm for p in prim] == ["external", "clash", "joint", "direct"]
+    assert prim[3].reference == "plots_western_europe_yearly"
+    rd = load_rival_dates(study.path, study)
+    assert [c.name for c in rd.candidates] == ["caliphate", "iraq_strikes", "adnani_call", "syria_strikes",
+                                               "russia_strikes"]
+    assert str(rd.candidates[0].date) == "2014-06-29" and all(c.source for c in rd.candidates)
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ('arm = "joint"', 'arm = "clash"', "one estimand per arm"),
+    ('direction = "increase"\n\n[[primary]]\narm = "clash"', 'direction = "up"\n\n[[primary]]\narm = "clash"',
+     "direction"),
+    ('arm = "external"\noutcome = "plots_west"', 'arm = "external"\noutcom = "plots_west"', "unknown keys"),
+    ('date = "2014-06-29"\nsource = "Caliphate', 'date = "2014-06-29"\nsource = "" #', "needs a source"),
+    ('window = ["2011-01", "2016-12"]', 'window = ["2010-01", "2016-12"]', "inside the study window"),
+])
+def test_bad_inference_config_is_refused(tmp_path, old, new, message):
+    from externalize.config import load_primaries, load_rival_dates
+    from externalize.errors import ConfigError
+
+    p = _config_with(tmp_path, old, new)
+    with pytest.raises(ConfigError, match=message):
+        study = load_study(p)
+        load_primaries(p, study)
+        load_rival_dates(p, study)
