@@ -19,7 +19,7 @@ def test_results_do_not_depend_on_the_number_of_processes():
     a = run_grid(20, n_boot=49, block=10, scenarios=[0, 13])
     b = run_grid(20, n_boot=49, block=10, scenarios=[0, 13], processes=2)
     pd.testing.assert_frame_equal(a, b)
-    assert set(a["method"]) == {"quasipoisson", "quasipoisson_floor", "negbin_hac", "nb_ar1_boot"}
+    assert set(a["estimator"]) == {"quasipoisson", "quasipoisson_floor", "negbin_hac", "nb_ar1_boot"}
     assert (a["n_rep"] == 20).all()
 
 
@@ -32,7 +32,7 @@ def test_grid_is_mean_by_ar_by_null_and_effect():
 
 
 def _summary(rows):
-    return pd.DataFrame([{"scenario": s, "method": m, "kind": k, "rejection_rate": r, "keeps_size": ks,
+    return pd.DataFrame([{"scenario": s, "estimator": m, "kind": k, "rejection_rate": r, "keeps_size": ks,
                           "keeps_coverage": kc} for s, m, k, r, ks, kc in rows])
 
 

@@ -42,7 +42,10 @@ MIN_COVERAGE = 0.93
 #: order of preference when several methods keep size and coverage: simplest first
 PREFERENCE = ("quasipoisson_floor", "negbin_hac", "nb_ar1_boot", "quasipoisson")
 
-SUMMARY_COLUMNS = ("version", "scenario", "mean", "ar", "sigma", "nb_alpha", "level", "kind", "method", "n_rep",
+#: the columns of simulation_study.csv; `estimator` is the inference method (`countinf.METHODS`), named as in
+#: the older `simulation.SUMMARY_COLUMNS` so the report's simulation table reads both
+SUMMARY_COLUMNS = ("version", "scenario", "mean", "ar", "sigma", "nb_alpha", "level", "term", "kind", "estimator",
+                   "n_rep",
                    "n_ok", "rejection_rate", "rejection_mc_se", "coverage", "coverage_mc_se", "mean_estimate",
                    "mean_ci_width", "n_boot", "seed", "keeps_size", "keeps_coverage")
 
@@ -129,7 +132,8 @@ def summarise(reps: pd.DataFrame, *, n_boot: int, seed: int, alpha: float = 0.05
         cov = float(((ok["ci_low"] <= gs.level) & (gs.level <= ok["ci_high"])).mean()) if m else np.nan
         kind = "size" if gs.level == 0 else "coverage"
         rows.append({"version": GRID_VERSION, "scenario": gs.name, "mean": gs.mean, "ar": gs.ar, "sigma": gs.sigma,
-                     "nb_alpha": gs.nb_alpha, "level": gs.level, "kind": kind, "method": method, "n_rep": len(g),
+                     "nb_alpha": gs.nb_alpha, "level": gs.level, "term": "level", "kind": kind,
+                     "estimator": method, "n_rep": len(g),
                      "n_ok": m, "rejection_rate": rej,
                      "rejection_mc_se": math.sqrt(rej * (1 - rej) / m) if m else np.nan,
                      "coverage": cov, "coverage_mc_se": math.sqrt(cov * (1 - cov) / m) if m else np.nan,
@@ -148,7 +152,7 @@ def choose_method(summary: pd.DataFrame) -> tuple[str, str]:
     scenario; if none does, the one with the fewest failing scenarios (ties: smallest worst size error), and
     the reason lists its failing scenarios."""
     fails = {}
-    for method, g in summary.groupby("method"):
+    for method, g in summary.groupby("estimator"):
         bad = g[~(g["keeps_size"] & g["keeps_coverage"])]
         worst = float((g.loc[g["kind"] == "size", "rejection_rate"] - 0.05).abs().max())
         fails[str(method)] = (len(bad), worst, list(bad["scenario"]))
