@@ -95,6 +95,15 @@ def test_primary_table_has_one_row_per_arm_and_holm(findings):
         assert "fewer than the minimum 3" in row["caveat"]
     assert "no simulation study to choose the method" in ext["caveat"]
     assert "break-date set" in ext["caveat"] and "placebo rank" in ext["caveat"]
+    meth = pd.read_csv(out / "primary_methods.csv")
+    assert set(meth["inference"]) == {"quasipoisson", "quasipoisson_floor", "negbin_hac", "nb_ar1_boot"}
+    chosen = meth[meth["primary"]].iloc[0]
+    assert chosen["inference"] == prim.set_index("arm").loc["external", "inference"]
+    assert chosen["ci_low"] == pytest.approx(ext["ci_low"])
+    # the floor never narrows the quasi-Poisson interval
+    q = meth.set_index("inference")
+    assert (q.loc["quasipoisson_floor", "ci_high"] - q.loc["quasipoisson_floor", "ci_low"]
+            >= q.loc["quasipoisson", "ci_high"] - q.loc["quasipoisson", "ci_low"] - 1e-12)
 
 
 @pytest.mark.slow

@@ -16,6 +16,8 @@ Outputs (tables directory):
 * direct_test.csv: the ratio of rate ratios (clash against external): the exact conditional test on the 2x2
   table of yearly counts (clash, external x post, pre), and the stacked monthly count model for every monthly
   clash series of the build against the external primary series (or the reason it is not estimable).
+* primary_methods.csv: each monthly primary under every inference method of the simulation study (the
+  chosen one flagged `primary`), so a reader sees what the choice changes.
 * simulation_study.csv: the cached simulation grid (analysis/cache/simulation_study.csv, see simgrid).
 """
 
@@ -95,7 +97,7 @@ def _simulation(study: StudyConfig, cfg: InferenceConfig, out: Path) -> tuple[pd
 def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, method: str, why: str,
                      cfg: InferenceConfig, profile: pd.DataFrame | None, ranks: pd.DataFrame | None,
                      lower_bound: bool) -> dict:
-    from externalize.robustness.countinf import infer
+    from externalize.robustness.countinf import METHODS, infer
     from externalize.robustness.fastfit import segmented_designs
 
     iv = next(i for i in study.interventions if i.name == p.date)
@@ -109,7 +111,13 @@ def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, metho
                 f"the intervention ({len(pre)} months < {study.models.min_pre_months})"}
     X, terms = segmented_designs(y.index, np.array([[pos]]), [p.date], seasonality=study.models.seasonality_pairs)
     j = terms.index(f"level_{p.date}")
-    r = infer(method, X[0], y.to_numpy(float), j, n_boot=cfg.bootstrap_draws, rng=np.random.default_rng(cfg.seed))
+    everyone = {m: infer(m, X[0], y.to_numpy(float), j, n_boot=cfg.bootstrap_draws,
+                         rng=np.random.default_rng(cfg.seed)) for m in METHODS}
+    r = everyone[method]
+    row["_methods"] = [{"arm": p.arm, "outcome": p.outcome, "inference": m, "primary": m == method,
+                        "estimate": float(np.exp(v.estimate[0])), "ci_low": float(np.exp(v.ci_low[0])),
+                        "ci_high": float(np.exp(v.ci_high[0])), "p_value": float(v.p_value[0]), "ok": bool(v.ok[0]),
+                        "dispersion": float(v.dispersion[0])} for m, v in everyone.items()]
     if not r.ok[0]:
         return {**row, "status": "descriptive", "caveat": f"the {method} fit did not converge"}
     row.update(status="tested", estimate=float(np.exp(r.estimate[0])), ci_low=float(np.exp(r.ci_low[0])),
@@ -309,7 +317,11 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
     primaries = load_primaries(study.path, study)
     rd = load_rival_dates(study.path, study)
     sim, method, why = _simulation(study, cfg, out)
-    rows, profiles, rivals, direct = [], [], [], []
+    rows: list[dict[str, object]] = []
+    profiles: list[pd.DataFrame] = []
+    rivals: list[pd.DataFrame] = []
+    direct: list[dict[str, object]] = []
+    methods: list[dict[str, object]] = []
     for p in primaries:
         o = study.outcome(p.outcome)
         base = {"arm": p.arm, "outcome": p.outcome, "source": o.source if p.reference is None else
@@ -332,6 +344,7 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
                 row = _monthly_primary(p, y, study, method, why, cfg, prof, ranks, o.lower_bound)
         except (SeriesNotFoundError, ExternalizeError, ValueError, np.linalg.LinAlgError) as exc:
             row = {"status": "descriptive", "caveat": f"not estimable: {type(exc).__name__}: {exc}"}
+        methods.extend(row.pop("_methods", []))  # type: ignore[arg-type]
         rows.append({**base, **row})
     direct.extend(_direct_monthly(built, study, primaries))
     prim = pd.DataFrame(rows).reindex(columns=list(PRIMARY_COLUMNS))
@@ -339,7 +352,8 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
     tables = {"primary_estimands": prim,
               "break_date_profile": pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame(),
               "rival_dates": pd.concat(rivals, ignore_index=True) if rivals else pd.DataFrame(),
-              "direct_test": pd.DataFrame(direct), "simulation_study": sim}
+              "direct_test": pd.DataFrame(direct), "primary_methods": pd.DataFrame(methods),
+              "simulation_study": sim}
     for name, frame in tables.items():
         if name == "simulation_study":
             continue   # copied from the cache as it is
