@@ -120,5 +120,10 @@ def test_robustness_step_writes_every_table(built, study, tmp_path):
     # 4 outcomes with a series x 2 windows x models x seasonality on/off
     assert len(t["spec_curve"]) == 4 * 2 * len(study.models.monthly_models) * 2
     assert t["spec_curve"]["error"].fillna("").str.contains("zero").sum() > 0   # crenshaw rows kept, refused
-    for name in ("placebo", "break_sweep", "break_summary", "bootstrap", "spec_curve"):
+    for name in ("placebo", "break_sweep", "break_summary", "bootstrap", "spec_curve", "primary_estimands",
+                 "rival_dates", "break_date_profile", "direct_test"):
         assert (tmp_path / f"{name}.csv").is_file()
+    # the external primary (Crenshaw) is all zero in this build: recorded as not estimable, not dropped
+    prim = t["primary_estimands"].set_index("arm")
+    assert prim.loc["external", "status"] == "descriptive"
+    assert "no events" in prim.loc["external", "caveat"]

@@ -308,6 +308,7 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
                    console: Console | None = None) -> dict[str, pd.DataFrame]:
     """Estimate the registered primaries, the rival-date tables and the direct test; write them to out_dir."""
     from externalize.estimates import SeriesNotFoundError, monthly_outcome
+    from externalize.robustness.countinf import InferenceError
     from externalize.robustness.multiplicity import holm
 
     console = console or Console(stderr=True)
@@ -338,6 +339,8 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
             else:
                 y = monthly_outcome(built, o, study)
                 y = y[(y.index >= p.window[0]) & (y.index <= p.window[1])]
+                if y.sum() == 0:
+                    raise InferenceError(f"no events in {p.window[0]}..{p.window[1]}")
                 prof, riv, ranks = rival_date_tables(y, p.outcome, study, rd, p.date)
                 profiles.append(prof)
                 rivals.append(riv)

@@ -75,6 +75,8 @@ def _as_batch(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise InferenceError(f"design {X.shape} and responses {Y.shape} do not match")
     if (Y < 0).any():
         raise InferenceError("count models need y >= 0")
+    if (Y.sum(axis=1) == 0).any():
+        raise InferenceError("a series is zero in every month: there is no rate to model")
     return X, Y
 
 
