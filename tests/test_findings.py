@@ -49,9 +49,11 @@ def _monthly_rows(source, event_class, counts, months):
                          "count": counts.astype(float), "fatalities": np.nan, "in_coverage": True})
 
 
-@pytest.fixture(scope="module")
-def findings(tmp_path_factory):
+def _findings(tmp_path_factory, arm_defined_from: str = "2014-02-03"):
     text = load_study().path.read_text()
+    text = text.replace('arm_defined_from = "2014-02-03"', f'arm_defined_from = "{arm_defined_from}"')
+    if arm_defined_from != "2014-02-03":   # the yearly clash / joint outcomes then start with the arm
+        text = text.replace("first_year = 2013", f"first_year = {arm_defined_from[:4]}")
     d = tmp_path_factory.mktemp("cfg")
     p = d / "study.toml"
     # a cheaper bootstrap for the test, and a cache path that does not exist (the fallback is tested)
@@ -76,6 +78,29 @@ def findings(tmp_path_factory):
                         coverage=pd.DataFrame(), registry=load_registry(), manifest={})
     out = tmp_path_factory.mktemp("tables")
     return findings_study(built, study, out), out
+
+
+@pytest.fixture(scope="module")
+def findings(tmp_path_factory):
+    return _findings(tmp_path_factory)
+
+
+@pytest.mark.slow
+def test_holm_across_every_tested_primary(tmp_path_factory):
+    """With the clash and joint arms (and their outcomes) defined from 2008 (a counterfactual config), all four
+    arms have six pre-years and are tested; p_holm is Holm over the four p-values."""
+    from externalize.robustness.multiplicity import holm
+
+    t, _ = _findings(tmp_path_factory, arm_defined_from="2008-01-01")
+    prim = t["primary_estimands"].set_index("arm")
+    assert (prim["status"] == "tested").all()
+    np.testing.assert_allclose(prim["p_holm"], holm(prim["p_value"].to_numpy(float)))
+    assert prim["p_holm"].ge(prim["p_value"] - 1e-15).all()
+    # simulated truths: clash x8 (5 -> 40), joint x0.2 (10 -> 2); direct: clash x8 against external x2 -> 4
+    assert prim.loc["clash", "ci_low"] < 8 < prim.loc["clash", "ci_high"]
+    assert prim.loc["joint", "ci_low"] < 0.2 < prim.loc["joint", "ci_high"]
+    assert prim.loc["direct", "ci_low"] < 4 < prim.loc["direct", "ci_high"]
+    assert "quasi-Poisson yearly model" in prim.loc["clash", "caveat"]
 
 
 @pytest.mark.slow
