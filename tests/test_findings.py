@@ -37,6 +37,26 @@ def test_yearly_minimum_counts_only_years_inside_the_arms_period():
     assert el.testable and el.pre_years == (2010, 2011, 2012, 2013)
 
 
+def test_arm_statements_read_the_primary_table_not_votes():
+    from externalize.findings import arm_statements
+
+    prim = pd.DataFrame([
+        {"arm": "external", "outcome": "a", "status": "tested", "direction": "increase", "estimate": 3.0,
+         "ci_low": 1.5, "ci_high": 6.0, "p_value": 0.003, "p_holm": 0.009, "caveat": "c1"},
+        {"arm": "clash", "outcome": "b", "status": "tested", "direction": "decrease", "estimate": 2.0,
+         "ci_low": 1.2, "ci_high": 3.0, "p_value": 0.01, "p_holm": 0.02, "caveat": "c2"},
+        {"arm": "joint", "outcome": "c", "status": "tested", "direction": "increase", "estimate": 1.5,
+         "ci_low": 0.8, "ci_high": 2.8, "p_value": 0.2, "p_holm": 0.2, "caveat": "c3"},
+        {"arm": "direct", "outcome": "d", "status": "descriptive", "direction": "decrease", "estimate": np.nan,
+         "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "p_holm": np.nan, "caveat": "0 pre-years"}])
+    st = arm_statements(prim).set_index("arm")
+    assert st.loc["external", "reading"] == "in the predicted direction"
+    assert st.loc["clash", "reading"] == "against the predicted direction"
+    assert st.loc["joint", "reading"] == "not distinguishable from no change"
+    assert st.loc["direct", "reading"] == "not tested" and "0 pre-years" in st.loc["direct", "statement"]
+    assert "Holm-adjusted p = 0.009" in st.loc["external", "statement"]
+
+
 def test_yearly_interval_rule():
     assert yearly_interval_rule(0.8) == "exact Poisson"
     assert yearly_interval_rule(1.0) == "exact Poisson"

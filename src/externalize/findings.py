@@ -16,6 +16,7 @@ Outputs (tables directory):
 * direct_test.csv: the ratio of rate ratios (clash against external): the exact conditional test on the 2x2
   table of yearly counts (clash, external x post, pre), and the stacked monthly count model for every monthly
   clash series of the build against the external primary series (or the reason it is not estimable).
+* findings.csv: one statement per arm computed from the primary table (`arm_statements`).
 * primary_methods.csv: each monthly primary under every inference method of the simulation study (the
   chosen one flagged `primary`), so a reader sees what the choice changes.
 * simulation_study.csv: the cached simulation grid (analysis/cache/simulation_study.csv, see simgrid).
@@ -304,6 +305,32 @@ def rival_date_tables(y: pd.Series, outcome: str, study: StudyConfig, rd: RivalD
     return frame, pd.DataFrame(rows), ranks
 
 
+def arm_statements(primary: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """One statement per arm, computed from the primary table (no counting of tests): what the registered
+    estimand shows, or why the arm cannot be tested. Columns: arm, outcome, status, reading, statement.
+
+    reading: "in the predicted direction" when the Holm-adjusted p < alpha and the interval lies wholly on
+    the predicted side of 1; "against the predicted direction" when it lies wholly on the other side with
+    Holm p < alpha; "not distinguishable from no change" otherwise; "not tested" for descriptive arms."""
+    rows = []
+    for r in primary.itertuples(index=False):
+        if r.status != "tested" or not np.isfinite(r.p_holm):
+            rows.append({"arm": r.arm, "outcome": r.outcome, "status": r.status, "reading": "not tested",
+                         "statement": f"{r.arm}: not tested ({r.caveat})"})
+            continue
+        up, down = r.ci_low > 1, r.ci_high < 1
+        predicted_up = r.direction == "increase"
+        if r.p_holm < alpha and (up or down):
+            reading = "in the predicted direction" if up == predicted_up else "against the predicted direction"
+        else:
+            reading = "not distinguishable from no change"
+        rows.append({"arm": r.arm, "outcome": r.outcome, "status": r.status, "reading": reading,
+                     "statement": f"{r.arm}: rate ratio {r.estimate:.2f} [{r.ci_low:.2f}, {r.ci_high:.2f}], "
+                                  f"p = {r.p_value:.3g}, Holm-adjusted p = {r.p_holm:.3g} across the tested "
+                                  f"primaries; {reading} (hypothesis: {r.direction}). Caveats: {r.caveat}"})
+    return pd.DataFrame(rows, columns=["arm", "outcome", "status", "reading", "statement"])
+
+
 def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
                    console: Console | None = None) -> dict[str, pd.DataFrame]:
     """Estimate the registered primaries, the rival-date tables and the direct test; write them to out_dir."""
@@ -352,7 +379,7 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
     direct.extend(_direct_monthly(built, study, primaries))
     prim = pd.DataFrame(rows).reindex(columns=list(PRIMARY_COLUMNS))
     prim["p_holm"] = holm(prim["p_value"].to_numpy(dtype=float))
-    tables = {"primary_estimands": prim,
+    tables = {"primary_estimands": prim, "findings": arm_statements(prim),
               "break_date_profile": pd.concat(profiles, ignore_index=True) if profiles else pd.DataFrame(),
               "rival_dates": pd.concat(rivals, ignore_index=True) if rivals else pd.DataFrame(),
               "direct_test": pd.DataFrame(direct), "primary_methods": pd.DataFrame(methods),

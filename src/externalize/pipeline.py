@@ -223,7 +223,7 @@ _FIT_OUT = ("estimates.csv", "fit_stats.csv", "counterfactual.csv", "effects.csv
             "yearly_contrast.csv", "fit_errors.csv")
 _ROB_OUT = ("placebo.csv", "placebo_summary.csv", "break_sweep.csv", "break_summary.csv", "spec_curve.csv",
             "primary_estimands.csv", "break_date_profile.csv", "rival_dates.csv", "direct_test.csv",
-            "primary_methods.csv")
+            "primary_methods.csv", "findings.csv")
 
 
 _DRAW = ("figures.py", "tables.py", "report.py", "pipeline.py", "cli.py")
