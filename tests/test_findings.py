@@ -213,3 +213,17 @@ def test_bad_inference_config_is_refused(tmp_path, old, new, message):
         study = load_study(p)
         load_primaries(p, study)
         load_rival_dates(p, study)
+
+
+@pytest.mark.slow
+def test_nearest_scenario_states_size_and_dependence():
+    from externalize.findings import nearest_scenario
+
+    sim = pd.DataFrame([{"estimator": "m", "kind": "size", "mean": mean, "ar": ar, "scenario": f"m{mean:g}_ar{ar:g}",
+                         "rejection_rate": 0.05 + ar / 10, "coverage": 0.95 - ar / 10}
+                        for mean in (2.0, 10.0, 30.0) for ar in (0.0, 0.3, 0.6)])
+    text = nearest_scenario(sim, 2.4, 0.9, "m", n=72)
+    assert "nearest simulated scenario m2_ar0.6" in text and "size 0.110" in text
+    assert "more autocorrelated than any simulated scenario" in text
+    assert "m30_ar0" in nearest_scenario(sim, 25.0, -0.3, "m")
+    assert nearest_scenario(sim, 2.0, 0.0, "other") == ""

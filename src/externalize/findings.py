@@ -24,6 +24,7 @@ Outputs (tables directory):
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass
 from datetime import date
@@ -95,9 +96,58 @@ def _simulation(study: StudyConfig, cfg: InferenceConfig, out: Path) -> tuple[pd
     return sim, method, why
 
 
+def _lag1_pearson(X: np.ndarray, y: np.ndarray) -> np.ndarray | float:
+    """Lag-1 autocorrelation of the Pearson residuals of the Poisson fit (the series' dependence); y of shape
+    (n,) gives a float, (B, n) an array of B values."""
+    from externalize.robustness.fastfit import batch_poisson
+
+    Y = np.atleast_2d(y)
+    fit = batch_poisson(X, Y, terms=[f"x{i}" for i in range(X.shape[1])])
+    mu = np.exp(fit.params @ X.T)
+    r = (Y - mu) / np.sqrt(mu)
+    r = r - r.mean(axis=1, keepdims=True)
+    out = np.sum(r[:, 1:] * r[:, :-1], axis=1) / np.sum(r ** 2, axis=1)
+    return float(out[0]) if np.ndim(y) == 1 else out
+
+
+def nearest_scenario(sim: pd.DataFrame, mean: float, lag1: float, method: str, n: int = 84) -> str:
+    """The simulation scenario (null) nearest to a series (mean count on the log scale, then its lag-1
+    autocorrelation against the grid's AR) and the method's size and coverage there, as a sentence."""
+    if sim.empty or "estimator" not in sim:
+        return ""
+    g = sim[(sim["estimator"] == method) & (sim["kind"] == "size")]
+    if g.empty:
+        return ""
+    means = np.asarray(sorted(g["mean"].unique()), dtype=float)
+    m = float(means[np.argmin(np.abs(np.log(means) - np.log(max(mean, 1e-9))))])
+    # the latent AR of the grid shows in the counts attenuated: compare like with like, the lag-1 Pearson
+    # residual autocorrelation the grid's series have on average
+    ars = sorted(float(a) for a in g.loc[g["mean"] == m, "ar"].unique())
+    typical = {a: _grid_lag1(m, a) for a in ars}
+    a = min(ars, key=lambda x: abs(typical[x] - lag1))
+    row = g[(g["mean"] == m) & (g["ar"] == a)].iloc[0]
+    out = (f"this series: mean {mean:.2f} a month, lag-1 residual autocorrelation {lag1:.2f} (s.e. about "
+           f"{1 / np.sqrt(n):.2f} over {n} months); nearest simulated scenario {row['scenario']} (typical lag-1 "
+           f"{typical[a]:.2f}): size {row['rejection_rate']:.3f}, coverage {row['coverage']:.3f}")
+    if lag1 > max(typical.values()):
+        out += "; the series is more autocorrelated than any simulated scenario with its mean"
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _grid_lag1(mean: float, ar: float, n_series: int = 200) -> float:
+    """Mean lag-1 Pearson residual autocorrelation of the grid's null series with this mean and AR (seeded)."""
+    from externalize.robustness.simgrid import GridScenario, _design
+
+    X, _ = _design()
+    Y = GridScenario(mean, ar, 0.0).scenario().simulate(np.random.default_rng(20140808), n_series)
+    Y = Y[Y.sum(axis=1) > 0]
+    return float(np.mean(_lag1_pearson(X, Y)))
+
+
 def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, method: str, why: str,
                      cfg: InferenceConfig, profile: pd.DataFrame | None, ranks: pd.DataFrame | None,
-                     lower_bound: bool) -> dict:
+                     lower_bound: bool, sim: pd.DataFrame) -> dict:
     from externalize.robustness.countinf import METHODS, infer
     from externalize.robustness.fastfit import segmented_designs
 
@@ -125,6 +175,10 @@ def _monthly_primary(p: PrimaryEstimand, y: pd.Series, study: StudyConfig, metho
                ci_high=float(np.exp(r.ci_high[0])), p_value=float(r.p_value[0]))
     caveats.append(f"inference {method}: {why}")
     caveats.append(f"Pearson dispersion {r.dispersion[0]:.2f}")
+    near = nearest_scenario(sim, float(y.mean()), float(_lag1_pearson(X[0], y.to_numpy(float))), method,
+                            n=len(y))
+    if near:
+        caveats.append(near)
     if lower_bound:
         caveats.append("counts are a lower bound (perpetrator blanked in part of the source)")
     if profile is not None and len(profile):
@@ -371,7 +425,7 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
                 prof, riv, ranks = rival_date_tables(y, p.outcome, study, rd, p.date)
                 profiles.append(prof)
                 rivals.append(riv)
-                row = _monthly_primary(p, y, study, method, why, cfg, prof, ranks, o.lower_bound)
+                row = _monthly_primary(p, y, study, method, why, cfg, prof, ranks, o.lower_bound, sim)
         except (SeriesNotFoundError, ExternalizeError, ValueError, np.linalg.LinAlgError) as exc:
             row = {"status": "descriptive", "caveat": f"not estimable: {type(exc).__name__}: {exc}"}
         methods.extend(row.pop("_methods", []))  # type: ignore[arg-type]
