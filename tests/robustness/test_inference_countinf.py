@@ -102,3 +102,14 @@ def test_bootstrap_is_seeded_and_covers_a_known_effect(design):
         infer("nb_ar1_boot", X, Y, j)
     with pytest.raises(InferenceError):
         infer("wald", X, Y, j)
+
+
+@pytest.mark.slow
+def test_bootstrap_interval_is_the_set_its_test_does_not_reject(design):
+    """The interval excludes 0 exactly when p < 0.05, series by series (so null coverage is 1 - size)."""
+    X, j = design
+    sc = Scenario("x", family="negbin", mean=10, n=84, at=43, ar=0.3, sigma=0.3, nb_alpha=0.2, start="2011-01")
+    Y = sc.simulate(np.random.default_rng(3), 60)
+    r = infer("nb_ar1_boot", X, Y, j, n_boot=199, rng=np.random.default_rng(1))
+    excludes_zero = (r.ci_low > 0) | (r.ci_high < 0)
+    np.testing.assert_array_equal(excludes_zero, r.p_value < 0.05)

@@ -32,7 +32,7 @@ from externalize.robustness.fastfit import segmented_designs
 from externalize.robustness.simulation import Scenario
 
 #: bump when the data-generating process, the methods or the summary change (stored in the CSV)
-GRID_VERSION = "2"   # 2: symmetric percentile-t bootstrap interval (1: equal-tailed)
+GRID_VERSION = "3"   # bootstrap interval: 1 equal-tailed, 2 symmetric quantile, 3 symmetric, inverts the test
 COMMAND = "python analysis/simulation_grid.py --n-rep 1000 --processes 2"
 MEANS = (2.0, 10.0, 30.0)
 ARS = (0.0, 0.3, 0.6)
