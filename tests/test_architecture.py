@@ -64,7 +64,7 @@ def test_every_package_error_shares_the_base_class():
 
 # ---------------------------------------------------------------- strict config
 @pytest.mark.parametrize("old,new,message", [
-    ("simulation_reps = 100", "simulation_rep = 5", "unknown key 'simulation_rep'; did you mean 'simulation_reps'"),
+    ("bootstrap_draws = 999", "bootstrap_draw = 5", "unknown key 'bootstrap_draw'; did you mean 'bootstrap_draws'"),
     ('source = "nesser_cym"', 'source = "nesser_cymm"', "'nesser_cymm' is not one of .*did you mean 'nesser_cym'"),
     ('main_model = "quasipoisson"', 'main_model = "quasipoison"', "did you mean 'quasipoisson'"),
     ('monthly_models = ["ols_hac",', 'monthly_models = ["ols_hax",', "did you mean 'ols_hac'"),
@@ -85,7 +85,7 @@ def _cli(*args: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("old,new,needle", [
-    ("simulation_reps = 100", "simulation_rep = 5", "did you mean 'simulation_reps'"),
+    ("bootstrap_draws = 999", "bootstrap_draw = 5", "did you mean 'bootstrap_draws'"),
     ('source = "nesser_cym"', 'source = "nesser_cymm"', "did you mean 'nesser_cym'"),
     ('main_model = "quasipoisson"', 'main_model = "poissonx"', "models.main_model"),
     ('date = "2015-09-30"', 'date = "2019-09-30"', "outside the window"),

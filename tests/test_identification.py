@@ -63,12 +63,13 @@ def test_clash_arm_is_yearly_only_and_the_relationship_source_is_named() -> None
     assert out["comparison"].cannot and not out["comparison"].can
 
 
-def test_findings_come_from_the_verdict_counts() -> None:
-    by_arm = [{"arm": "external", "supports": 3, "contradicts": 0, "inconclusive": 2, "not estimable": 1}]
-    out = identify(_coverage(), _monthly(), IV, by_arm=by_arm)
-    assert out["external"].findings == ("Tests of this arm: 3 support the claim, 0 contradict it, 2 are "
-                                        "inconclusive and 1 are not estimable.")
-    assert out["clash"].findings == ""
+def test_findings_come_from_the_primary_statement_of_each_arm() -> None:
+    statements = {"external": "external: rate ratio 3.03 [1.49, 6.17]", "direct": "direct: not tested (x)"}
+    out = identify(_coverage(), _monthly(), IV, statements=statements)
+    assert out["external"].findings == ("The registered primary estimand of this arm: external: rate ratio 3.03 "
+                                        "[1.49, 6.17]")
+    assert out["comparison"].findings.endswith("direct: not tested (x)")
+    assert out["clash"].findings == ""           # no statement, no sentence: nothing is counted
 
 
 def test_rival_events_have_sources() -> None:
@@ -79,3 +80,16 @@ def test_rival_events_have_sources() -> None:
 def test_bad_coverage_table() -> None:
     with pytest.raises(IdentificationError, match="lacks columns"):
         identify(pd.DataFrame({"source": ["x"]}), _monthly(), IV)
+
+
+def test_rival_events_in_the_text_and_in_the_study_config_agree():
+    """The dated events the identification section names and the rival dates the models test are the same
+    dates (al-Adnani's call: released online on 21 September 2014)."""
+    from externalize.config import load_study
+    from externalize.identification import RIVAL_EVENTS
+
+    study = load_study()
+    assert study.rival_dates is not None
+    config = {c.date for c in study.rival_dates.candidates}
+    named = {e.date for e in RIVAL_EVENTS if "caliphate" in e.label or "Adnani" in e.label}
+    assert named and named <= config

@@ -1,4 +1,5 @@
-"""The report: the verdict rule on hand-made estimates, and a render from a minimal hand-made set of tables
+"""The report: the primary table and the simulation facts from hand-made tables, and a render from a minimal
+hand-made set of tables
 (self-contained HTML, every section, numbers in the text equal to the table values, a paged PDF). The HTML is
 also loaded in headless Chromium when it is installed, and the report is rendered from the real outputs when a
 full run has produced them."""
@@ -17,7 +18,7 @@ import pandas as pd
 import pytest
 
 from externalize.config import load_study
-from externalize.report import Verdict, decide, render_report, summarise_verdicts, verdicts
+from externalize.report import _simulation_facts, primary_rows, render_report
 from externalize.tables import fmt_ci, fmt_int, fmt_num
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,20 +27,41 @@ SECTIONS = ("identification", "question", "literature", "data", "descriptive", "
 CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser") if Path(p).is_file()), None)
 
 
-# ---------------------------------------------------------------- the decision rule
-@pytest.mark.parametrize("lo, hi, direction, null, expected", [
-    (1.1, 2.0, +1, 1.0, "supports"),
-    (0.5, 0.9, +1, 1.0, "contradicts"),
-    (0.9, 1.3, +1, 1.0, "inconclusive"),
-    (0.5, 0.9, -1, 1.0, "supports"),
-    (1.1, 2.0, -1, 1.0, "contradicts"),
-    (0.2, 1.5, +1, 0.0, "supports"),        # additive scale: no change is 0
-    (-0.2, 1.5, +1, 0.0, "inconclusive"),
-    (1.0, 2.0, +1, 1.0, "inconclusive"),    # an interval touching the null does not exclude it
-    (np.nan, 2.0, +1, 1.0, "not estimable"),
-])
-def test_decide(lo, hi, direction, null, expected):
-    assert decide(lo, hi, direction, null) == expected
+# ---------------------------------------------------------------- the primary table
+def _primary() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"arm": "external", "outcome": "plots_west", "source": "crenshaw_cym", "model": "quasipoisson",
+         "inference": "nb_ar1_boot", "date": "iraq_strikes", "direction": "increase", "status": "tested",
+         "estimate": 3.0312, "ci_low": 1.4903, "ci_high": 6.1656, "p_value": 0.0031, "p_holm": 0.0031,
+         "n_pre": 43, "n_post": 29, "events_pre": 46, "events_post": 83,
+         "caveat": "the break-date set also holds the caliphate declaration"},
+        {"arm": "clash", "outcome": "ged_clash_events", "source": "ucdp_ged_syria_iraq", "model": "exact_2x2",
+         "inference": "exact conditional (Fisher)", "date": "iraq_strikes", "direction": "decrease",
+         "status": "descriptive", "estimate": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+         "p_holm": np.nan, "n_pre": 0, "n_post": 5, "events_pre": 0, "events_post": 179,
+         "caveat": "0 full pre-years after the AQ-IS split (minimum 3)"},
+    ])
+
+
+def test_primary_rows_format_tested_and_descriptive_arms():
+    rows = primary_rows(_primary(), {"plots_west": "Plots in the West"})
+    ext, clash = rows
+    assert ext["estimate"] == "3.031" and ext["ci"] == "[1.490, 6.166]" and ext["p_holm"] == "0.003"
+    assert ext["outcome"] == "Plots in the West" and ext["events"] == "46 / 83"
+    assert clash["status"] == "descriptive" and clash["estimate"] == "–" and clash["p_holm"] == "–"
+    assert "minimum 3" in clash["caveat"]
+
+
+def test_simulation_facts_name_the_method_and_where_it_misses():
+    sim = pd.DataFrame({"scenario": ["a", "b", "c", "a"], "mean": [2, 10, 10, 2], "ar": [0.0, 0.6, 0.6, 0.0],
+                        "kind": ["size", "size", "power", "size"],
+                        "estimator": ["nb_ar1_boot", "nb_ar1_boot", "nb_ar1_boot", "quasipoisson"],
+                        "n_rep": 1000, "rejection_rate": [0.051, 0.090, 0.7, 0.2], "coverage": [0.949, 0.91, 0.9, 0.8],
+                        "keeps_size": [True, False, True, False], "keeps_coverage": [True, False, False, False]})
+    f = _simulation_facts(sim, "nb_ar1_boot")
+    assert f["size_min"] == "0.051" and f["size_max"] == "0.090" and f["cov_min"] == "0.900"
+    assert f["failing"] == ["mean 10, AR 0.6 (size)", "mean 10, AR 0.6 (power)"]
+    assert _simulation_facts(sim, None) == {}
 
 
 def _outcomes() -> pd.DataFrame:
@@ -100,83 +122,6 @@ COMPARISONS = (("monthly_external_vs_local", "gtd_external_attacks", "gtd_local_
                ("yearly_joint_vs_clash", "ged_joint_events", "ged_clash_events"))
 
 
-def test_verdicts_follow_the_rule():
-    vs = {v.test: v for v in verdicts(_tables(), intervention="iraq_strikes", main_model="quasipoisson",
-                                      comparisons=COMPARISONS)}
-    # the control series carries no claim; the joint-vs-clash comparison has no estimate here
-    assert set(vs) == {"gtd_external_attacks", "plots_western_europe", "ged_clash_events", "ged_joint_events",
-                       "monthly_external_vs_local", "monthly_external_vs_local_share", "yearly_clash_vs_external"}
-    assert vs["gtd_external_attacks"].verdict == "supports" and vs["gtd_external_attacks"].lower_bound
-    assert vs["gtd_external_attacks"].placebo_p == pytest.approx(0.0204)
-    assert vs["plots_western_europe"].verdict == "inconclusive"
-    assert vs["ged_clash_events"].direction == -1 and vs["ged_clash_events"].verdict == "contradicts"
-    assert vs["ged_joint_events"].verdict == "inconclusive"
-    # clash relative to external: claimed decrease; the estimate rose -> contradicts
-    v = vs["yearly_clash_vs_external"]
-    assert v.direction == -1 and v.term == "post:ged_clash_events" and v.verdict == "contradicts"
-    assert v.estimate == pytest.approx(3.9223)
-    assert vs["monthly_external_vs_local"].direction == +1 and vs["monthly_external_vs_local"].verdict == "supports"
-    assert vs["monthly_external_vs_local_share"].verdict == "supports"
-
-
-def test_zero_count_after_is_judged_by_the_exact_interval_and_shows_the_means():
-    t = _tables()
-    yc = t["yearly_contrast"]
-    # the GLM's Wald interval is degenerate here; the exact interval [0, 0.006] is not
-    yc.loc[yc.outcome == "ged_joint_events", ["mean_post", "rate_ratio", "rr_ci_low", "rr_ci_high",
-                                              "exact_ratio", "exact_ci_low", "exact_ci_high"]] = \
-        [0.0, 1.1e-43, 1.3e-65, 9.7e-22, 0.0, 0.0, 0.006]
-    v = next(v for v in verdicts(t, intervention="iraq_strikes", main_model="quasipoisson")
-             if v.test == "ged_joint_events")
-    assert v.verdict == "contradicts"   # joint operations were claimed to rise
-    assert "Mean per year 10.0 in 2008-2013 and 0.0 in 2015-2019" in v.sentence()
-
-
-def test_missing_interval_is_not_estimable():
-    t = _tables()
-    yc = t["yearly_contrast"]
-    yc.loc[yc.outcome == "ged_joint_events", ["exact_ratio", "exact_ci_low", "exact_ci_high"]] = \
-        [float("nan")] * 3
-    v = next(v for v in verdicts(t, intervention="iraq_strikes", main_model="quasipoisson")
-             if v.test == "ged_joint_events")
-    assert v.verdict == "not estimable"
-
-
-def test_verdicts_additive_model_uses_zero_as_no_change():
-    t = _tables()
-    vs = verdicts(t, intervention="iraq_strikes", main_model="ols_hac")
-    v = next(v for v in vs if v.test == "gtd_external_attacks")
-    assert v.scale == "events per month" and v.null == 0.0 and v.verdict == "supports"   # CI [0.1, 0.9]
-
-
-def _v(arm, direction, verdict):
-    return Verdict(arm=arm, test="t", label="l", model="m", term="x", scale="ratio", direction=direction,
-                   estimate=1.0, ci_low=0.5, ci_high=2.0, p_value=0.5, verdict=verdict)
-
-
-def test_overall_wording_is_conditional():
-    ok = summarise_verdicts([_v("comparison", -1, "supports"), _v("external", 1, "supports")])
-    assert ok["overall"].startswith("The direct test") and "supports the hypothesis, and no test" in ok["overall"]
-    mixed = summarise_verdicts([_v("comparison", -1, "supports"), _v("clash", -1, "contradicts")])
-    assert "mixed" in mixed["overall"]
-    no = summarise_verdicts([_v("comparison", -1, "contradicts"), _v("external", 1, "supports")])
-    assert "mixed" in no["overall"] and "do not support the hypothesis as a whole" in no["overall"]
-    assert "direct test (clashes against external attacks) contradicts" in no["overall"]
-    ne = summarise_verdicts([_v("comparison", -1, "not estimable"), _v("external", 1, "supports")])
-    assert "could not be estimated" in ne["overall"] and "not supported" in ne["overall"]
-    inc = summarise_verdicts([_v("comparison", -1, "inconclusive"), _v("external", 1, "supports"),
-                              _v("joint", 1, "contradicts")])
-    assert "external arm(s) support" in inc["overall"] and "joint arm(s) contradict" in inc["overall"]
-    assert "inconclusive" in inc["overall"]
-    assert ne["by_arm"] == [{"arm": "external", "supports": 1, "contradicts": 0, "inconclusive": 0,
-                             "not estimable": 0},
-                            {"arm": "comparison", "supports": 0, "contradicts": 0, "inconclusive": 0,
-                             "not estimable": 1}]
-    none = summarise_verdicts([_v("external", 1, "inconclusive")])
-    assert none["overall"].startswith("No test supports")
-    assert none["counts"] == {"supports": 0, "contradicts": 0, "inconclusive": 1, "not estimable": 0}
-
-
 # ---------------------------------------------------------------- rendering
 def _png(path: Path) -> None:
     import matplotlib
@@ -205,10 +150,15 @@ def rendered(tmp_path_factory):
     pd.DataFrame([{"outcome": "plots_west", "source": "crenshaw_cym", "model": "ols_hac", "spec": "main",
                    "error": "ValueError: y is zero in every month"}]).to_csv(out / "tables" / "fit_errors.csv",
                                                                               index=False)
-    pd.DataFrame({"scenario": ["a_null", "b_null", "c_level"], "term": "level", "kind": ["size", "size", "power"],
-                  "estimator": "quasipoisson", "n_rep": 200, "n_ok": 200, "rejection_rate": [0.04, 0.07, 0.81],
-                  "rejection_mc_se": 0.015, "coverage": [0.955, 0.93, 0.94], "bias": 0.0, "rmse": 0.1}
-                 ).to_csv(out / "tables" / "simulation_study.csv", index=False)
+    pd.DataFrame({"scenario": ["m2_ar0_null", "m10_ar6_null", "m10_ar6_effect"], "mean": [2, 10, 10],
+                  "ar": [0.0, 0.6, 0.6], "term": "level", "kind": ["size", "size", "power"],
+                  "estimator": "nb_ar1_boot", "n_rep": 1000, "n_ok": 1000, "rejection_rate": [0.04, 0.07, 0.81],
+                  "rejection_mc_se": 0.007, "coverage": [0.955, 0.93, 0.94], "keeps_size": True,
+                  "keeps_coverage": True}).to_csv(out / "tables" / "simulation_study.csv", index=False)
+    primary = _primary()
+    primary.to_csv(out / "tables" / "primary_estimands.csv", index=False)
+    from externalize.findings import arm_statements
+    arm_statements(primary).to_csv(out / "tables" / "findings.csv", index=False)
     for name in ("coverage", "forest", "monthly_external"):
         _png(out / "figures" / f"{name}.png")
     ledger = pd.DataFrame([
@@ -231,7 +181,7 @@ def rendered(tmp_path_factory):
         "skipped": {"gtd_full": "researcher-supplied release not present"}}))
     html, pdf = render_report(out, load_study(), processed)
     return {"html": html, "pdf": pdf, "text": html.read_text(), "tables": t, "ledger": ledger, "sha": sha,
-            "processed": processed}
+            "processed": processed, "primary": primary}
 
 
 class _Refs(HTMLParser):
@@ -266,23 +216,19 @@ def _plain(html: str) -> str:
 def test_numbers_in_the_text_equal_the_tables(rendered):
     text, t = rendered["text"], rendered["tables"]
     evidence = _plain(text.split('id="evidence"')[1].split('id="limitations"')[0])
+    estimates = _plain(text.split('id="estimates"')[1].split('id="designs"')[0])
+    p = rendered["primary"].set_index("arm")
+    ext = p.loc["external"]
+    # the primary table and the arm statement show the registered estimand's numbers, never a count of tests
+    assert f"{fmt_num(ext.estimate)} {fmt_ci(ext.ci_low, ext.ci_high)}" in estimates
+    assert "3.031 [1.490, 6.166]" in estimates
+    assert "rate ratio 3.03 [1.49, 6.17]" in evidence and "in the predicted direction" in evidence
+    assert "not tested" in evidence and "minimum 3" in evidence
+    assert "support the hypothesis" not in evidence and " tests, " not in evidence
+    # secondary estimates keep their own numbers
     est = t["estimates"].set_index(["outcome", "term", "model"])
     r = est.loc[("gtd_external_attacks", "level_iraq_strikes", "quasipoisson")]
-    # the verdict sentence and the main estimates table show the same strings
-    sentence = f"rate ratio {fmt_num(r.ratio)} (95% CI {fmt_ci(r.ratio_ci_low, r.ratio_ci_high)}"
-    assert sentence in evidence and sentence == "rate ratio 1.491 (95% CI [1.102, 2.019]"
-    estimates = _plain(text.split('id="estimates"')[1].split('id="robustness"')[0])
     assert f"{fmt_num(r.ratio)} {fmt_ci(r.ratio_ci_low, r.ratio_ci_high)}" in estimates
-    c = est.loc[("yearly_clash_vs_external", "post:ged_clash_events", "quasipoisson_yearly")]
-    assert f"rate ratio {fmt_num(c.ratio)} (95% CI {fmt_ci(c.ratio_ci_low, c.ratio_ci_high)}" in evidence
-    assert "Placebo-in-time p = 0.020" in evidence
-    # counts of decisions equal the verdict function's
-    vs = verdicts(t, intervention="iraq_strikes", main_model="quasipoisson", comparisons=load_study().comparisons)
-    s = summarise_verdicts(vs)
-    assert (f"Of {s['n']} tests, {s['counts']['supports']} support the hypothesis, "
-            f"{s['counts']['contradicts']} contradict it, {s['counts']['inconclusive']} are inconclusive "
-            f"and {s['counts']['not estimable']} are not estimable") in evidence
-    assert s["overall"] in evidence
     # ledger totals and checksums are the files' values
     data = _plain(text.split('id="data"')[1].split('id="descriptive"')[0])
     lg = rendered["ledger"]
@@ -290,8 +236,8 @@ def test_numbers_in_the_text_equal_the_tables(rendered):
     assert rendered["sha"] in text
     robust = _plain(text.split('id="robustness"')[1].split('id="evidence"')[0])
     # min / max over the two null scenarios only (the power scenario's 0.81 is not a size)
-    assert "rejects a true null in 0.04 to 0.07 of replications" in robust
-    assert "cover the truth in 0.93 to 0.95 of them" in robust
+    assert "rejects a true null in 0.040 to 0.070 of replications" in robust
+    assert "cover the truth in at least 0.930 of them" in robust
     # the clash arm's monthly start is read from the coverage table
     assert "ucdp_ged_syria (2016-01 to 2019-11;" in data
     limits = _plain(text.split('id="limitations"')[1].split('id="reproducibility"')[0])
@@ -455,8 +401,9 @@ def rendered_full(rendered, tmp_path_factory):
     for f in rendered["processed"].iterdir():
         shutil.copy(f, processed / f.name)
     _full_processed(processed)
-    pd.DataFrame({"arm": ["external", "clash"], "estimand": ["level ratio", "yearly ratio"],
-                  "p_holm": [0.0123, 0.5]}).to_csv(out / "tables" / "primary_estimands.csv", index=False)
+    from externalize.evidence import write_evidence
+
+    write_evidence(out, load_study(), processed)     # the findings step's tables, which the report renders
     html, _ = render_report(out, load_study(), processed, pdf=False)
     return {"text": html.read_text(), "out": out, "src": src}
 
@@ -522,7 +469,7 @@ def test_every_number_in_the_new_sections_is_in_a_saved_file(rendered_full):
 @pytest.mark.slow   # shares a render with figures (~15 s)
 def test_tables_of_other_steps_shown_when_present_and_named_when_absent(rendered_full):
     est = _section(rendered_full["text"], "estimates")
-    assert "the first 2 of 2 rows of tables/primary_estimands.csv" in est and fmt_num(0.0123) in est
+    assert "3.031 [1.490, 6.166]" in est and "descriptive" in est     # the registered primaries, rendered
     assert "Not produced by this run: tables/rival_dates.csv is absent" in est
     designs = _section(rendered_full["text"], "designs")
     assert designs.count("Not produced by this run") == 3 and "8. Other designs" in designs
@@ -567,3 +514,13 @@ def test_the_report_only_renders_what_earlier_steps_saved(tmp_path):
     assert set(steps["report"].outputs(ctx)) == {paths.output / "report.html", paths.output / "report.pdf"}
     assert paths.tables / "identification.csv" in steps["findings"].optional_outputs(ctx)
     assert ROOT / "reports" / "bibliography.json" in inputs
+
+
+def test_figures_are_placed_in_the_report_in_registry_order():
+    """The template places every registered figure once, in the registry's order, so that the numbers the
+    registry gives (Figure 1, 2, ...) increase through the report."""
+    from externalize.figures import FIGURE_NAMES
+
+    template = (ROOT / "reports" / "templates" / "report.html.j2").read_text()
+    placed = re.findall(r'fig\("(\w+)"', template)
+    assert placed == list(FIGURE_NAMES)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,23 @@ from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_A
 #: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
 KEYS: dict[str, frozenset[str]] = {
     "": frozenset({"study", "interventions", "placebo", "robustness", "taxonomy", "models", "outcomes",
-                   "comparisons", "designs", "variants"}),
+                   "comparisons", "designs", "variants", "primary", "rival_dates", "inference"}),
     "study": frozenset({"name", "window_start", "window_end", "yearly_start", "yearly_end", "main_intervention"}),
     "interventions": frozenset({"name", "date", "source"}),
     "placebo": frozenset({"dates", "min_pre", "min_post", "exclude_months_around_real"}),
-    "robustness": frozenset({"simulation_reps", "bootstrap_draws"}),
+    "robustness": frozenset({"bootstrap_draws"}),
     "taxonomy": frozenset({"nusra_counts_as_aq_until", "include_uncertain_attributions",
                            "include_doubtful_terrorism", "aq_is_split", "contested_groups",
                            "include_unnamed_jihadists", "location_only_rules", "plot_status"}),
     "variants": frozenset({"name", "description", "taxonomy"}),
     "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
                          "seasonality_pairs", "hac_maxlags", "washout_months"}),
+    "inference": frozenset({"min_pre_years", "arm_defined_from", "arm_defined_source", "bootstrap_draws",
+                            "simulation_cache", "seed"}),
+    "rival_dates": frozenset({"candidates", "profile_window", "confidence", "min_months_apart",
+                              "min_events_between"}),
+    "rival_candidates": frozenset({"name", "date", "source"}),
+    "primary": frozenset({"arm", "outcome", "reference", "model", "date", "window", "direction", "note"}),
     "outcomes": frozenset({"name", "frequency", "source", "sources", "arm", "event_class", "family", "label",
                            "lower_bound", "first_year"}),
 }
@@ -161,10 +167,15 @@ class StudyConfig:
     models: ModelConfig
     path: Path
     outcomes: tuple[Outcome, ...] = ()
-    robustness_sim_reps: int = 100
     robustness_boot_draws: int = 999
     comparisons: tuple[tuple[str, str, str], ...] = ()  # (name, outcome, reference outcome)
     designs: DesignSettings = DesignSettings()
+    #: [[primary]]: the registered primary estimands, one per arm (see PrimaryEstimand)
+    primaries: tuple[PrimaryEstimand, ...] = ()
+    #: [rival_dates]: candidate break dates with sources (None when the section is absent)
+    rival_dates: RivalDatesConfig | None = None
+    #: [inference]: yearly minimum, arm definition date, bootstrap draws, simulation cache
+    inference: InferenceConfig = field(default_factory=lambda: InferenceConfig())
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -304,13 +315,20 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     _check_sources(outcomes)
     comparisons = _comparisons(raw.get("comparisons", {}), {o.name: o for o in outcomes})
     rob = check_keys(raw.get("robustness", {}), "robustness")
-    return StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
+    cfg = StudyConfig(name=str(_get(study, "name", "study")), window_start=start, window_end=end,
                        yearly_start=ys, yearly_end=ye, main_intervention=main, interventions=tuple(ivs),
                        placebo=placebo, taxonomy=taxonomy, models=models, path=path, outcomes=outcomes,
                        comparisons=comparisons,
-                       robustness_sim_reps=int(rob.get("simulation_reps", 100)),
                        robustness_boot_draws=int(rob.get("bootstrap_draws", 999)),
                        designs=design_settings(raw.get("designs", {}), f"{path} [designs]"))
+    cfg = replace(cfg, inference=_inference(raw.get("inference", {})))
+    cfg = replace(cfg, primaries=_primaries(raw.get("primary", []), cfg))
+    if "rival_dates" in raw:
+        table = raw["rival_dates"]
+        if not isinstance(table, dict):
+            raise ConfigError("rival_dates must be a table")
+        cfg = replace(cfg, rival_dates=_rival_dates(table, cfg))
+    return cfg
 
 
 def design_settings(table: dict, where: str = "[designs]") -> DesignSettings:
@@ -392,3 +410,169 @@ def _comparisons(table: dict, outcomes: dict[str, Outcome]) -> tuple[tuple[str, 
             raise ConfigError(f"comparisons.{name}: both outcomes must have the same frequency")
         out.append((str(name), str(pair[0]), str(pair[1])))
     return tuple(out)
+
+
+# --- inference: registered primary estimands, rival dates, yearly minimum (issue "Inference v2") -----------
+
+ARMS = ("external", "clash", "joint", "direct")
+DIRECTIONS = ("increase", "decrease")
+PRIMARY_METHODS = ("exact_2x2", "monthly")
+
+
+@dataclass(frozen=True)
+class PrimaryEstimand:
+    """One registered primary estimand (one per arm), fixed in the study config before any fit.
+
+    arm: "external" | "clash" | "joint" | "direct"; outcome: an [[outcomes]] name (for "direct", the clash
+    outcome) and reference: the comparison outcome of a "direct" arm (external attacks), else None;
+    model: a monthly model id ("quasipoisson", ...) or "exact_2x2" (yearly exact conditional test);
+    date: the name of an [[interventions]] entry; window: (first, last) month of the fit; direction: the sign
+    the externalization hypothesis predicts for the rate ratio ("increase" = ratio > 1).
+    """
+
+    arm: str
+    outcome: str
+    model: str
+    date: str
+    window: tuple[pd.Period, pd.Period]
+    direction: str
+    reference: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RivalDate:
+    """A candidate date for the break other than (or including) the main intervention, with its public source."""
+
+    name: str
+    date: date
+    source: str
+
+    @property
+    def month(self) -> pd.Period:
+        return pd.Period(self.date, freq="M")
+
+
+@dataclass(frozen=True)
+class RivalDatesConfig:
+    """[rival_dates]: the candidates; the break-date profile window (first, last candidate month); the
+    confidence level of the break-date set; when two candidates count as separable (months apart and events
+    between them)."""
+
+    candidates: tuple[RivalDate, ...]
+    profile_window: tuple[pd.Period, pd.Period]
+    confidence: float = 0.95
+    min_months_apart: int = 3
+    min_events_between: int = 10
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """[inference]: yearly minimum pre-years, the date from which the clash / joint arms exist (the AQ-IS
+    split), bootstrap draws for the primaries, the simulation-study cache and the seed."""
+
+    min_pre_years: int = 3
+    arm_defined_from: date = date(2014, 2, 3)
+    arm_defined_source: str = ""
+    bootstrap_draws: int = 999
+    simulation_cache: str = "analysis/cache/simulation_study.csv"
+    seed: int = 20140808
+
+
+def _inference(t: dict) -> InferenceConfig:
+    """The [inference] table (defaults for absent keys)."""
+    check_keys(t, "inference")
+    cfg = InferenceConfig(
+        min_pre_years=int(t.get("min_pre_years", 3)),
+        arm_defined_from=_date(t.get("arm_defined_from", "2014-02-03"), "inference.arm_defined_from"),
+        arm_defined_source=str(t.get("arm_defined_source", "")),
+        bootstrap_draws=int(t.get("bootstrap_draws", 999)),
+        simulation_cache=str(t.get("simulation_cache", "analysis/cache/simulation_study.csv")),
+        seed=int(t.get("seed", 20140808)))
+    if cfg.min_pre_years < 1:
+        raise ConfigError("inference.min_pre_years must be >= 1")
+    if cfg.bootstrap_draws < 99:
+        raise ConfigError("inference.bootstrap_draws must be >= 99")
+    return cfg
+
+
+def _primaries(items: list[dict], study: StudyConfig) -> tuple[PrimaryEstimand, ...]:
+    from externalize.models.registry import MODELS as monthly_models
+    outcomes = {o.name: o for o in study.outcomes}
+    ivs = {i.name for i in study.interventions}
+    out = []
+    for k, item in enumerate(items):
+        where = f"primary[{k}]"
+        check_keys(item, "primary", where)
+        arm = str(_get(item, "arm", where))
+        if arm not in ARMS:
+            raise ConfigError(f"{where}: arm must be one of {ARMS}, got {arm!r}")
+        outcome = str(_get(item, "outcome", where))
+        if outcome not in outcomes:
+            raise ConfigError(f"{where}: unknown outcome {outcome!r}")
+        reference = item.get("reference")
+        if arm == "direct" and reference is None:
+            raise ConfigError(f"{where}: the direct arm needs a reference outcome (external attacks)")
+        if reference is not None and str(reference) not in outcomes:
+            raise ConfigError(f"{where}: unknown reference outcome {reference!r}")
+        model = str(_get(item, "model", where))
+        check_choice(model, (*monthly_models, "exact_2x2"), f"{where}: model")
+        freq = outcomes[outcome].frequency
+        if (model == "exact_2x2") != (freq == "year"):
+            raise ConfigError(f"{where}: yearly outcomes take model 'exact_2x2', monthly outcomes a monthly model")
+        when = str(_get(item, "date", where))
+        if when not in ivs:
+            raise ConfigError(f"{where}: date {when!r} is not an [[interventions]] name ({sorted(ivs)})")
+        win = item.get("window", [str(study.window_start), str(study.window_end)])
+        if not (isinstance(win, list) and len(win) == 2):
+            raise ConfigError(f"{where}: window must be [first month, last month]")
+        w0, w1 = _month(win[0], f"{where}.window"), _month(win[1], f"{where}.window")
+        if not (study.window_start <= w0 < w1 <= study.window_end):
+            raise ConfigError(f"{where}: window {w0}..{w1} must lie inside the study window "
+                              f"{study.window_start}..{study.window_end}")
+        direction = str(_get(item, "direction", where))
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"{where}: direction must be one of {DIRECTIONS}")
+        out.append(PrimaryEstimand(arm=arm, outcome=outcome, model=model, date=when, window=(w0, w1),
+                                   direction=direction, reference=None if reference is None else str(reference),
+                                   note=str(item.get("note", ""))))
+    arms = [p.arm for p in out]
+    if len(set(arms)) != len(arms):
+        raise ConfigError(f"primary: one estimand per arm, got arms {arms}")
+    return tuple(out)
+
+
+def _rival_dates(t: dict, study: StudyConfig) -> RivalDatesConfig:
+    check_keys(t, "rival_dates")
+    cands = []
+    items = _get(t, "candidates", "rival_dates")
+    if not isinstance(items, list):
+        raise ConfigError("rival_dates.candidates must be a list of tables ([[rival_dates.candidates]])")
+    for k, item in enumerate(items):
+        where = f"rival_dates.candidates[{k}]"
+        check_keys(item, "rival_candidates", where)
+        rd = RivalDate(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
+                       str(_get(item, "source", where)))
+        if not rd.source.strip():
+            raise ConfigError(f"{where}: every rival date needs a source")
+        if not (study.window_start < rd.month <= study.window_end):
+            raise ConfigError(f"{where}: {rd.name} ({rd.month}) lies outside the study window")
+        cands.append(rd)
+    names = [c.name for c in cands]
+    if len(set(names)) != len(names) or not names:
+        raise ConfigError(f"rival_dates.candidates: give unique names, got {names}")
+    win = _get(t, "profile_window", "rival_dates")
+    if not (isinstance(win, list) and len(win) == 2):
+        raise ConfigError("rival_dates.profile_window must be [first month, last month]")
+    w0, w1 = _month(win[0], "rival_dates.profile_window"), _month(win[1], "rival_dates.profile_window")
+    if not (study.window_start < w0 < w1 <= study.window_end):
+        raise ConfigError(f"rival_dates.profile_window {w0}..{w1} must lie inside the study window")
+    for c in cands:
+        if not (w0 <= c.month <= w1):
+            raise ConfigError(f"rival_dates: {c.name} ({c.month}) lies outside the profile window {w0}..{w1}")
+    conf = float(t.get("confidence", 0.95))
+    if not 0.5 < conf < 1:
+        raise ConfigError("rival_dates.confidence must be in (0.5, 1)")
+    return RivalDatesConfig(candidates=tuple(cands), profile_window=(w0, w1), confidence=conf,
+                            min_months_apart=int(t.get("min_months_apart", 3)),
+                            min_events_between=int(t.get("min_events_between", 10)))

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,9 @@ import statsmodels.api as sm
 from rich.console import Console
 
 from externalize.build import BuildResult
+from externalize.artefacts import write_frame
 from externalize.config import Outcome, StudyConfig
+from externalize.errors import ExternalizeError
 from externalize.paths import PROJECT_ROOT
 from externalize.series import select
 
@@ -26,10 +29,27 @@ DEFAULT_TABLES = PROJECT_ROOT / "reports" / "output" / "tables"
 EFFECT_MONTHS = (0, 6, 12)
 
 
+class SeriesNotFoundError(ExternalizeError, LookupError):
+    """The build has no series for an outcome of the study config (source, class, family)."""
+
+
+#: the failures a fit may meet on real data and that become rows of fit_errors.csv: the package's own
+#: refusals, the model suite's ValueError refusals (short pre-period, all-zero series, singular design) and
+#: numpy's singular-matrix error. Anything else (KeyError, TypeError, AttributeError, ...) is a bug: it
+#: propagates.
+FIT_FAILURES: tuple[type[BaseException], ...] = (ExternalizeError, ValueError, np.linalg.LinAlgError)
+
+
 def monthly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> pd.Series:
-    """The outcome's monthly series inside both the study window and the source's coverage."""
-    return select(built.monthly, outcome.source, outcome.event_class, outcome.family,
-                  study.window_start, study.window_end).rename(outcome.name)
+    """The outcome's monthly series inside both the study window and the source's coverage.
+
+    Raises SeriesNotFoundError when the build has no such series."""
+    try:
+        y = select(built.monthly, outcome.source, outcome.event_class, outcome.family,
+                   study.window_start, study.window_end)
+    except KeyError as exc:  # series.select signals a missing series with KeyError
+        raise SeriesNotFoundError(f"outcome {outcome.name!r}: {exc.args[0] if exc.args else exc}") from exc
+    return y.rename(outcome.name)
 
 
 def yearly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> pd.Series:
@@ -40,7 +60,7 @@ def yearly_outcome(built: BuildResult, outcome: Outcome, study: StudyConfig) -> 
     if outcome.first_year is not None:
         m = m[m["year"] >= outcome.first_year]
     if m.empty:
-        raise KeyError(f"no yearly series for outcome {outcome.name!r}")
+        raise SeriesNotFoundError(f"no yearly series for outcome {outcome.name!r}")
     return pd.Series(m["count"].to_numpy(float), index=m["year"].astype(int).to_numpy(), name=outcome.name)
 
 
@@ -140,14 +160,18 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _try(errors: list[dict], label: dict, fn: Callable[[], object],
-         warned: list[dict] | None = None) -> object | None:
-    """Run one fit; a refusal becomes a row of `errors`, each warning a row of `warned` (never lost)."""
+T = TypeVar("T")
+
+
+def guarded(errors: list[dict], label: dict, fn: Callable[[], T], warned: list[dict] | None = None) -> T | None:
+    """Run one fit: a refusal in `FIT_FAILURES` becomes a row of `errors` (label + error), each warning a row
+    of `warned` (never lost); any other exception is a bug and propagates. Returns fn() or None."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        result: T | None
         try:
             result = fn()
-        except (ValueError, KeyError, np.linalg.LinAlgError) as exc:
+        except FIT_FAILURES as exc:
             errors.append({**label, "error": f"{type(exc).__name__}: {exc}"})
             result = None
     if warned is not None:
@@ -171,7 +195,12 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
     main = {study.main.name: study.main.month}
     mc = study.models
     all_ivs = {k: v for k, v in study.intervention_months().items() if k in mc.secondary_interventions}
-    estimates, stats, cfs, effects, errors, warned = [], [], [], [], [], []
+    estimates: list[pd.DataFrame] = []
+    stats: list[pd.DataFrame] = []
+    cfs: list[pd.DataFrame] = []
+    effects: list[pd.DataFrame] = []
+    errors: list[dict] = []
+    warned: list[dict] = []
 
     def record(res, label: dict) -> None:
         estimates.append(res.tidy().assign(**label))
@@ -190,7 +219,7 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
 
     monthly = [o for o in study.outcomes if o.frequency == "month"]
     for o in monthly:
-        y = _try(errors, {"outcome": o.name, "source": o.source, "model": "-", "spec": "-"},
+        y = guarded(errors, {"outcome": o.name, "source": o.source, "model": "-", "spec": "-"},
                  lambda: monthly_outcome(built, o, study))
         if y is None:
             continue
@@ -204,7 +233,7 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
                 # interventions one month apart cannot all have a slope term (slope_a = slope_b + level_b):
                 # the main one gets level and slope, the others a level change only
                 impact = {name: ("level_slope" if name == study.main.name else "level") for name in ivs}
-                res = _try(errors, label, lambda: fit_its(
+                res = guarded(errors, label, lambda: fit_its(
                     y, ivs, model=model, seasonality=seasonality, washout=mc.washout_months,
                     min_pre=mc.min_pre_months, hac_maxlags=mc.hac_maxlags, impact=impact), warned)
                 if res is not None:
@@ -215,20 +244,20 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
         o, ref = study.outcome(o_name), study.outcome(ref_name)
         label = {"outcome": name, "source": f"{o.source} vs {ref.source}", "model": "", "spec": "comparison"}
         if o.frequency == "month":
-            y1 = _try(errors, label, lambda: monthly_outcome(built, o, study))
-            y0 = _try(errors, label, lambda: monthly_outcome(built, ref, study))
+            y1 = guarded(errors, label, lambda: monthly_outcome(built, o, study))
+            y0 = guarded(errors, label, lambda: monthly_outcome(built, ref, study))
             if y1 is None or y0 is None:
                 continue
             common = y1.index.intersection(y0.index)
             label["model"] = mc.main_model if mc.main_model in ("poisson", "quasipoisson", "negbin", "ols_hac") \
                 else "quasipoisson"
-            res = _try(errors, label, lambda: fit_comparative(
+            res = guarded(errors, label, lambda: fit_comparative(
                 {o.name: y1[common], ref.name: y0[common]}, main, reference=ref.name, model=label["model"]), warned)
             if res is not None:
                 estimates.append(res.tidy().assign(**label))
                 stats.append(res.fit_stats().assign(**label))
             # the externalization share: outcome / (outcome + reference), binomial logit ITS
-            sres = _try(errors, {**label, "model": "binomial_share"},
+            sres = guarded(errors, {**label, "model": "binomial_share"},
                         lambda: fit_share(y1[common], y1[common] + y0[common], main), warned)
             if sres is not None:
                 slabel = {**label, "model": "binomial_share", "outcome": f"{name}_share"}
@@ -244,37 +273,64 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
                     "fitted_high": cf["fitted_high"].to_numpy(), "counterfactual": cf["counterfactual"].to_numpy(),
                 }).assign(share=lambda d: d["numerator"] / d["denominator"].replace(0, np.nan)))
         else:
-            s1 = _try(errors, label, lambda: yearly_outcome(built, o, study))
-            s0 = _try(errors, label, lambda: yearly_outcome(built, ref, study))
+            s1 = guarded(errors, label, lambda: yearly_outcome(built, o, study))
+            s0 = guarded(errors, label, lambda: yearly_outcome(built, ref, study))
             if s1 is None or s0 is None:
                 continue
             common = s1.index.intersection(s0.index)
             label["model"] = "quasipoisson_yearly"
-            fit = _try(errors, label, lambda: fit_yearly({o.name: s1[common], ref.name: s0[common]},
+            from externalize.findings import yearly_eligibility
+
+            inference = study.inference
+            blocked = [e.reason for e in (yearly_eligibility(s1[common], o.event_class, study.main.date.year,
+                                                             inference),
+                                          yearly_eligibility(s0[common], ref.event_class, study.main.date.year,
+                                                             inference)) if not e.testable]
+            if blocked:
+                errors.append({**label, "error": f"not tested ({blocked[0]})"})
+                continue
+            fit = guarded(errors, label, lambda: fit_yearly({o.name: s1[common], ref.name: s0[common]},
                                                          study.main.date.year, reference=ref.name))
             if fit is not None:
                 estimates.append(fit.tidy.assign(**label))
                 stats.append(fit.fit_stats.assign(**label))
 
     yearly_rows = []
+    from externalize.findings import yearly_eligibility, yearly_interval_rule
+
+    inference = study.inference
     for o in (o for o in study.outcomes if o.frequency == "year"):
         label = {"outcome": o.name, "source": o.source, "model": "quasipoisson_yearly", "spec": "main"}
-        s = _try(errors, label, lambda: yearly_outcome(built, o, study))
+        s = guarded(errors, label, lambda: yearly_outcome(built, o, study))
         if s is None:
             continue
-        fit = _try(errors, label, lambda: fit_yearly({o.name: s}, study.main.date.year))
         iv_year = study.main.date.year
+        elig = yearly_eligibility(s, o.event_class, iv_year, inference)
         pre, post = s[s.index < iv_year], s[s.index > iv_year]
         row = {**label, "label": o.label, "years_pre": f"{pre.index.min()}-{pre.index.max()}" if len(pre) else "",
                "years_post": f"{post.index.min()}-{post.index.max()}" if len(post) else "",
                "mean_pre": pre.mean() if len(pre) else np.nan, "mean_post": post.mean() if len(post) else np.nan,
-               "count_intervention_year": s.get(iv_year, np.nan), **exact_rate_ratio(pre, post)}
+               "count_intervention_year": s.get(iv_year, np.nan),
+               "status": "tested" if elig.testable else "descriptive", "reason": elig.reason}
+        if not elig.testable:
+            # no test from fewer pre-years than the minimum inside the arm's period: counts and the reason only
+            yearly_rows.append(row)
+            continue
+        s_fit = s[[y for y in s.index if y in elig.pre_years or y >= iv_year]]
+        fit = guarded(errors, label, lambda: fit_yearly({o.name: s_fit}, iv_year))
+        exact = exact_rate_ratio(s_fit[s_fit.index < iv_year], post)
         if fit is not None:
             estimates.append(fit.tidy.assign(**label))
             stats.append(fit.fit_stats.assign(**label))
             post_row = fit.tidy.set_index("term").loc["post"]
+            phi = float(fit.fit_stats["dispersion"].iloc[0])
+            rule = yearly_interval_rule(phi)
             row.update(rate_ratio=post_row["ratio"], rr_ci_low=post_row["ratio_ci_low"],
-                       rr_ci_high=post_row["ratio_ci_high"], p_value=post_row["p_value"])
+                       rr_ci_high=post_row["ratio_ci_high"], p_value=post_row["p_value"], dispersion=phi,
+                       interval=rule)
+            if rule != "exact Poisson":   # the exact Poisson interval would be too narrow: not reported
+                exact = {k: np.nan for k in exact}
+        row.update(exact)
         yearly_rows.append(row)
 
     tables = {
@@ -285,7 +341,7 @@ def fit_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None
         "outcomes": pd.DataFrame([o.__dict__ for o in study.outcomes]),
     }
     for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+        write_frame(frame, out / f"{name}.csv")
     return tables
 
 
@@ -298,37 +354,36 @@ def _spec_windows(study: StudyConfig) -> dict[str, tuple[pd.Period, pd.Period]]:
 
 
 def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path | None = None,
-                     console: Console | None = None, n_sim_reps: int | None = None,
-                     n_boot: int | None = None) -> dict[str, pd.DataFrame]:
-    """Placebo-in-time, unknown-break sweeps, block bootstrap, specification curve and the simulation study."""
-    from externalize.robustness import (
-        Spec,
-        block_bootstrap,
-        default_scenarios,
-        multiple_breaks,
-        placebo_in_time,
-        run_simulation,
-        specification_curve,
-        sup_f_test,
-    )
+                     console: Console | None = None, n_boot: int | None = None) -> dict[str, pd.DataFrame]:
+    """Placebo-in-time, unknown-break sweeps, block bootstrap and the specification curve of every monthly
+    outcome (secondary checks; the registered primaries are estimated by the findings step,
+    `externalize.findings.findings_study`)."""
+    from externalize.robustness import (Spec, block_bootstrap, multiple_breaks, placebo_in_time,
+                                        specification_curve, sup_f_test)
 
     console = console or Console(stderr=True)
     out = Path(out_dir) if out_dir else DEFAULT_TABLES
     out.mkdir(parents=True, exist_ok=True)
     main = {study.main.name: study.main.month}
     pl = study.placebo
-    placebo_rows, placebo_summary, sweeps, break_summary, segments, boots, errors = [], [], [], [], [], [], []
+    placebo_rows: list[pd.DataFrame] = []
+    placebo_summary: list[pd.DataFrame] = []
+    sweeps: list[pd.DataFrame] = []
+    break_summary: list[pd.DataFrame] = []
+    segments: list[pd.DataFrame] = []
+    boots: list[pd.DataFrame] = []
+    errors: list[dict] = []
     specs: list[Spec] = []
     monthly = [o for o in study.outcomes if o.frequency == "month"]
     for o in monthly:
         base = {"outcome": o.name, "source": o.source}
-        y = _try(errors, {**base, "check": "series"}, lambda: monthly_outcome(built, o, study))
+        y = guarded(errors, {**base, "check": "series"}, lambda: monthly_outcome(built, o, study))
         if y is None:
             continue
         console.print(f"  robustness {o.name}")
         for model in ("ols_hac", study.models.main_model):
             label = {**base, "model": model}
-            res = _try(errors, {**label, "check": "placebo"}, lambda: placebo_in_time(
+            res = guarded(errors, {**label, "check": "placebo"}, lambda: placebo_in_time(
                 y, main, model, term="level", statistic="t", min_pre=pl.min_pre, min_post=pl.min_post,
                 exclude_within=pl.exclude_months_around_real,
                 seasonality=0 if model == "ols_hac" else study.models.seasonality_pairs))
@@ -336,17 +391,17 @@ def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path
                 f = res.frame.assign(candidate=res.frame["period"].astype(str), **label)
                 placebo_rows.append(f.drop(columns=["period"]))
                 placebo_summary.append(res.tidy().assign(**label))
-        sf = _try(errors, {**base, "check": "sup_f"}, lambda: sup_f_test(y, main, transform="sqrt", null="ar1"))
+        sf = guarded(errors, {**base, "check": "sup_f"}, lambda: sup_f_test(y, main, transform="sqrt", null="ar1"))
         if sf is not None:
             sweeps.append(sf.frame.assign(period=sf.frame["period"].astype(str), crit_5pct=sf.critical_values[0.05],
                                           **base))
             break_summary.append(sf.tidy().assign(break_period=str(sf.break_period), **base))
-        mb = _try(errors, {**base, "check": "multiple_breaks"}, lambda: multiple_breaks(y, main, transform="sqrt"))
+        mb = guarded(errors, {**base, "check": "multiple_breaks"}, lambda: multiple_breaks(y, main, transform="sqrt"))
         if mb is not None:
             segments.append(mb.segments.assign(start=mb.segments["start"].astype(str),
                                                end=mb.segments["end"].astype(str), n_breaks=mb.n_breaks,
                                                nearest_to_intervention=mb.nearest_to_intervention, **base))
-        bb = _try(errors, {**base, "check": "bootstrap"}, lambda: block_bootstrap(
+        bb = guarded(errors, {**base, "check": "bootstrap"}, lambda: block_bootstrap(
             y, main, "ols_hac", n_boot=n_boot or study.robustness_boot_draws, terms=("level", "slope")))
         if bb is not None:
             boots.append(bb.summary.assign(block_length=bb.block_length, kind=bb.kind, **base))
@@ -363,18 +418,12 @@ def robustness_study(built: BuildResult, study: StudyConfig, out_dir: str | Path
     console.print(f"  specification curve: {len(specs)} specifications")
     curve = specification_curve(specs) if specs else pd.DataFrame()
 
-    sim = pd.DataFrame()
-    reps = n_sim_reps if n_sim_reps is not None else study.robustness_sim_reps
-    if reps > 0:
-        console.print(f"  simulation study: {reps} replications per scenario")
-        sim = run_simulation(default_scenarios(), n_rep=reps).summary
-
     tables = {
         "placebo": _stack(placebo_rows), "placebo_summary": _stack(placebo_summary),
         "break_sweep": _stack(sweeps), "break_summary": _stack(break_summary), "break_segments": _stack(segments),
-        "bootstrap": _stack(boots), "spec_curve": curve, "simulation_study": sim,
+        "bootstrap": _stack(boots), "spec_curve": curve,
         "robustness_errors": pd.DataFrame(errors),
     }
     for name, frame in tables.items():
-        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.10g")
+        write_frame(frame, out / f"{name}.csv")
     return tables

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from externalize.artefacts import artefact, write_frame
+from externalize.artefacts import artefact, read_table, write_frame
 from externalize.config import StudyConfig
 from externalize.paths import OutputPaths
-from externalize.report import _read_csv, load_tables, summarise_verdicts, verdicts
 
 
 def _identification_frame(ident: Mapping[str, object]) -> pd.DataFrame:
@@ -41,7 +40,6 @@ def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: st
 
     out, processed = Path(output_dir), Path(processed_dir)
     paths = OutputPaths(processed, out)
-    tdir = paths.tables
     written: dict[str, Path] = {}
 
     def save(name: str, frame: pd.DataFrame | None) -> None:
@@ -82,16 +80,14 @@ def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: st
     else:
         for name in ("published_counts", "source_comparisons", "case_registry", "case_sources", "variants"):
             save(name, None)
-    coverage = _read_csv(processed / "coverage.csv")
-    if len(coverage):
-        tables = load_tables(tdir)
-        if tables.get("outcomes", pd.DataFrame()).empty:
-            tables["outcomes"] = pd.DataFrame([o.__dict__ for o in study.outcomes])
-        vs = verdicts(tables, intervention=study.main.name, main_model=study.models.main_model,
-                      comparisons=study.comparisons)
+    coverage = read_table("coverage", paths)
+    if coverage is not None and len(coverage):
+        statements = read_table("findings", paths)
+        by_arm = {} if statements is None else dict(zip(statements["arm"].astype(str),
+                                                         statements["statement"].astype(str)))
         measures = {k: spec.measures for k, spec in load_registry().items()}
-        ident = identify(coverage, monthly, study.main.date, measures=measures,
-                         by_arm=summarise_verdicts(vs)["by_arm"], margin=study.placebo.min_pre)
+        ident = identify(coverage, monthly, study.main.date, measures=measures, statements=by_arm,
+                         margin=study.placebo.min_pre)
         save("identification", _identification_frame(ident))
     else:
         save("identification", None)

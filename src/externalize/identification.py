@@ -2,7 +2,7 @@
 series and the findings, for the report's opening section.
 
 Inputs are the saved build files (data/processed/coverage.csv, series_monthly.parquet) and the verdict counts per
-arm (report.summarise_verdicts()["by_arm"]). Nothing here is typed by hand except the wording and the dated rival
+arm (findings.csv: the statement of each arm's registered primary estimand; no counting of tests). Nothing here is typed by hand except the wording and the dated rival
 events in RIVAL_EVENTS, each with a bibliography key (reports/bibliography.json) or case id (data/cases/cases.csv).
 
 A source *dates an arm across the intervention* when it is in the study, is dated to the day or month, and its
@@ -21,6 +21,7 @@ from datetime import date
 import pandas as pd
 
 from externalize.errors import ExternalizeError
+from externalize.vocab import as_bool
 
 ARMS = ("external", "clash", "joint")
 ARM_PHRASE = {"clash": "AQ-IS clashes", "joint": "joint AQ-IS operations", "external": "attacks on external targets"}
@@ -94,23 +95,24 @@ def _days(a: date, b: date) -> int:
 
 
 def identify(coverage: pd.DataFrame, monthly: pd.DataFrame, intervention: date, *,
-             measures: Mapping[str, str] | None = None, by_arm: Sequence[Mapping[str, object]] = (),
+             measures: Mapping[str, str] | None = None, statements: Mapping[str, str] | None = None,
              rivals: Sequence[RivalEvent] = RIVAL_EVENTS, margin: int = 12) -> dict[str, ArmIdentification]:
     """Per arm (external, clash, joint, and 'comparison' for the direct test): which sources date the arm across
     the main intervention, which are yearly only, and the sentences saying what can and cannot be identified.
 
     coverage: build.coverage_table() as saved (source, arm, frequency, start, end, in_study).
     monthly: series.monthly_counts() long frame (source, event_class, family, period, count, in_coverage).
-    measures: registry source -> what it measures (for the wording). by_arm: verdict counts per arm.
+    measures: registry source -> what it measures (for the wording). statements: arm -> the statement of its
+    registered primary estimand (findings.csv, `findings.arm_statements`; arm "direct" is the comparison).
     """
     need = {"source", "arm", "frequency", "start", "end", "in_study"}
     if not need <= set(coverage.columns):
         raise IdentificationError(f"coverage table lacks columns {sorted(need - set(coverage.columns))}")
     measures = measures or {}
-    cov = coverage[coverage["in_study"].astype(str).str.lower().isin(["true", "1", "1.0"])]
+    cov = coverage[coverage["in_study"].map(as_bool)]
     iv = pd.Period(intervention, freq="M")
     lo, hi = iv - margin, iv + margin
-    verdicts = {str(r["arm"]): r for r in by_arm}
+    statements = dict(statements or {})
     out: dict[str, ArmIdentification] = {}
     for arm in ARMS:
         a = ArmIdentification(arm)
@@ -159,10 +161,8 @@ def identify(coverage: pd.DataFrame, monthly: pd.DataFrame, intervention: date, 
                             "attacks. Only the perpetrator's family could begin to tell them apart, and "
                             + (f"{', '.join(no_fam)} do not record it" if no_fam else "every monthly source records it")
                             + (f"; {', '.join(fam)} do, for some of their rows in {window}." if fam else "."))
-        v = verdicts.get(arm)
-        if v is not None:
-            a.findings = (f"Tests of this arm: {v['supports']} support the claim, {v['contradicts']} contradict it, "
-                          f"{v['inconclusive']} are inconclusive and {v['not estimable']} are not estimable.")
+        if arm in statements:
+            a.findings = f"The registered primary estimand of this arm: {statements[arm]}"
         out[arm] = a
     comp = ArmIdentification("comparison")
     clash_ok = any(s["n_window"] >= 1 and "relationship" not in str(s["measures"]) for s in out["clash"].spanning)
@@ -173,9 +173,7 @@ def identify(coverage: pd.DataFrame, monthly: pd.DataFrame, intervention: date, 
         comp.cannot.append("The direct test of externalization (fewer clashes while external attacks rise, in the "
                            "same months) needs both arms dated by month across the intervention; the clash arm is "
                            "not, so the comparison rests on yearly counts of clashes.")
-    v = verdicts.get("comparison")
-    if v is not None:
-        comp.findings = (f"Tests of the comparison: {v['supports']} support, {v['contradicts']} contradict, "
-                         f"{v['inconclusive']} inconclusive, {v['not estimable']} not estimable.")
+    if "direct" in statements:
+        comp.findings = f"The registered primary estimand of the comparison: {statements['direct']}"
     out["comparison"] = comp
     return out

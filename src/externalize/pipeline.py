@@ -315,7 +315,9 @@ def _run_designs(ctx: Context) -> None:
 
 def _run_findings(ctx: Context) -> None:
     from externalize.evidence import write_evidence
+    from externalize.findings import findings_study
 
+    findings_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
     write_evidence(ctx.output_dir, _study(ctx), ctx.processed_dir)
 
 
@@ -370,8 +372,10 @@ def default_steps() -> dict[str, Step]:
         return [a.path(ctx.paths) for step in STEP_ORDER[:STEP_ORDER.index("figures")] for a in outputs_of(step)]
 
     def findings_inputs(ctx: Context) -> list[Path]:
+        # the simulation study is cached (analysis/simulation_grid.py writes it): a new cache re-runs the step
+        cache = Path(ctx.study.inference.simulation_cache)
         return (_declared("build")(ctx) + _declared("fit")(ctx) + _declared("robustness")(ctx)
-                + [REGISTRY_FILE, CASES_DIR])
+                + [REGISTRY_FILE, CASES_DIR, cache if cache.is_absolute() else PROJECT_ROOT / cache])
 
     def report_inputs(ctx: Context) -> list[Path]:
         made = [a.path(ctx.paths) for step in STEP_ORDER[:-1] for a in outputs_of(step)]

@@ -1,12 +1,9 @@
 """The report: saved tables + figures + build files -> one self-contained HTML file and a PDF of the same HTML.
 
-Every number in the text is computed here from the saved files and formatted by externalize.tables (the same
-rounding as the tables); the template holds words only. The findings section is written by `verdicts`, whose
-rule is stated in the report:
-
-    For a hypothesised increase, a test *supports* the hypothesis when the lower end of its 95% interval is
-    above the no-change value (ratio 1, or 0 for additive estimates); it *contradicts* it when the upper end is
-    below; otherwise it is *inconclusive*. For a hypothesised decrease, the mirror image.
+Every number in the text is computed from the saved files (by the steps before the report) and formatted by
+externalize.tables (the same rounding as the tables); the template holds words only. What the evidence says is
+read from the registered primary estimands (primary_estimands.csv, one per arm, Holm-adjusted across the
+tested primaries) and the statement of each arm (findings.csv); no conclusion is drawn from a count of tests.
 """
 
 from __future__ import annotations
@@ -16,8 +13,7 @@ import hashlib
 import json
 import platform
 import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -47,215 +43,92 @@ from externalize.tables import (
     to_html,
     yearly_table,
 )
-from externalize.vocab import term
+from externalize.vocab import as_bool
 
 TEMPLATES = PROJECT_ROOT / "reports" / "templates"
 DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "output"
 #: hypothesised direction of change after the intervention, per event class (the seed's three claims)
-HYPOTHESIS = {"clash": -1, "joint": +1, "external": +1}
-RULE = ("For a hypothesised increase, a test supports the hypothesis when the lower end of its 95% interval "
-        "lies above the no-change value (a ratio of 1, or 0 for changes in events per month), contradicts it "
-        "when the upper end lies below, and is inconclusive otherwise; for a hypothesised decrease, the mirror "
-        "image. Only the level change at the main intervention is judged (slope changes are reported, not "
-        "judged). Yearly arms are judged with the exact conditional (Poisson) interval of the post/pre ratio, which "
-        "stays valid when a series is zero on one side. A model-based ratio whose Wald interval reaches beyond "
-        "1/1000 or 1000 is reported as not estimable: this happens when a series is zero on one side of the "
-        "intervention; the means before and after are then given instead. No adjustment is made for the number of tests, so a single 'supports' "
-        "among many tests is weak evidence.")
-#: ratio intervals beyond [1/DEGENERATE, DEGENERATE] come from a series at zero on one side (boundary fits)
-DEGENERATE = 1e3
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One test of one of the seed's claims, with the decision and the numbers behind it."""
-
-    arm: str            # clash | joint | external | comparison | share
-    test: str           # outcome or comparison name
-    label: str
-    model: str
-    term: str
-    scale: str          # "ratio" or "events per month"
-    direction: int      # +1 hypothesised increase, -1 decrease
-    estimate: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    verdict: str        # supports | contradicts | inconclusive | not estimable
-    lower_bound: bool = False
-    placebo_p: float | None = None
-    note: str = ""
-
-    @property
-    def null(self) -> float:
-        return 1.0 if self.scale == "ratio" else 0.0
-
-    @property
-    def hypothesis(self) -> str:
-        return ("increase" if self.direction > 0 else "decrease")
-
-    def sentence(self) -> str:
-        what = "rate ratio" if self.scale == "ratio" else "change in events per month"
-        if self.verdict == "not estimable":
-            return (f"{self.label}: the claim is a{'n' if self.direction > 0 else ''} {self.hypothesis}; not "
-                    f"estimable ({model_name(self.model)}). {self.note}").strip()
-        s = (f"{self.label}: {what} {fmt_num(self.estimate)} (95% CI {fmt_ci(self.ci_low, self.ci_high)}, "
-             f"p {'= ' if fmt_p(self.p_value)[0] != '<' else ''}{fmt_p(self.p_value)}; {model_name(self.model)}); "
-             f"the claim is a{'n' if self.direction > 0 else ''} {self.hypothesis}: {self.verdict}.")
-        if self.placebo_p is not None and is_finite(self.placebo_p):
-            s += f" Placebo-in-time p = {fmt_p(self.placebo_p)}."
-        if self.lower_bound:
-            s += " Counts are lower bounds (perpetrator blanked in part of the source)."
-        if self.note:
-            s += " " + self.note
-        return s
-
-
-def decide(ci_low: float, ci_high: float, direction: int, null: float) -> str:
-    """The stated rule: supports / contradicts / inconclusive from the 95% interval and the claimed sign.
-
-    An exact interval may reach 0 or infinity (a count of zero on one side); only a missing bound makes a
-    test not estimable."""
-    if pd.isna(ci_low) or pd.isna(ci_high):
-        return "not estimable"
-    if ci_low > null:
-        return "supports" if direction > 0 else "contradicts"
-    if ci_high < null:
-        return "supports" if direction < 0 else "contradicts"
-    return "inconclusive"
-
-
-def _row(frame: pd.DataFrame, **eq: object) -> pd.Series | None:
-    m = pd.Series(True, index=frame.index)
-    for k, v in eq.items():
-        m &= frame[k].astype(str) == str(v)
-    return frame[m].iloc[0] if m.any() else None
-
-
 def _truthy(v: object) -> bool:
-    return str(v).lower() in ("true", "1", "1.0")
+    return as_bool(v)
 
 
-def degenerate(lo: float, hi: float) -> bool:
-    """A ratio interval reaching beyond [1/DEGENERATE, DEGENERATE] (or not finite): a boundary fit."""
-    return not (is_finite(lo) and is_finite(hi)) or lo < 1 / DEGENERATE or hi > DEGENERATE
+ARM_TITLES = {"external": "External attacks", "clash": "AQ-IS clashes", "joint": "Joint AQ-IS operations",
+              "direct": "The direct test: clashes against external attacks"}
 
 
-def _make(arm: str, test: str, label: str, r: pd.Series, direction: int, lower: bool,
-          placebo_p: float | None = None, note: str = "", exact: bool = False) -> Verdict:
-    ratio = "ratio" in r and (exact or is_finite(r["ratio"]))
-    est, lo, hi = ((r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"]) if ratio
-                   else (r["estimate"], r["ci_low"], r["ci_high"]))
-    scale = "ratio" if ratio else "events per month"
-    verdict = decide(float(lo), float(hi), direction, 1.0 if ratio else 0.0)
-    if not exact and ratio and verdict != "not estimable" and degenerate(float(lo), float(hi)):
-        verdict = "not estimable"
-        note = ("The fitted interval is degenerate (a series at or near zero on one side of the intervention). "
-                + note).strip()
-    return Verdict(arm=arm, test=test, label=label, model=str(r["model"]), term=str(r["term"]), scale=scale,
-                   direction=direction, estimate=float(est), ci_low=float(lo), ci_high=float(hi),
-                   p_value=float(r["p_value"]), verdict=verdict, lower_bound=lower, placebo_p=placebo_p, note=note)
+def primary_rows(primary: pd.DataFrame, labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """The registered primary estimands as the report shows them: one row per arm, numbers formatted by
+    externalize.tables (rate ratio and interval, p, Holm-adjusted p), status and the computed caveat."""
+    rows = []
+    for r in primary.to_dict("records"):
+        tested = str(r.get("status")) == "tested"
+        rows.append({"arm": ARM_TITLES.get(str(r["arm"]), str(r["arm"])), "outcome": labels.get(r["outcome"], r["outcome"]),
+                     "source": r.get("source", ""), "model": model_name(str(r.get("model", ""))),
+                     "inference": str(r.get("inference", "")), "date": str(r.get("date", "")),
+                     "direction": str(r.get("direction", "")), "status": str(r.get("status", "")),
+                     "estimate": fmt_num(r.get("estimate")) if tested else "–",
+                     "ci": fmt_ci(r.get("ci_low"), r.get("ci_high")) if tested else "",
+                     "p": fmt_p(r.get("p_value")) if tested else "–", "p_holm": fmt_p(r.get("p_holm")) if tested else "–",
+                     "events": f"{fmt_int(r.get('events_pre'))} / {fmt_int(r.get('events_post'))}",
+                     # the status is shown beside the caveat, so a caveat that restates it drops the prefix
+                     "caveat": str(r.get("caveat", "") or "").removeprefix(f"{r.get('status')}: ")})
+    return rows
 
 
-def verdicts(tables: Mapping[str, pd.DataFrame], *, intervention: str, main_model: str,
-             comparisons: Sequence[tuple[str, str, str]] = ()) -> list[Verdict]:
-    """Judge each of the seed's claims on every outcome and comparison that tests it (rule: see RULE).
-
-    tables: 'outcomes' (name, frequency, event_class, label, lower_bound), 'estimates', 'yearly_contrast'
-    (optional 'placebo_summary'). comparisons: (name, outcome, reference) as in the study config; the
-    claimed sign of a comparison is the outcome's claimed sign minus the reference's (clash vs external:
-    negative; joint vs clash: positive; external vs a control series: positive).
-    """
-    outcomes = tables["outcomes"].set_index("name")
-    est = tables.get("estimates", pd.DataFrame())
-    yc = tables.get("yearly_contrast", pd.DataFrame())
-    ps = tables.get("placebo_summary", pd.DataFrame())
-    level = term(intervention, "level")
-    out: list[Verdict] = []
-    for name, o in outcomes.iterrows():
-        direction = HYPOTHESIS.get(str(o["event_class"]))
-        if direction is None:
-            continue   # control series (class 'other') carry no claim
-        lower = _truthy(o.get("lower_bound", False))
-        if o["frequency"] == "month" and len(est):
-            r = _row(est, outcome=name, model=main_model, spec="main", term=level)
-            if r is None:
-                continue
-            pp = _row(ps, outcome=name, model=main_model) if len(ps) else None
-            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), r, direction, lower,
-                             None if pp is None else float(pp["p_value"])))
-        elif o["frequency"] == "year" and len(yc):
-            r = _row(yc, outcome=name)
-            if r is None:
-                continue
-            # exact conditional post/pre ratio: valid with a zero count on one side, unlike the GLM's Wald interval
-            rr = pd.Series({"model": "exact_yearly", "term": "post", "ratio": r["exact_ratio"],
-                            "ratio_ci_low": r["exact_ci_low"], "ratio_ci_high": r["exact_ci_high"],
-                            "p_value": r["exact_p_value"]})
-            note = (f"Mean per year {fmt_num(r['mean_pre'], 1)} in {r['years_pre']} and {fmt_num(r['mean_post'], 1)} "
-                    f"in {r['years_post']}; the intervention year {fmt_num(r['count_intervention_year'], 0)} "
-                    "events, left out. Exact Poisson interval: assumes no overdispersion.")
-            out.append(_make(str(o["event_class"]), str(name), str(o["label"]), rr, direction, lower, note=note,
-                             exact=True))
-    for cname, o_name, ref_name in comparisons:
-        if o_name not in outcomes.index or ref_name not in outcomes.index or not len(est):
-            continue
-        o, ref = outcomes.loc[o_name], outcomes.loc[ref_name]
-        direction = HYPOTHESIS.get(str(o["event_class"]), 0) - HYPOTHESIS.get(str(ref["event_class"]), 0)
-        if direction == 0:
-            continue
-        direction = 1 if direction > 0 else -1
-        lower = _truthy(o.get("lower_bound", False)) or _truthy(ref.get("lower_bound", False))
-        term = f"{level}:{o_name}" if o["frequency"] == "month" else f"post:{o_name}"
-        label = f"{o['label']} relative to {ref['label']}"
-        r = _row(est, outcome=cname, term=term)
-        if r is not None:
-            out.append(_make("comparison", cname, label, r, direction, lower))
-        s = _row(est, outcome=f"{cname}_share", term=level)
-        if s is not None:
-            out.append(_make("share", f"{cname}_share", f"Share of {o['label']} in the two series", s,
-                             direction, lower))
-    return out
+def rival_rows(rivals: pd.DataFrame, labels: Mapping[str, str]) -> list[dict[str, str]]:
+    """The rival-date table as the report shows it: per primary series and candidate date, the level rate
+    ratio at that date, whether the date is inside the 95% break-date set, its placebo rank and whether one
+    model can separate it from the main date (with the reason)."""
+    rows = []
+    for r in rivals.to_dict("records"):
+        sep = r.get("two_date_separable")
+        rows.append({"outcome": labels.get(r["outcome"], r["outcome"]), "candidate": str(r["candidate"]).replace("_", " "),
+                     "date": str(r["date"]), "from_main": fmt_int(r.get("months_from_main")),
+                     "rr": f"{fmt_num(r.get('rate_ratio'))} {fmt_ci(r.get('rr_ci_low'), r.get('rr_ci_high'))}",
+                     "in_set": "yes" if as_bool(r.get("in_confidence_set")) else "no",
+                     "rank": f"{fmt_int(r.get('placebo_rank'))} of {fmt_int(r.get('n_eligible'))}",
+                     "separable": ("main date" if str(r.get("two_date_reason", "")) == "the main date itself" else
+                                   ("yes" if as_bool(sep) else "no") + (f": {r['two_date_reason']}"
+                                                                         if isinstance(r.get("two_date_reason"), str)
+                                                                         and r["two_date_reason"] else ""))})
+    return rows
 
 
-def _direct_phrase(direct: Sequence[Verdict]) -> str:
-    if not direct:
-        return "no direct comparison of clashes with external attacks could be made"
-    kinds = sorted({v.verdict for v in direct})
-    if kinds == ["not estimable"]:
-        return "the direct test (clashes against external attacks) could not be estimated"
-    return "the direct test (clashes against external attacks) " + " / ".join(kinds)
+def direct_rows(direct: pd.DataFrame) -> list[dict[str, str]]:
+    """The direct test (clashes against external attacks) row by row: method, the two series, the counts of
+    the 2x2 table, the ratio of rate ratios with its interval and p, and its status with the reason."""
+    rows = []
+    for r in direct.to_dict("records"):
+        counts = (f"clashes {fmt_int(r.get('clash_pre'))} → {fmt_int(r.get('clash_post'))}; external "
+                  f"{fmt_int(r.get('external_pre'))} → {fmt_int(r.get('external_post'))}")
+        rows.append({"method": str(r.get("method", "")),
+                     "series": f"{r.get('clash_outcome', '')} vs {r.get('external_outcome', '')}",
+                     "periods": f"{r.get('pre_period', '–')} vs {r.get('post_period', '–')}"
+                     if isinstance(r.get("pre_period"), str) else "–",
+                     "counts": counts, "estimate": f"{fmt_num(r.get('estimate'))} {fmt_ci(r.get('ci_low'), r.get('ci_high'))}",
+                     "p": fmt_p(r.get("p_value")), "status": str(r.get("status", "")),
+                     "reason": str(r.get("reason", "") or "")})
+    return rows
 
 
-def summarise_verdicts(vs: Sequence[Verdict]) -> dict[str, object]:
-    """Counts per decision and the wording of the overall finding (computed, conditional)."""
-    counts = {k: sum(v.verdict == k for v in vs) for k in ("supports", "contradicts", "inconclusive", "not estimable")}
-    direct = [v for v in vs if v.arm == "comparison" and v.direction < 0]   # clash vs external
-    arms = [a for a in ("external", "clash", "joint", "comparison", "share") if any(v.arm == a for v in vs)]
-    by_arm = [{"arm": a, **{k: sum(v.arm == a and v.verdict == k for v in vs) for k in counts}} for a in arms]
-    supporting = [r["arm"] for r in by_arm if r["supports"] > 0]
-    contradicting = [r["arm"] for r in by_arm if r["contradicts"] > 0]
-    direct_ok = bool(direct) and all(v.verdict == "supports" for v in direct)
-    if not vs:
-        overall = "No test of the hypothesis could be estimated from the data present."
-    elif direct_ok and counts["contradicts"] == 0:
-        overall = ("The direct test (clashes against external attacks) supports the hypothesis, and no test "
-                   "contradicts it.")
-    elif counts["supports"] == 0:
-        overall = f"No test supports the hypothesis, and {_direct_phrase(direct)}: the evidence here does not support it."
-    elif contradicting:
-        overall = (f"The evidence is mixed: tests of the {', '.join(supporting)} arm(s) support the hypothesis, "
-                   f"tests of the {', '.join(contradicting)} arm(s) contradict it, and {_direct_phrase(direct)}. "
-                   "These data do not support the hypothesis as a whole.")
-    elif direct_ok:
-        overall = "The direct test (clashes against external attacks) supports the hypothesis; no test contradicts it."
-    else:
-        overall = (f"Some tests of the {', '.join(supporting)} arm(s) support the hypothesis, but "
-                   f"{_direct_phrase(direct)}: the hypothesis as a whole is not supported by these data.")
-    return {"counts": counts, "n": len(vs), "overall": overall, "by_arm": by_arm}
+def _simulation_facts(sim: pd.DataFrame, method: str | None) -> dict[str, object]:
+    """How the inference method used for the monthly primaries behaves in the simulation study: its size in the
+    null scenarios (nominal 0.05; target [0.03, 0.07]), its lowest coverage (target >= 0.93), and the
+    scenarios in which it misses either target."""
+    if sim.empty or "kind" not in sim or not method:
+        return {}
+    s = sim[sim["estimator"] == method]
+    null = s[s["kind"] == "size"]
+    if null.empty:
+        return {}
+    bad = s[~s["keeps_size"].map(as_bool) | ~s["keeps_coverage"].map(as_bool)] if "keeps_size" in s else s.iloc[:0]
+    return {"method": method, "n": fmt_int(len(null)), "reps": fmt_int(s["n_rep"].max()),
+            "size_min": fmt_num(null["rejection_rate"].min(), 3), "size_max": fmt_num(null["rejection_rate"].max(), 3),
+            "cov_min": fmt_num(s["coverage"].min(), 3),
+            "failing": [f"mean {fmt_num(r.mean, 0)}, AR {fmt_num(r.ar, 1)} ({r.kind})" for r in bad.itertuples()],
+            "n_scenarios": fmt_int(s["scenario"].nunique())}
 
 
-# ---------------------------------------------------------------- inputs
 def _read_csv(path: Path) -> pd.DataFrame:
     if not path.is_file() or path.stat().st_size <= 1:
         return pd.DataFrame()
@@ -326,25 +199,10 @@ def _coverage_facts(coverage: pd.DataFrame, registry: pd.DataFrame) -> dict[str,
     return facts
 
 
-def _simulation_facts(sim: pd.DataFrame, main_model: str) -> dict[str, str]:
-    """Range of the main model's empirical size and coverage across the null scenarios (nominal 0.05 / 0.95)."""
-    if sim.empty or "kind" not in sim:
-        return {}
-    s = sim[(sim["estimator"] == main_model) & (sim["kind"] == "size")]
-    if s.empty:
-        return {}
-    return {"model": model_name(main_model), "n": fmt_int(len(s)),
-            "size_min": fmt_num(s["rejection_rate"].min(), 2), "size_max": fmt_num(s["rejection_rate"].max(), 2),
-            "cov_min": fmt_num(s["coverage"].min(), 2), "cov_max": fmt_num(s["coverage"].max(), 2),
-            "reps": fmt_int(s["n_rep"].max())}
-
-
 # ---------------------------------------------------------------- the report step's own tables and figures
 #: tables other steps may write; each is shown in its section when present, and said to be absent otherwise.
 #: (key, file name pattern in tables/, title, section)
 EXTRA_TABLES: tuple[tuple[str, str, str], ...] = (
-    ("primary_estimands", "Primary estimands, registered before fitting", "estimates"),
-    ("rival_dates", "The same models at the dates of rival events", "estimates"),
     ("did_participation", "Coalition participation: difference-in-differences", "designs"),
     ("dose_response", "Dose-response: coalition strike intensity", "designs"),
     ("strikes_monthly", "Coalition strikes per month", "designs"),
@@ -435,7 +293,10 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     labels = {o.name: o.label for o in study.outcomes}
     if tables.get("outcomes", pd.DataFrame()).empty:
         tables["outcomes"] = pd.DataFrame([o.__dict__ for o in study.outcomes])
-    vs = verdicts(tables, intervention=iv, main_model=study.models.main_model, comparisons=study.comparisons)
+    primary = tables.get("primary_estimands", pd.DataFrame())
+    arm_findings = tables.get("findings", pd.DataFrame())
+    method = next((str(m) for m in primary.get("inference", pd.Series(dtype=str))
+                   if isinstance(m, str) and "exact" not in m), None) if len(primary) else None
     est = tables.get("estimates", pd.DataFrame())
     ledger = _read_csv(processed_dir / "ledger.csv")
     coverage = _read_csv(processed_dir / "coverage.csv")
@@ -511,7 +372,13 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "window": f"{study.window_start} to {study.window_end}",
         "years": f"{study.yearly_start} to {study.yearly_end}",
         "main_model": model_name(study.models.main_model),
-        "verdicts": vs, "verdict_summary": summarise_verdicts(vs), "rule": RULE,
+        "primary": primary_rows(primary, labels) if len(primary) else [],
+        "arm_findings": [{"arm": ARM_TITLES.get(str(r["arm"]), str(r["arm"])), "reading": r["reading"],
+                          "statement": r["statement"]} for r in arm_findings.to_dict("records")]
+                        if len(arm_findings) else [],
+        "direct_test": direct_rows(tables["direct_test"]) if len(tables.get("direct_test", pd.DataFrame())) else [],
+        "rival_rows": rival_rows(tables["rival_dates"], labels) if len(tables.get("rival_dates", pd.DataFrame()))
+                      else [],
         "figures": figs,
         "design_scope": DESIGN_SCOPE,
         "did_versus_its": did_versus_its(output_dir / "tables") if (output_dir / "tables" / "did_participation.csv").is_file() else [],
@@ -526,7 +393,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         },
         "placebo_rows": placebo_rows, "break_rows": break_rows, "spec": spec_facts,
         "simulation": _table_html(simulation_table(sim), "tbl wrap small") if len(sim) else "",
-        "simulation_facts": _simulation_facts(sim, study.models.main_model),
+        "simulation_facts": _simulation_facts(sim, method),
         "n_boot": fmt_int(boot["n_boot"].iloc[0]) if len(boot) and "n_boot" in boot else None,
         "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
         "skipped": manifest.get("skipped", {}), "lower_bound": lower_bound,

@@ -42,6 +42,7 @@ from externalize.figures.designs import (
     plot_strikes,
     strikes_data,
 )
+from externalize.figures.inference import break_profile_data, plot_break_profile
 from externalize.figures.study import (
     break_sweep_data,
     counterfactual_data,
@@ -63,7 +64,7 @@ from externalize.figures.study import (
 )
 from externalize.paths import OutputPaths, output_paths
 
-__all__ = ["arm_cases_data", "arm_counts_data", "plot_arm", "CLASS_COLOURS", "DPI", "FIGURES", "FIGURE_NAMES", "FREQ_COLOURS", "Figure", "FigureInputs",
+__all__ = ["arm_cases_data", "arm_counts_data", "break_profile_data", "plot_arm", "plot_break_profile", "CLASS_COLOURS", "DPI", "FIGURES", "FIGURE_NAMES", "FREQ_COLOURS", "Figure", "FigureInputs",
            "break_sweep_data", "counterfactual_data", "coverage_data", "dose_response_data",
            "event_study_data", "figure", "forest_data", "geography_data", "intervention_frame", "make_figures",
            "monthly_counts_data", "nonstate_data", "placebo_data", "plot_break_sweep", "plot_counterfactual",
@@ -130,6 +131,13 @@ def _arm_cases(arm: str) -> Callable[[pd.DataFrame, FigureInputs], pd.DataFrame]
     return marks
 
 
+def _break_profile(inp: FigureInputs) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    profile, rivals = inp.table("break_date_profile"), inp.table("rival_dates")
+    if profile is None or rivals is None or profile.empty:
+        return None
+    return break_profile_data(profile, rivals)
+
+
 def _arm_figure(arm: str, caption: str) -> Figure:
     return Figure(f"monthly_{arm}", caption, _arm_counts(arm),
                   lambda f, ivs, cases: plot_arm(f, ivs, cases, arm), arm_height, _arm_cases(arm))
@@ -181,6 +189,11 @@ FIGURES: tuple[Figure, ...] = (
     Figure("geography", "Where the classified events happen: country by year.", _geography,
            lambda f, ivs: plot_geography(f),
            lambda f: 2.0 + 0.2 * f.groupby("event_class")["country"].nunique().sum()),
+    Figure("break_profile", "Break-date profile of each monthly primary: which months the data cannot tell from "
+                            "the best break, and where the rival dates fall.",
+           lambda inp: None if (b := _break_profile(inp)) is None else b[0],
+           lambda f, ivs, rivals: plot_break_profile(f, rivals), lambda f: 1.6 + 2.2 * f["outcome"].nunique(),
+           lambda f, inp: (_break_profile(inp) or (f, pd.DataFrame()))[1]),
     Figure("counterfactual", "Observed, fitted and counterfactual series around the main intervention.",
            _counterfactual, plot_counterfactual, lambda f: 1.2 + 1.6 * f["outcome"].nunique()),
     Figure("forest", "Effect estimates across models and sources (ratio scale).", _forest,
