@@ -24,9 +24,11 @@ report: install system-deps-report
 	$(PYTHON) -m externalize.cli run $(DATA_FLAG)
 
 test: install system-deps-test
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q
 
 test-fast: install system-deps-test
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q -m "not slow"
 
 bench: install

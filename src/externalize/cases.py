@@ -144,8 +144,8 @@ def load_links(path: str | Path = DEFAULT_LINKS, cases: pd.DataFrame | None = No
         if cases is not None and r["case_id"] not in set(cases["case_id"].astype(str)):
             errors.append(f"{where}: case_id {r['case_id']!r} is not in the case catalogue")
     dup = raw.duplicated(["case_id", "source", "event_id"])
-    for i in np.flatnonzero(dup.to_numpy()):
-        errors.append(f"{_row_label(raw, int(i), 'case_id')}: the same (case, source, event_id) link twice")
+    for j in np.flatnonzero(dup.to_numpy()):
+        errors.append(f"{_row_label(raw, int(j), 'case_id')}: the same (case, source, event_id) link twice")
     if errors:
         raise CaseCatalogueError(f"{path}: {len(errors)} problem(s)\n  " + "\n  ".join(errors))
     return raw.replace("", pd.NA).astype("string")

@@ -12,16 +12,17 @@ import pandas as pd
 
 from externalize.artefacts import artefact, read_table, write_frame
 from externalize.config import StudyConfig
+from externalize.identification import ArmIdentification
 from externalize.paths import OutputPaths
 
 
-def _identification_frame(ident: Mapping[str, object]) -> pd.DataFrame:
+def _identification_frame(ident: Mapping[str, ArmIdentification]) -> pd.DataFrame:
     rows = []
     for arm, a in ident.items():
         for kind, texts in (("can", a.can), ("cannot", a.cannot), ("findings", [a.findings] if a.findings else [])):
             rows += [{"arm": arm, "kind": kind, "sentence": t} for t in texts]
         for s in a.spanning:
-            rows.append({"arm": arm, "kind": "source", "sentence": "", **{f"src_{k}": v for k, v in s.items()}})
+            rows.append({"arm": arm, "kind": "source", "sentence": "", **{f"src_{k}": str(v) for k, v in s.items()}})
     return pd.DataFrame(rows)
 
 

@@ -429,7 +429,7 @@ def findings_study(built: BuildResult, study: StudyConfig, out_dir: str | Path,
                 row = _monthly_primary(p, y, study, method, why, cfg, prof, ranks, o.lower_bound, sim)
         except (SeriesNotFoundError, ExternalizeError, ValueError, np.linalg.LinAlgError) as exc:
             row = {"status": "descriptive", "caveat": f"not estimable: {type(exc).__name__}: {exc}"}
-        methods.extend(row.pop("_methods", []))  # type: ignore[arg-type]
+        methods.extend(row.pop("_methods", []))
         rows.append({**base, **row})
     direct.extend(_direct_monthly(built, study, primaries))
     prim = pd.DataFrame(rows).reindex(columns=list(PRIMARY_COLUMNS))

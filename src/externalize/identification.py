@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
@@ -58,8 +59,8 @@ class IdentificationError(ExternalizeError, ValueError):
 @dataclass
 class ArmIdentification:
     arm: str
-    spanning: list[dict[str, object]] = field(default_factory=list)   # dated sources across the intervention
-    later: list[dict[str, object]] = field(default_factory=list)      # dated sources that start or end too near
+    spanning: list[dict[str, Any]] = field(default_factory=list)   # dated sources across the intervention
+    later: list[dict[str, Any]] = field(default_factory=list)      # dated sources that start or end too near
     yearly: list[str] = field(default_factory=list)
     can: list[str] = field(default_factory=list)
     cannot: list[str] = field(default_factory=list)

@@ -203,7 +203,7 @@ def open_raw(path: Path) -> IO[bytes]:
     if name.endswith(".xz"):
         return lzma.open(path, "rb")
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # GzipFile is a binary IO
     if name.endswith(".zip"):
         zf = zipfile.ZipFile(path)
         members = [m for m in zf.namelist() if not m.endswith("/")]

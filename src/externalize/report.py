@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -268,7 +269,7 @@ def _case_rows(reg: pd.DataFrame) -> list[dict[str, object]]:
             for r in reg.to_dict("records")]
 
 
-def _identification_rows(ident: pd.DataFrame) -> list[dict[str, object]]:
+def _identification_rows(ident: pd.DataFrame) -> list[dict[str, Any]]:
     if ident.empty:
         return []
     order = ["external", "clash", "joint", "comparison"]

@@ -94,7 +94,7 @@ def check_choice(value: object, choices: Iterable[T], what: str,
     and the nearest one ("did you mean ...?")."""
     options = tuple(choices)
     if value in options:
-        return value  # type: ignore[return-value]
+        return value
     hint = nearest(str(value), options)
     suffix = f"; did you mean {hint!r}?" if hint else ""
     raise error(f"{what}: {value!r} is not one of {list(options)}{suffix}")

@@ -225,7 +225,7 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
             facts[dataset] = {"skipped": str(exc)}
             continue
         facts[dataset] = f
-        specs = []
+        specs: list[tuple[str, str, str, tuple[str, ...]]] = []
         for outcome in ("all", *PLOT_STATUSES):
             for cg in ("never_treated", "not_yet_treated"):
                 specs.append((outcome, "plots per country-month", cg, ()))
@@ -254,7 +254,7 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
                                             draws=ri_draws, seed=seed)
                 rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
             frames.append(_with_counterfactual(rows, pp, "rwattacks"))
-        facts["placebo"] = {"years": list(placebo_years), "units": int(pp["unit"].nunique())}
+        facts["placebo"] = {"years": list(placebo_years), "units": int(pp["unit"].nunique())}  # type: ignore[dict-item]
     except DesignError as exc:
         facts["placebo"] = {"skipped": str(exc)}
     if not frames:

@@ -37,7 +37,7 @@ def pooled_its(built: BuildResult, study: StudyConfig, outcome_names: tuple[str,
     from externalize.estimates import monthly_outcome
     from externalize.models import fit_its
 
-    rows = []
+    rows: list[dict[str, object]] = []
     for name in outcome_names:
         try:
             outcome = study.outcome(name)

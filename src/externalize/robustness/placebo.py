@@ -90,7 +90,7 @@ def _batch_rows(fit: BatchFit, term: str, shifts: np.ndarray, periods: list[pd.P
     absz = np.abs(stat)
     p = 2.0 * (stats.t.sf(absz, fit.df_resid) if fit.use_t else stats.norm.sf(absz))
     ok = fit.converged & np.isfinite(est) & np.isfinite(se)
-    warn = ""
+    warn: str | np.ndarray = ""
     if model == "poisson":
         # the same check (and threshold) as the model suite's OverdispersionWarning, recorded per fit
         warn = np.where(fit.dispersion > OVERDISPERSION_THRESHOLD,

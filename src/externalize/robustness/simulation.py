@@ -218,7 +218,7 @@ def default_scenarios(n: int = 96, at: int = 55) -> list[Scenario]:
     Poisson iid and NB2 with a latent AR(1) (ar 0.5, sigma 0.3, nb_alpha 0.3) under the null, a level change
     of log(1.5) and a slope change of +0.01 per month on the log scale (NB2 AR(1)), and one Gaussian iid null."""
     out = [Scenario("gaussian_iid_null", family="gaussian", mean=10.0, sigma=2.0, n=n, at=at)]
-    dep = dict(ar=0.5, sigma=0.3, nb_alpha=0.3)
+    dep: dict[str, Any] = dict(ar=0.5, sigma=0.3, nb_alpha=0.3)
     for mean in (2.0, 10.0, 30.0):
         m = f"m{mean:g}"
         out += [
