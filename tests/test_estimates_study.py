@@ -104,9 +104,11 @@ def test_comparisons_and_yearly_contrasts(tables):
 
 
 def test_tables_written_and_deterministic(tables, built, study, tmp_path):
+    from externalize.artefacts import outputs_of
+
     _, out = tables
-    for name in ("estimates", "fit_stats", "counterfactual", "effects", "share", "yearly_contrast", "fit_errors"):
-        assert (out / f"{name}.csv").is_file()
+    # the fit step writes exactly the tables the artefact registry declares for it, no more, no fewer
+    assert {p.name for p in out.iterdir()} == {a.filename for a in outputs_of("fit")}
     fit_study(built, study, tmp_path)
     assert (tmp_path / "estimates.csv").read_bytes() == (out / "estimates.csv").read_bytes()
 
@@ -120,9 +122,16 @@ def test_robustness_step_writes_every_table(built, study, tmp_path):
     # 4 outcomes with a series x 2 windows x models x seasonality on/off
     assert len(t["spec_curve"]) == 4 * 2 * len(study.models.monthly_models) * 2
     assert t["spec_curve"]["error"].fillna("").str.contains("zero").sum() > 0   # crenshaw rows kept, refused
-    for name in ("placebo", "break_sweep", "break_summary", "bootstrap", "spec_curve", "primary_estimands",
-                 "rival_dates", "break_date_profile", "direct_test"):
-        assert (tmp_path / f"{name}.csv").is_file()
+    from externalize.artefacts import outputs_of
+
+    assert {p.name for p in tmp_path.iterdir()} == {a.filename for a in outputs_of("robustness")}
+
+
+@pytest.mark.slow
+def test_findings_step_records_an_all_zero_primary(built, study, tmp_path):
+    from externalize.findings import findings_study
+
+    t = findings_study(built, study, tmp_path)
     # the external primary (Crenshaw) is all zero in this build: recorded as not estimable, not dropped
     prim = t["primary_estimands"].set_index("arm")
     assert prim.loc["external", "status"] == "descriptive"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from externalize.errors import ConfigError
 from externalize.sources.base import AdapterOutput
 
 __all__ = ["AdapterOutput", "adapter_for"]
@@ -16,8 +17,8 @@ def adapter_for(name: str) -> ModuleType:
         module = importlib.import_module(f"externalize.sources.{name}")
     except ModuleNotFoundError as exc:
         if exc.name == f"externalize.sources.{name}":
-            raise ValueError(f"no adapter module externalize.sources.{name} (named in data/sources.toml)") from exc
+            raise ConfigError(f"no adapter module externalize.sources.{name} (named in data/sources.toml)") from exc
         raise
     if not hasattr(module, "read"):
-        raise ValueError(f"externalize.sources.{name} has no read(spec, files) function")
+        raise ConfigError(f"externalize.sources.{name} has no read(spec, files) function")
     return module
