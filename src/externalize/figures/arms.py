@@ -72,7 +72,7 @@ def plot_arm(counts: pd.DataFrame, ivs: pd.DataFrame, cases: pd.DataFrame | None
                + ". Counts inside each source's coverage only.")
     if n_cases:
         caption += (f" Orange: the catalogue's {arm} cases in this window ({n_cases}); solid where that panel's "
-                    f"source registers the case as a {arm} event (an explicit link), dotted where it does not.")
+                    f"source registers the case as {'an' if arm[0] in 'aeiou' else 'a'} {arm} event (an explicit link), dotted where it does not.")
     p = (p9.ggplot(counts, p9.aes("date", "count"))
          + p9.geom_vline(p9.aes(xintercept="date"), data=ivs, linetype="dashed", colour="#777777", size=0.4)
          + p9.geom_line(colour=CLASS_COLOURS.get(arm, "#333333"), size=0.5)

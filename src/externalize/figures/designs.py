@@ -61,7 +61,7 @@ def plot_event_study(frame: pd.DataFrame) -> p9.ggplot:
         f"{int(frame['n_treated'].max())} or fewer treated countries; the randomization p-values of the overall "
         "ATT (first strike dates permuted across countries) are the honest test: " + "; ".join(facts) + "."
         + (f" {int((~has_ci).sum())} points have no interval (no variation in the cells behind them)."
-           if (~has_ci).any() else ""), width=140)
+           if (~has_ci).any() else ""))
     return (p9.ggplot(frame, p9.aes("event_time", "estimate", colour="phase"))
             + p9.geom_hline(yintercept=0, colour="#555555")
             + p9.geom_vline(xintercept=-0.5, linetype="dashed", colour="#999999")
@@ -124,8 +124,8 @@ def plot_nonstate(frame: pd.DataFrame, iv: pd.DataFrame) -> p9.ggplot:
     caption = _caption(
         "Non-state fatalities (GED best estimate) per country-month, UCDP GED 24.1 aggregated by country and "
         "month; GED events spanning two months were dropped by the file's maker. In Syria 2013-2015 most of "
-        "these deaths are in dyads with IS (95-98% in the yearly UCDP Non-State file) and only part are IS "
-        "against the Nusra lineage: a proxy for the timing of intra-insurgent fighting, not the clash arm. "
+        "these deaths are in dyads with IS (shares per year from the yearly UCDP Non-State file in "
+        "tables/nonstate_share_ucdp.csv) and only part are IS against the Nusra lineage: a proxy for the timing of intra-insurgent fighting, not the clash arm. "
         "Dashed lines: interventions of the study config.")
     return (p9.ggplot(frame, p9.aes("date", "non_state"))
             + p9.geom_vline(p9.aes(xintercept="date"), data=iv, linetype="dashed", colour="#999999")
