@@ -529,6 +529,7 @@ def main() -> int:
             got = fn()
             print_table(got)
             rows.extend(got)
+            write_results(rows, args.label, machine, args.results_dir)  # a partial run keeps what it measured
     add_build_floor(rows)
     machine["load_average_after"] = os.getloadavg()
     print("\nall rows:")
