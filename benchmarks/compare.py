@@ -3,7 +3,9 @@
     python benchmarks/compare.py benchmarks/results/<date>-before.csv benchmarks/results/<date>-after.csv [--md]
 
 Rows are matched by (section, item); the real build's floor is filled in, when a file lacks it, as the sum
-of the adapter floors of that same file (what bench.py itself does since it reports that floor).
+of the adapter floors of that same file (what bench.py itself does since it reports that floor). A file
+that does not end in .csv is read as the printed output of bench.py (its fixed-width tables), for a run
+that was stopped before it wrote its CSV. Several files may be given for either side, joined with "+".
 """
 
 from __future__ import annotations
@@ -14,9 +16,33 @@ import sys
 from pathlib import Path
 
 
-def load(path: Path) -> dict[tuple[str, str], dict[str, str]]:
-    with path.open(newline="") as fh:
-        rows = {(r["section"], r["item"]): r for r in csv.DictReader(fh)}
+SECTIONS = ("adapters", "build", "pipeline", "refits", "synthetic")
+
+
+def _from_log(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """Rows of bench.py's printed tables: section(10) item(52) package(10) floor(9) ratio(8) MB(8) text."""
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for line in path.read_text().splitlines():
+        if not line[:10].strip() in SECTIONS or len(line) < 100:
+            continue
+        def cell(a: int, b: int) -> str:
+            v = line[a:b].strip()
+            return "" if v == "-" else v
+
+        rows[(line[:10].strip(), line[11:63].strip())] = {
+            "package_s": cell(63, 74), "floor_s": cell(74, 84), "ratio": cell(84, 93), "peak_rss_mb": cell(93, 102)}
+    return rows
+
+
+def load(spec: str) -> dict[tuple[str, str], dict[str, str]]:
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for part in spec.split("+"):
+        path = Path(part)
+        if path.suffix == ".csv":
+            with path.open(newline="") as fh:
+                rows.update({(r["section"], r["item"]): r for r in csv.DictReader(fh)})
+        else:
+            rows.update(_from_log(path))
     floors = [float(r["floor_s"]) for (sec, item), r in rows.items()
               if sec == "adapters" and r["floor_s"] and " read with " not in item]
     for (sec, item), r in rows.items():
@@ -32,8 +58,8 @@ def fmt(v: str, digits: int = 2) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("before", type=Path)
-    ap.add_argument("after", type=Path)
+    ap.add_argument("before", help="a results CSV or a bench.py log (several joined with +)")
+    ap.add_argument("after")
     ap.add_argument("--md", action="store_true", help="print a Markdown table")
     args = ap.parse_args()
     a, b = load(args.before), load(args.after)
