@@ -255,14 +255,28 @@ def _fallback_rows(spec, files, ext: str, floor_s: float | None, repeats: int) -
                 note=f"fallback reader when the faster optional one is not installed (raw table only)")]
 
 
+FALLBACK_READERS = {"EXTERNALIZE_RDS_ENGINE": "rdata", "EXTERNALIZE_XLSX_ENGINE": "openpyxl"}
+
+
 def bench_build(data_dir: Path, work: Path) -> list[Row]:
     out = work / "real-build"
     rows = []
-    for phase in ("cold", "warm"):
-        wall, rss, stdout = run_child([__file__, "--child", "build", "--data-dir", str(data_dir), "--out", str(out)])
+    runs = [("real build cold", out, None), ("real build warm", out, None)]
+    try:
+        from externalize.sources import base
+
+        if hasattr(base, "rds_engine") and base.rds_engine() != "rdata":
+            runs.append(("real build cold, fallback readers", work / "real-build-fallback", FALLBACK_READERS))
+    except ImportError:
+        pass
+    for item, folder, env in runs:
+        wall, rss, stdout = run_child([__file__, "--child", "build", "--data-dir", str(data_dir), "--out",
+                                       str(folder)], env=env)
         info = child_json(stdout)
-        rows.append(Row("build", f"real build {phase}", info["seconds"], peak_rss_mb=rss, rows=info["events"],
-                        note=f"process wall {wall:.1f} s (imports included)"))
+        note = f"process wall {wall:.1f} s (imports included)"
+        if env:
+            note += "; " + ", ".join(f"{k}={v}" for k, v in env.items())
+        rows.append(Row("build", item, info["seconds"], peak_rss_mb=rss, rows=info["events"], note=note))
     return rows
 
 

@@ -112,3 +112,11 @@ def test_real_pirus_same_events_either_engine(shared_data_dir: Path) -> None:
     fast, slow = _pirus(path, "calamine"), _pirus(path, "openpyxl")
     assert fast.rows_read == 2226
     _same(fast, slow)
+
+
+def test_engine_can_be_forced_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTERNALIZE_RDS_ENGINE", "rdata")
+    monkeypatch.setenv("EXTERNALIZE_XLSX_ENGINE", "openpyxl")
+    assert (rds_engine(), xlsx_engine()) == ("rdata", "openpyxl")
+    monkeypatch.setenv("EXTERNALIZE_RDS_ENGINE", "something else")  # not an engine: the usual choice
+    assert rds_engine() in ("rdata", "pyreadr")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,8 +139,12 @@ def rds_engine() -> str:
     """"pyreadr" (librdata, C; tens of times faster than rdata on GTD0814.rds) when installed, else "rdata".
 
     pyreadr is AGPL-licensed, so it is an optional extra (`pip install externalize[rds]`); rdata (MIT, pure
-    Python) is always installed and gives the same table.
+    Python) is always installed and gives the same table. The environment variable EXTERNALIZE_RDS_ENGINE
+    ("rdata" or "pyreadr") overrides the choice (the benchmark times both).
     """
+    forced = os.environ.get("EXTERNALIZE_RDS_ENGINE", "")
+    if forced in ("rdata", "pyreadr"):
+        return forced
     try:
         import pyreadr  # noqa: F401
     except ImportError:
@@ -199,7 +204,11 @@ def parse_r_data(data: bytes, extension: str = ".rds", engine: str | None = None
 
 def xlsx_engine() -> str:
     """pandas' "calamine" Excel reader (python-calamine, Rust; extra `xlsx`) when installed, else "openpyxl"
-    (always installed, about ten times slower on a large workbook)."""
+    (always installed, about ten times slower on a large workbook). EXTERNALIZE_XLSX_ENGINE ("calamine" or
+    "openpyxl") overrides the choice."""
+    forced = os.environ.get("EXTERNALIZE_XLSX_ENGINE", "")
+    if forced in ("calamine", "openpyxl"):
+        return forced
     try:
         import python_calamine  # noqa: F401
     except ImportError:
