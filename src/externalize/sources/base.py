@@ -161,8 +161,10 @@ def _pyreadr_frames(data: bytes, extension: str) -> dict[str | None, pd.DataFram
         file = Path(tmp) / f"data{extension}"
         file.write_bytes(data)
         frames = pyreadr.read_r(str(file))
-    # the dtypes rdata gives (and the adapters were written for): R character -> pandas "string",
-    # R integer without NA -> nullable Int32 (pyreadr gives int32 there, and float64 where there are NA)
+    # the dtypes rdata gives (and the adapters were written for): R character -> pandas "string", R integer
+    # -> nullable Int32. pyreadr gives int32 for an integer column without NA (cast here) but float64 for one
+    # with NA, which cannot be told from an R double; the adapters convert numbers themselves, and the events
+    # are the same either way (tests/sources/test_readers.py, on the real releases too)
     out: dict[str | None, pd.DataFrame] = {}
     for name, frame in frames.items():
         frame = frame.copy()
@@ -177,7 +179,7 @@ def _pyreadr_frames(data: bytes, extension: str) -> dict[str | None, pd.DataFram
 
 
 def parse_r_data(data: bytes, extension: str = ".rds", engine: str | None = None) -> object:
-    """The object in R .rds bytes (or the dict of named objects in .rda bytes), as rdata converts it.
+    """The object in R .rds bytes (or the dict of named objects in .rda bytes), as pandas objects.
 
     engine: "pyreadr" or "rdata" (default rds_engine()). pyreadr reads data.frames only; anything it cannot
     read (another R object, a damaged file) is handed to rdata, whose errors the callers turn into
