@@ -9,7 +9,7 @@ Sections (each row: package seconds, floor seconds, ratio = package / floor, pea
              (pyarrow.csv for CSV, python-calamine for XLSX, pyreadr for .rds, pyreadstat for .sav). For
              .rds / .xlsx the fallback engine (rdata / openpyxl) is timed too. Best of --repeats runs.
   build      the real-data build (`build_study`, every present source) as a child process: cold (empty
-             parquet cache) and warm (cache filled), wall seconds and the child's own peak RSS (wait4).
+             parquet cache) and warm (cache filled), wall seconds and the child's own peak RSS (VmHWM).
   pipeline   `run --force` on the real releases (seconds per step, from the pipeline's own timer), then a
              no-op `run` in a fresh process (wall seconds from process start, imports included), next to a
              bare `python -c pass` start.
@@ -105,10 +105,30 @@ def best_of(fn: Callable[[], object], repeats: int, stop_after: float = 5.0) -> 
     return best
 
 
+def own_peak_rss_mb() -> float:
+    """This process's own peak resident set size in MB: VmHWM of /proc/self/status on Linux.
+
+    Not ru_maxrss: Linux carries the parent's high-water mark into a child's ru_maxrss at exec (and wait4
+    reports that), so a child started by a large parent would report the parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 / 1024 if sys.platform == "darwin" else rss / 1024
+
+
 def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
     """Run `python <args>` as a child; (wall seconds, the child's own peak RSS in MB, its stdout).
 
-    The peak is the child's ru_maxrss from wait4, so it is that process's high-water mark, not this one's.
+    The peak comes from the child itself: a child of this script prints {"peak_rss_mb": own_peak_rss_mb()}
+    in its JSON line; for any other command wait4's ru_maxrss is used, which on Linux is the larger of the
+    child's peak and this process's peak when it started the child (an upper bound).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -123,6 +143,10 @@ def run_child(args: list[str], env: dict[str, str] | None = None) -> tuple[float
     if proc.returncode != 0:
         raise RuntimeError(f"child {' '.join(args)} failed ({proc.returncode}):\n{stderr[-3000:]}")
     rss_mb = usage.ru_maxrss / 1024 / 1024 if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    try:
+        rss_mb = float(child_json(stdout)["peak_rss_mb"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        pass
     return wall, rss_mb, stdout
 
 
@@ -403,7 +427,8 @@ def child_main(args: argparse.Namespace) -> int:
 
         t0 = time.perf_counter()
         res = build_study(load_study(), args.data_dir, args.out, console=_quiet_console())
-        print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(res.events)}))
+        print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(res.events),
+                          "peak_rss_mb": own_peak_rss_mb()}))
     elif args.child == "synthetic-build":
         import functools
 
@@ -419,14 +444,15 @@ def child_main(args: argparse.Namespace) -> int:
         missing = [k for k in registry if k not in res.ledger.entries]
         if missing:
             raise SystemExit(f"synthetic sources not read: {missing} ({res.ledger.skipped})")
-        print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(res.events)}))
+        print(json.dumps({"seconds": time.perf_counter() - t0, "events": len(res.events),
+                          "peak_rss_mb": own_peak_rss_mb()}))
     elif args.child == "write":
         from externalize.synthetic.ged import write_ged_release
         from externalize.synthetic.gtd import write_gtd_release
 
         write_gtd_release(args.data_dir, n_rows=args.gtd_rows, seed=args.seed)
         write_ged_release(args.data_dir, n_rows=args.ged_rows, seed=args.seed)
-        print(json.dumps({}))
+        print(json.dumps({"peak_rss_mb": own_peak_rss_mb()}))
     elif args.child == "pipeline":
         import externalize.cli  # noqa: F401 - what `externalize run` imports before it starts
         from externalize.pipeline import run_pipeline
@@ -434,7 +460,7 @@ def child_main(args: argparse.Namespace) -> int:
         outcomes = run_pipeline(data_dir=args.data_dir, force=args.force, console=_quiet_console(),
                                 output_dir=args.output, processed_dir=args.out)
         print(json.dumps({"steps": {o.name: o.seconds for o in outcomes},
-                          "status": {o.name: o.status for o in outcomes}}))
+                          "status": {o.name: o.status for o in outcomes}, "peak_rss_mb": own_peak_rss_mb()}))
     return 0
 
 

@@ -23,12 +23,25 @@ def _bench():
     return module
 
 
+def _child_holding(mb: int) -> list[str]:
+    """A child that holds `mb` MB and prints its own peak the way bench.py's children do."""
+    code = (f"import importlib.util as u, json, sys; s = u.spec_from_file_location('b', {str(SCRIPT)!r}); "
+            "m = u.module_from_spec(s); sys.modules['b'] = m; s.loader.exec_module(m); "
+            f"x = bytearray({mb} * 2**20); x[::4096] = b'x' * len(x[::4096]); "
+            "print(json.dumps({'peak_rss_mb': m.own_peak_rss_mb()}))")
+    return ["-c", code]
+
+
 def test_peak_memory_is_the_childs_own() -> None:
-    """A child that holds 300 MB reports at least that, whatever this process's own high-water mark."""
+    """A child that holds 300 MB reports at least that; a small child reports little even when this process
+    holds 400 MB when it starts the child (Linux's ru_maxrss from wait4 would report this process's peak)."""
     bench = _bench()
-    _, big, _ = bench.run_child(["-c", "b = bytearray(300 * 2**20); b[::4096] = b'x' * len(b[::4096])"])
-    _, small, _ = bench.run_child(["-c", "pass"])
-    assert big >= 300 > small
+    _, big, _ = bench.run_child(_child_holding(300))
+    ballast = bytearray(400 * 2**20)
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    _, small, _ = bench.run_child(_child_holding(0))
+    del ballast
+    assert big >= 300 > 200 > small
 
 
 def test_ratio_and_targets() -> None:
