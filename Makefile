@@ -31,9 +31,10 @@ test-fast: install system-deps-test
 	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q -m "not slow"
 
+# times every step and adapter next to its floor; writes benchmarks/results/<date>-<BENCH_LABEL>.csv
+BENCH_LABEL ?= run
 bench: install
-	$(PYTHON) benchmarks/bench_build.py
-	$(PYTHON) benchmarks/bench_refits.py
+	$(PYTHON) benchmarks/bench.py --label $(BENCH_LABEL) $(DATA_FLAG)
 
 lock:
 	bash scripts/make_lock.sh

@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import csv
 import io
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -279,3 +280,101 @@ def numeric_column(raw: pd.Series, path: Path, column: str) -> pd.Series:
         raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
                                 f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
     return out.astype("float64")
+
+
+def rds_engine() -> str:
+    """"pyreadr" (librdata, C; tens of times faster than rdata on GTD0814.rds) when installed, else "rdata".
+
+    pyreadr is AGPL-licensed, so it is an optional extra (`pip install externalize[rds]`); rdata (MIT, pure
+    Python) is always installed and gives the same table. The environment variable EXTERNALIZE_RDS_ENGINE
+    ("rdata" or "pyreadr") overrides the choice (the benchmark times both).
+    """
+    forced = os.environ.get("EXTERNALIZE_RDS_ENGINE", "")
+    if forced in ("rdata", "pyreadr"):
+        return forced
+    try:
+        import pyreadr  # noqa: F401
+    except ImportError:
+        return "rdata"
+    return "pyreadr"
+
+
+def _pyreadr_frames(data: bytes, extension: str) -> dict[str | None, pd.DataFrame]:
+    import tempfile
+
+    import pyreadr
+
+    with tempfile.TemporaryDirectory(prefix="externalize-rds-") as tmp:  # librdata reads files, not bytes
+        file = Path(tmp) / f"data{extension}"
+        file.write_bytes(data)
+        frames = pyreadr.read_r(str(file))
+    # the dtypes rdata gives (and the adapters were written for): R character -> pandas "string", R integer
+    # -> nullable Int32. pyreadr gives int32 for an integer column without NA (cast here) but float64 for one
+    # with NA, which cannot be told from an R double; the adapters convert numbers themselves, and the events
+    # are the same either way (tests/sources/test_readers.py, on the real releases too)
+    out: dict[str | None, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        frame = frame.copy()
+        for col in frame.columns:
+            kind = frame[col].dtype
+            if not isinstance(kind, pd.CategoricalDtype) and pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].astype("string")
+            elif pd.api.types.is_integer_dtype(kind):
+                frame[col] = frame[col].astype("Int32")
+        out[name] = frame
+    return out
+
+
+def parse_r_data(data: bytes, extension: str = ".rds", engine: str | None = None) -> object:
+    """The object in R .rds bytes (or the dict of named objects in .rda bytes), as pandas objects.
+
+    engine: "pyreadr" or "rdata" (default rds_engine()). pyreadr reads data.frames only; anything it cannot
+    read (another R object, a damaged file) is handed to rdata, whose errors the callers turn into
+    SourceFormatError. Same values either way (checked on GTD0814.rds and the GED Syria-Iraq .rds).
+    """
+    if (engine or rds_engine()) == "pyreadr":
+        import pyreadr
+
+        try:
+            frames = _pyreadr_frames(data, extension)
+        except (pyreadr.custom_errors.PyreadrError, pyreadr.custom_errors.LibrdataError, ValueError):
+            frames = {}
+        if frames:
+            return frames[None] if extension == ".rds" and None in frames else frames
+    import warnings
+
+    import rdata
+
+    with warnings.catch_warnings():
+        # rdata has no constructor for the tibble classes and falls back to data.frame, which is right
+        warnings.filterwarnings("ignore", message=r"Missing constructor for R class \"tbl", category=UserWarning)
+        return rdata.conversion.convert(rdata.parser.parse_data(data, extension=extension))
+
+
+def xlsx_engine() -> str:
+    """pandas' "calamine" Excel reader (python-calamine, Rust; extra `xlsx`) when installed, else "openpyxl"
+    (always installed, about ten times slower on a large workbook). EXTERNALIZE_XLSX_ENGINE ("calamine" or
+    "openpyxl") overrides the choice."""
+    forced = os.environ.get("EXTERNALIZE_XLSX_ENGINE", "")
+    if forced in ("calamine", "openpyxl"):
+        return forced
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
+
+
+def xlsx_errors() -> tuple[type[BaseException], ...]:
+    """What either Excel reader raises on a file that is not a readable workbook."""
+    import zipfile
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    errors: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, zipfile.BadZipFile,
+                                               InvalidFileException)
+    try:
+        from python_calamine import CalamineError
+    except ImportError:
+        return errors
+    return (*errors, CalamineError)

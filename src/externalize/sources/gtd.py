@@ -17,7 +17,8 @@ Keys and layouts (the differences live in the small per-key column maps of LAYOU
   gtd0814             GTD0814.rds (R tibble, 31 columns; targtype1-3 are codes only, no _txt, no region,
                       no coordinates, no guncertain). Codes become text by the codebook (TARGTYPE_TXT).
                       One row has iday -99 (not a GTD code): excluded as "unknown date code".
-                      Parsing the .rds with `rdata` takes about 20 s (the build caches the result).
+                      Parsed with pyreadr when installed (extra `rds`), else with `rdata`, which takes tens of
+                      seconds (the build caches the result; `make bench` times both).
   gtd_france          France_inc.csv: 82 codebook columns (no doubtterr).
   gtd_us              GTD.csv (US 2013-2016): 38 codebook columns, Latin-1, no eventid and no country column:
                       country is "United States", region "North America" (the file holds US incidents only),
@@ -57,7 +58,6 @@ from __future__ import annotations
 
 import io
 import lzma
-import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,7 +72,7 @@ from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, check_not_truncated, decode_text, join_actors
+from externalize.sources.base import AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -233,16 +233,11 @@ def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.D
     return raw
 
 
-def read_gtd_rds(path: Path) -> pd.DataFrame:
-    """GTD0814.rds: an R tibble, parsed with `rdata` from the decompressed bytes."""
-    import rdata
-
+def read_gtd_rds(path: Path, engine: str | None = None) -> pd.DataFrame:
+    """GTD0814.rds: an R tibble, parsed from the decompressed bytes (pyreadr when installed, else rdata)."""
     data = read_bytes(path)
     try:
-        with warnings.catch_warnings():
-            # rdata has no constructor for the tibble classes and falls back to data.frame, which is right
-            warnings.filterwarnings("ignore", message=r"Missing constructor for R class \"tbl", category=UserWarning)
-            obj = rdata.conversion.convert(rdata.parser.parse_data(data, extension=".rds"))
+        obj = parse_r_data(data, ".rds", engine)
     except (ValueError, EOFError, lzma.LZMAError, NotImplementedError, IndexError, KeyError) as exc:
         raise SourceFormatError(f"{path}: not a readable R data file ({type(exc).__name__}: {exc})") from exc
     if not isinstance(obj, pd.DataFrame):

@@ -5,7 +5,7 @@ activity or plot first came to public attention (arrest, indictment or attack), 
 and not the day of radicalisation. relation "exposure"; n = 1; country "United States".
 
 The release is an XLSX (one sheet, 145 columns) stored inside .xz: it is decompressed in memory and read
-with openpyxl from a BytesIO, parsing only the columns below. event_id = Subject_ID.
+from a BytesIO (python-calamine when installed, else openpyxl), keeping only the columns below. event_id = Subject_ID.
 side_a = Terrorist_Group_Name1 | 2 | 3 (PIRUS missing codes -99 "unknown" and -88 "not applicable" are
 missing, not names). When no group is named and Radicalization_Islamist == 1, side_a is "Islamist" (the
 taxonomy's pirus label, family JIH); otherwise <NA>.
@@ -24,18 +24,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from externalize.errors import SourceFormatError
 from externalize.locate import read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events
-from externalize.sources.base import AdapterOutput, join_actors, require_columns
+from externalize.sources.base import AdapterOutput, join_actors, require_columns, xlsx_engine, xlsx_errors
 
 SOURCE_IDS: tuple[str, ...] = ("pirus",)
 COLUMNS = ("Subject_ID", "Date_Exposure", "Terrorist_Group_Name1", "Terrorist_Group_Name2",
@@ -53,17 +51,22 @@ US_STATES = frozenset({
     "Puerto Rico"})
 
 
-def read_pirus_xlsx(path: Path) -> pd.DataFrame:
+def read_pirus_xlsx(path: Path, engine: str | None = None) -> pd.DataFrame:
+    """The used columns of the workbook's first sheet, cells as Python objects; engine "calamine" (default
+    when python-calamine is installed) or "openpyxl". Both give the same events (tests/sources/test_readers.py)."""
     data = read_bytes(path)
+    engine = engine or xlsx_engine()
     try:
-        header = pd.read_excel(io.BytesIO(data), nrows=0, engine="openpyxl").columns
-    except (ValueError, KeyError, OSError, zipfile.BadZipFile, InvalidFileException) as exc:
+        header = pd.read_excel(io.BytesIO(data), nrows=0, engine=engine).columns
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise SourceFormatError(f"{path}: missing columns {missing}; found {list(header)[:40]}")
+        use = list(COLUMNS) + [c for c in PLOT_COLUMNS if c in header]   # plot fields where the release has them
+        return pd.read_excel(io.BytesIO(data), usecols=use, dtype=object, engine=engine)
+    except SourceFormatError:
+        raise
+    except xlsx_errors() as exc:
         raise SourceFormatError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise SourceFormatError(f"{path}: missing columns {missing}; found {list(header)[:40]}")
-    use = list(COLUMNS) + [c for c in PLOT_COLUMNS if c in header]
-    return pd.read_excel(io.BytesIO(data), usecols=use, dtype=object, engine="openpyxl")
 
 
 def _exposure_dates(raw: pd.Series) -> pd.Series:

@@ -44,14 +44,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import (
-    AdapterOutput,
-    check_not_truncated,
-    conformed,
-    decode_text,
-    numeric_column,
-    require_columns,
-)
+from externalize.sources.base import (AdapterOutput, check_not_truncated, conformed, decode_text, numeric_column,
+                                      parse_r_data, require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -112,16 +106,13 @@ def read_ged_csv(path: Path) -> pd.DataFrame:
     return raw.rename(columns={c: _canonical(c) for c in raw.columns})
 
 
-def read_ged_rds(path: Path) -> pd.DataFrame:
-    """An R .rds (or .rda holding one data.frame) with GED rows: rdata parses the decompressed bytes, then
-    converts them to pandas."""
-    import rdata
-
+def read_ged_rds(path: Path, engine: str | None = None) -> pd.DataFrame:
+    """An R .rds (or .rda holding one data.frame) with GED rows: the decompressed bytes are parsed and
+    converted to pandas (pyreadr when installed, else rdata; see sources.base.parse_r_data)."""
     data = read_bytes(path)
     ext = ".rds" if inner_name(path).lower().endswith(".rds") else ".rda"
     try:
-        parsed = rdata.parser.parse_data(data, extension=ext)
-        obj = rdata.conversion.convert(parsed)
+        obj = parse_r_data(data, ext, engine)
     except (ValueError, EOFError, lzma.LZMAError, NotImplementedError, IndexError, KeyError) as exc:
         raise SourceFormatError(f"{path}: not a readable R data file ({type(exc).__name__}: {exc})") from exc
     if isinstance(obj, dict):  # .rda: named objects; accept exactly one data.frame

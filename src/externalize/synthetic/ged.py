@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.sources.ucdp_ged import GED_COLUMNS
-from externalize.synthetic import SYNTHETIC_MARK
+from externalize.synthetic import SYNTHETIC_MARK, write_csv
 
 FILE_NAME = "GEDEvent_vSYNTHETIC.csv"
 
@@ -94,7 +94,7 @@ def synthetic_ged_frame(n_rows: int = 300_000, seed: int = 0) -> pd.DataFrame:
     country_codes = {c: 900 + i for i, c in enumerate(sorted({d[3] for d in DYADS}))}  # made-up codes
     start_s, end_s = pd.Series(start), pd.Series(end)
     cols = {
-        "id": ids, "relid": pd.Series(ids).map(lambda i: f"SYN-{i}"), "year": start.year,
+        "id": ids, "relid": "SYN-" + pd.Series(ids).astype(str), "year": start.year,
         "active_year": 1, "code_status": "Clear", "type_of_violence": tov,
         "conflict_dset_id": 90000 + dyad, "conflict_new_id": 90000 + dyad,
         "conflict_name": f"{SYNTHETIC_MARK}: " + dyad_name, "dyad_dset_id": 80000 + dyad,
@@ -128,7 +128,10 @@ def expected_counts(frame: pd.DataFrame, seed: int) -> dict:
     start = pd.to_datetime(frame["date_start"].str.slice(0, 10))
     end = pd.to_datetime(frame["date_end"].str.slice(0, 10))
     spans = (end.dt.year * 12 + end.dt.month) > (start.dt.year * 12 + start.dt.month)
-    family = frame["side_a"].map(_has_family_actor) | frame["side_b"].map(_has_family_actor)
+    def family_side(side: pd.Series) -> pd.Series:  # a few distinct strings: test each once
+        return side.map({v: _has_family_actor(v) for v in side.unique()})
+
+    family = family_side(frame["side_a"]) | family_side(frame["side_b"])
     dyads = frame.groupby(["side_a", "side_b"]).size()
     return {
         "synthetic": True,
@@ -157,6 +160,6 @@ def write_ged_release(path: Path, n_rows: int = 300_000, seed: int = 0) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     frame = synthetic_ged_frame(n_rows, seed)
     out = folder / FILE_NAME
-    frame.to_csv(out, index=False)
+    write_csv(frame, out)
     (folder / f"{FILE_NAME}.expected.json").write_text(json.dumps(expected_counts(frame, seed), indent=2))
     return out

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from externalize.sources.gtd import CODEBOOK_COLUMNS, TARGTYPE_TXT
-from externalize.synthetic import SYNTHETIC_MARK
+from externalize.synthetic import SYNTHETIC_MARK, write_csv
 
 FILE_STEM = "globalterrorismdb_SYNTHETIC"
 
@@ -183,7 +183,7 @@ def write_gtd_release(path: Path, n_rows: int = 200_000, seed: int = 0, fmt: str
     frame = synthetic_gtd_frame(n_rows, seed)
     out = folder / f"{FILE_STEM}.{fmt}"
     if fmt == "csv":
-        frame.to_csv(out, index=False, encoding=encoding)
+        write_csv(frame, out, encoding=encoding)
     else:
         frame.to_excel(out, index=False, engine="openpyxl")
     (folder / f"{out.name}.expected.json").write_text(json.dumps(expected_counts(frame, seed), indent=2))
