@@ -64,8 +64,11 @@ class BuildResult:
 
 
 def _adapter_fingerprint(module_name: str) -> str:
+    """The code that turns a raw file into cached rows: the adapter, the shared readers and the schema."""
     module = adapter_for(module_name)
-    src = inspect.getsource(module) + inspect.getsource(importlib.import_module("externalize.schema"))
+    src = inspect.getsource(module) + "".join(
+        inspect.getsource(importlib.import_module(m)) for m in ("externalize.sources.base", "externalize.locate",
+                                                                "externalize.schema"))
     return hashlib.sha256(src.encode()).hexdigest()[:16]
 
 

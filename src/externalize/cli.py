@@ -80,7 +80,8 @@ def check(data_dir: DataDir = None, study: StudyPath = None) -> None:
     folder = attempt("data", lambda: resolve_data_dir(checked_data_dir(data_dir)))
     if folder is None and not any(p.startswith("data:") for p in problems):
         looked = ", ".join(f"{label} ({path})" for label, path in candidate_data_dirs(data_dir))
-        problems.append(f"data: no data folder found; looked in {looked}")
+        problems.append(f"data: no data folder found; looked in {looked}. Name the folder that holds the "
+                        "releases with --data-dir DIR or the environment variable EXTERNALIZE_DATA")
     if registry is not None and folder is not None:
         present = set()
         for spec in registry.values():

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from externalize.errors import ChecksumError, DataNotFoundError
-from externalize.paths import PROJECT_ROOT
+from externalize.paths import PROJECT_ROOT, find_project
 from externalize.registry import SourceFile, SourceSpec
 
 ENV_VAR = "EXTERNALIZE_DATA"
@@ -32,9 +32,11 @@ class UnverifiedDataWarning(UserWarning):
 
 
 def default_data_dirs() -> list[tuple[str, Path]]:
-    """The places searched when no location is given, labelled, in order."""
-    return [("project data/raw", PROJECT_ROOT / "data" / "raw"),
-            ("../shared/data", PROJECT_ROOT.parent / "shared" / "data")]
+    """The places searched when no location is given, labelled, in order: data/raw/ of the externalize project
+    that contains the current folder (the same project whose study config and output folders are used; else
+    this checkout), then ../shared/data beside it."""
+    root = find_project(Path.cwd()) or PROJECT_ROOT
+    return [("project data/raw", root / "data" / "raw"), ("../shared/data", root.parent / "shared" / "data")]
 
 
 def candidate_data_dirs(data_dir: str | Path | None = None) -> list[tuple[str, Path]]:

@@ -147,7 +147,7 @@ def run_tasks(fn: Callable[..., R], tasks: Sequence[T], *, jobs: int = 1, seed: 
     items = list(tasks)
     n = len(items)
     workers = resolve_jobs(jobs, n)
-    seqs: list[np.random.SeedSequence | None] = task_seeds(seed, n) if seed is not None else [None] * n
+    seqs: list[np.random.SeedSequence | None] = list(task_seeds(seed, n)) if seed is not None else [None] * n
     payloads = [(fn, task, s) for task, s in zip(items, seqs, strict=True)]
     if n == 0:
         return []

@@ -13,7 +13,8 @@ import hashlib
 import json
 import platform
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -203,13 +204,32 @@ def _coverage_facts(coverage: pd.DataFrame, registry: pd.DataFrame) -> dict[str,
 # ---------------------------------------------------------------- the report step's own tables and figures
 #: tables other steps may write; each is shown in its section when present, and said to be absent otherwise.
 #: (key, file name pattern in tables/, title, section)
-EXTRA_TABLES: tuple[tuple[str, str, str], ...] = (
-    ("did_participation", "Coalition participation: difference-in-differences", "designs"),
-    ("dose_response", "Dose-response: coalition strike intensity", "designs"),
-    ("strikes_monthly", "Coalition strikes per month", "designs"),
-    ("break_date_profile", "Break-date profile", "robustness"),
-    ("variants", "Coding variants", "robustness"),
-    ("unknown_actor_names", "Actor names the taxonomy does not place", "appendix"),
+@dataclass(frozen=True)
+class ExtraTable:
+    """A table another step saved, shown in the report in short form: the rows `keep` selects and the
+    `columns` a reader needs (the full table is named beside it)."""
+
+    key: str
+    title: str
+    section: str
+    columns: tuple[str, ...] = ()
+    keep: Callable[[pd.DataFrame], pd.Series] | None = None
+
+
+EXTRA_TABLES: tuple[ExtraTable, ...] = (
+    ExtraTable("did_participation", "Coalition participation: difference-in-differences, overall effects",
+               "designs", ("dataset", "outcome", "control_group", "covariates", "estimate", "ci_low", "ci_high",
+                           "ri_pvalue", "n_treated"),
+               lambda d: d["aggregation"].eq("overall")),
+    ExtraTable("dose_response", "Dose-response: rate ratio per 100 strikes, summed over lags 0-6", "designs",
+               ("outcome", "model", "sample", "rate_ratio", "rr_low", "rr_high", "p_value", "n_months"),
+               lambda d: d["term"].eq("cumulative") & d["strike_series"].eq("spliced")),
+    ExtraTable("strikes_monthly", "Coalition strikes per month (campaign months)", "designs",
+               ("period", "strikes_iraq", "strikes_syria", "strikes", "source", "info_dk", "centcom"),
+               lambda d: ~d["zero_by_construction"].map(as_bool)),
+    ExtraTable("variants", "Coding variants: counts before and after the main intervention", "robustness",
+               ("variant", "outcome", "before", "after", "rate_ratio", "after_minus_primary")),
+    ExtraTable("unknown_actor_names", "Actor names the taxonomy does not place", "appendix"),
 )
 EXTRA_MAX_ROWS = 40
 
@@ -233,13 +253,21 @@ def extra_tables(paths: OutputPaths) -> dict[str, dict[str, object]]:
     from externalize.artefacts import artefact, read_table
 
     out: dict[str, dict[str, object]] = {}
-    for key, title, section in EXTRA_TABLES:
+    for x in EXTRA_TABLES:
+        key, title, section = x.key, x.title, x.section
         art = artefact(key)
         shown_name = f"{art.folder}/{art.filename}"
         frame = read_table(key, paths)
         if frame is None or frame.empty:
             out[key] = {"title": title, "section": section, "present": False, "file": shown_name}
             continue
+        if x.keep is not None:
+            try:
+                frame = frame[x.keep(frame).fillna(False).astype(bool)]
+            except KeyError:
+                pass    # a table of another layout: shown as it is
+        if x.columns:
+            frame = frame[[c for c in x.columns if c in frame.columns]]
         shown = frame.head(EXTRA_MAX_ROWS).map(_fmt_cell)
         out[key] = {"title": title, "section": section, "present": True, "file": shown_name,
                     "n_rows": fmt_int(len(frame)), "n_shown": fmt_int(len(shown)),

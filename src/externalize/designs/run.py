@@ -35,6 +35,7 @@ def pooled_its(built: BuildResult, study: StudyConfig, outcome_names: tuple[str,
     """The pooled ITS level change (quasi-Poisson, one step at the main intervention, study seasonality) for
     the plot outcomes, as rate ratios with 95% intervals, to set beside the DiD."""
     from externalize.estimates import monthly_outcome
+    from externalize.errors import ExternalizeError
     from externalize.models import fit_its
 
     rows: list[dict[str, object]] = []
@@ -45,7 +46,7 @@ def pooled_its(built: BuildResult, study: StudyConfig, outcome_names: tuple[str,
             res = fit_its(y, {study.main.name: study.main.date.isoformat()}, "quasipoisson",
                           seasonality=study.models.seasonality_pairs, impact="level",
                           min_pre=study.models.min_pre_months)
-        except (KeyError, ValueError) as exc:
+        except (ExternalizeError, ValueError) as exc:   # a missing series, a refused fit
             rows.append({"outcome": name, "note": f"not fitted: {exc}"})
             continue
         t = res.tidy()
@@ -123,7 +124,7 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
     # dose-response
     if spliced is not None:
         try:
-            from externalize.estimates import monthly_outcome
+            from externalize.estimates import SeriesNotFoundError, monthly_outcome
 
             outcomes = {}
             for o in study.outcomes:
@@ -131,7 +132,7 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
                     continue
                 try:
                     outcomes[o.name] = (monthly_outcome(built, o, study), o.label)
-                except KeyError as exc:
+                except SeriesNotFoundError as exc:
                     facts["skipped"][f"dose:{o.name}"] = str(exc)
             ns = fatalities_monthly(built.events, settings.month("dose_start") - 12, settings.month("dose_end"))
             syria = ns[ns["country"] == "Syria"].set_index("period")["non_state"]

@@ -21,7 +21,7 @@ import plotnine as p9
 from externalize.figures.base import _caption, _month_start, theme_externalize
 
 OUTCOME_LABELS = {"all": "all plots", "launched": "launched (attacks)", "foiled": "foiled plots"}
-DATASET_LABELS = {"nesser": "Nesser (18 W. Europe)", "crenshaw": "Crenshaw (21 Western)"}
+DATASET_LABELS = {"nesser": "Nesser (18)", "crenshaw": "Crenshaw (21)"}
 
 
 # ------------------------------------------------------------------------------------- event study
