@@ -356,6 +356,11 @@ def _declared(step: Step_, optional: bool = False) -> Callable[[Context], list[P
     return lambda ctx: [a.path(ctx.paths) for a in outputs_of(step, optional=optional)]
 
 
+def _without_manifest(paths: list[Path]) -> list[Path]:
+    """Inputs less the build manifest, which changes with every git commit: only the report shows it."""
+    return [p for p in paths if p.name != "build_manifest.json"]
+
+
 def default_steps() -> dict[str, Step]:
     def series(ctx: Context) -> list[Path]:
         # the model steps read only the count series (and which source each outcome uses): a new git commit in
@@ -369,12 +374,13 @@ def default_steps() -> dict[str, Step]:
         return [*series(ctx), ctx.processed_dir / "events.parquet", *_raw_inputs(ctx)]
 
     def figure_inputs(ctx: Context) -> list[Path]:
-        return [a.path(ctx.paths) for step in STEP_ORDER[:STEP_ORDER.index("figures")] for a in outputs_of(step)]
+        return _without_manifest([a.path(ctx.paths) for step in STEP_ORDER[:STEP_ORDER.index("figures")]
+                                  for a in outputs_of(step)])
 
     def findings_inputs(ctx: Context) -> list[Path]:
         # the simulation study is cached (analysis/simulation_grid.py writes it): a new cache re-runs the step
         cache = Path(ctx.study.inference.simulation_cache)
-        return (_declared("build")(ctx) + _declared("fit")(ctx) + _declared("robustness")(ctx)
+        return (_without_manifest(_declared("build")(ctx)) + _declared("fit")(ctx) + _declared("robustness")(ctx)
                 + [REGISTRY_FILE, CASES_DIR, cache if cache.is_absolute() else PROJECT_ROOT / cache])
 
     def report_inputs(ctx: Context) -> list[Path]:
