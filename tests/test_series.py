@@ -1,4 +1,4 @@
-"""Monthly and yearly series: sums, zero-fill inside coverage, NaN outside, alignment terms."""
+"""Monthly and yearly series: sums, zero-fill inside coverage, NaN outside."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from externalize.registry import load_registry
 from externalize.schema import conform_events, conform_yearly
-from externalize.series import align, monthly_counts, select, undated_month_rows, yearly_counts
+from externalize.series import monthly_counts, select, undated_month_rows, yearly_counts
 
 
 def _classified(df: pd.DataFrame, classes: list[str], fam_a: list, fam_b: list) -> pd.DataFrame:
@@ -89,14 +89,6 @@ def test_yearly_counts_include_event_and_yearly_sources(events, registry):
 
 def test_undated_month_rows(events):
     assert undated_month_rows(events).to_dict() == {"ucdp_ged_syria_iraq": 1}
-
-
-def test_align_post_and_time_since():
-    y = pd.Series([1.0] * 6, index=pd.period_range("2014-06", periods=6, freq="M"))
-    a = align(y, {"iraq": pd.Period("2014-08", "M")})
-    assert a["post_iraq"].tolist() == [0, 0, 1, 1, 1, 1]
-    assert a["since_iraq"].tolist() == [0, 0, 0, 1, 2, 3]
-    assert a["t"].tolist() == list(range(6))
 
 
 def test_select_unknown_series_is_a_clear_error(events, registry):

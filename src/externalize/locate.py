@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import hashlib
-import io
 import lzma
 import os
 import warnings
@@ -223,11 +222,6 @@ def read_bytes(path: Path) -> bytes:
     except (EOFError, lzma.LZMAError, gzip.BadGzipFile, zipfile.BadZipFile) as exc:
         from externalize.errors import SourceFormatError
         raise SourceFormatError(f"{path}: compressed stream is truncated or corrupt ({exc})") from exc
-
-
-def text_stream(path: Path, encoding: str = "utf-8-sig") -> io.StringIO:
-    """Decompressed text (BOM stripped with utf-8-sig) as an in-memory stream."""
-    return io.StringIO(read_bytes(path).decode(encoding))
 
 
 def inner_name(path: Path) -> str:

@@ -188,14 +188,3 @@ def select(monthly: pd.DataFrame, source: str, event_class: str, family: str = "
                 f"the window (a documented hole of {source}, see data/sources.toml coverage_holes); choose a "
                 "window on one side of it")
     return s
-
-
-def align(y: pd.Series, interventions: Mapping[str, pd.Period]) -> pd.DataFrame:
-    """A monthly series with its time index, and per intervention a post indicator and months since it."""
-    idx = pd.PeriodIndex(y.index, freq="M")
-    out = pd.DataFrame({"period": idx, "y": y.to_numpy(), "t": np.arange(len(y))})
-    for name, month in interventions.items():
-        since = np.array([(p - month).n for p in idx])
-        out[f"post_{name}"] = (since >= 0).astype(int)
-        out[f"since_{name}"] = np.where(since >= 0, since, 0)
-    return out
