@@ -440,17 +440,9 @@ class PrimaryEstimand:
     note: str = ""
 
 
-@dataclass(frozen=True)
-class RivalDate:
-    """A candidate date for the break other than (or including) the main intervention, with its public source."""
-
-    name: str
-    date: date
-    source: str
-
-    @property
-    def month(self) -> pd.Period:
-        return pd.Period(self.date, freq="M")
+#: a candidate date for the break other than (or including) the main intervention: a name, a date and its public
+#: source, exactly like an intervention (the same dataclass, so both are read and dated one way)
+RivalDate = Intervention
 
 
 @dataclass(frozen=True)

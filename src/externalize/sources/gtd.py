@@ -58,21 +58,20 @@ from __future__ import annotations
 
 import io
 import lzma
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils.exceptions import InvalidFileException
 
 from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data
+from externalize.sources.base import (AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data,
+                                      xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -195,26 +194,6 @@ def read_gtd_csv(path: Path, layout: Layout) -> pd.DataFrame:
     return _csv_text(text, path, layout, _wanted(header, layout))
 
 
-def xlsx_engine() -> str:
-    """pandas' "calamine" reader (python-calamine, Rust) when installed: about 20x faster than openpyxl on a
-    full GTD workbook; otherwise openpyxl (always installed), which reads a 200,000-row workbook in minutes."""
-    try:
-        import python_calamine  # noqa: F401
-    except ImportError:
-        return "openpyxl"
-    return "calamine"
-
-
-def _xlsx_errors() -> tuple[type[BaseException], ...]:
-    errors: tuple[type[BaseException], ...] = (ValueError, KeyError, OSError, zipfile.BadZipFile,
-                                               InvalidFileException)
-    try:
-        from python_calamine import CalamineError
-    except ImportError:
-        return errors
-    return (*errors, CalamineError)
-
-
 def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.DataFrame:
     """The XLSX START ships (one sheet, codebook header in row 1): used columns only, as text, one pass."""
     data = read_bytes(path)
@@ -222,7 +201,7 @@ def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.D
     try:
         raw = pd.read_excel(io.BytesIO(data), usecols=lambda c: str(c).strip() in keep, dtype=str,
                             engine=engine or xlsx_engine(), keep_default_na=False, na_values=[""])
-    except _xlsx_errors() as exc:
+    except xlsx_errors() as exc:
         raise SourceFormatError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     _missing(raw.columns, layout, path)
