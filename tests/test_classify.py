@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import re
@@ -166,7 +167,8 @@ CASES: list[tuple[str, str | None, dict]] = [
     ("NONE-JIH", "JIH", dict(source="gtd_full", date="2015-06-01", country="Nigeria", relation="attack",
                              side_a="Jihadi-inspired extremists")),
 ]
-EXCLUSION_RULES = {"EXCL-UNCERTAIN", "EXCL-DOUBT", "EXCL-UNNAMED", "EXCL-PLOT-STATUS"}
+#: rules that apply only under a non-default study choice (each is tested with that choice below)
+EXCLUSION_RULES = {"EXCL-UNCERTAIN", "EXCL-DOUBT", "EXCL-UNNAMED", "EXCL-PLOT-STATUS", "CLASH-UNV-1"}
 
 
 @pytest.fixture(scope="module")
@@ -703,6 +705,13 @@ def test_a_joint_row_must_lie_wholly_after_the_split(tax, coal):
     fight = _yearly([dict(source="ucdp_nonstate", year=2014, side_a="IS", side_b="Jabhat Fateh al-Sham",
                           relation="fighting")])
     assert classify_yearly(fight, tax, coal, DEFAULT)[0].loc[0, "rule_id"] == "CLASH-1"
+    # ... unless the study choice treats it as joint rows are (the variant split_period_unverified)
+    unv = dataclasses.replace(DEFAULT, split_period_clashes="unverified")
+    out = classify_yearly(fight, tax, coal, unv)[0]
+    assert out.loc[0, "rule_id"] == "CLASH-UNV-1" and out.loc[0, "event_class"] == "clash_unverified"
+    later = _yearly([dict(source="ucdp_nonstate", year=2015, side_a="IS", side_b="Jabhat Fateh al-Sham",
+                          relation="fighting")])
+    assert classify_yearly(later, tax, coal, unv)[0].loc[0, "rule_id"] == "CLASH-1"   # wholly after the split
 
 
 @pytest.mark.realdata

@@ -35,7 +35,7 @@ from externalize.registry import SourceSpec, load_registry
 from externalize.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, reference_dates
 from externalize.vocab import EVENT_CLASSES, FAMILY_ACTORS, NAMED_FAMILIES, EventClass
 
-RULES_VERSION = "2.0.0"
+RULES_VERSION = "2.1.0"
 DEFAULT_COALITION = PROJECT_ROOT / "data" / "taxonomy" / "coalition_members.csv"
 CLASSES = EVENT_CLASSES
 
@@ -299,6 +299,10 @@ RULE_LIST: tuple[Rule, ...] = (
          "group, after the split, whose description records a statement, ruling or video rather than fighting "
          "or cooperation",
          lambda f: f.mmp & f.across & f.statement & ~np.isin(f.relation, list(MMP_SPLIT))),
+    Rule("CLASH-UNV-1", "clash_unverified", "fighting row between the two families known only to a year or "
+         "month that contains the split date, under the study choice split_period_clashes = 'unverified' "
+         "(the variant split_period_unverified)",
+         lambda f: f.dyadic & f.across & f.straddles_split & (f.choices.split_period_clashes == "unverified")),
     Rule("CLASH-1", "clash", "fighting row (UCDP, Gade): AQ family on one side, IS family on the other, "
          "after the split", lambda f: f.dyadic & f.across),
     Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "

@@ -24,7 +24,8 @@ KEYS: dict[str, frozenset[str]] = {
     "robustness": frozenset({"bootstrap_draws"}),
     "taxonomy": frozenset({"nusra_counts_as_aq_until", "include_uncertain_attributions",
                            "include_doubtful_terrorism", "aq_is_split", "contested_groups",
-                           "include_unnamed_jihadists", "location_only_rules", "plot_status"}),
+                           "include_unnamed_jihadists", "location_only_rules", "plot_status",
+                           "split_period_clashes"}),
     "variants": frozenset({"name", "description", "taxonomy"}),
     "models": frozenset({"monthly_models", "main_model", "secondary_interventions", "min_pre_months",
                          "seasonality_pairs", "hac_maxlags", "washout_months"}),
@@ -87,6 +88,9 @@ class TaxonomyChoices:
     include_unnamed_jihadists: bool = True     # unnamed jihadists (JIH) in the external class
     location_only_rules: bool = True           # EXT-WEST-1 (an attack located in the West) applies
     plot_status: str = "all"                   # plot sources: "launched", "foiled" or "all"
+    #: AQ-IS fighting known only to a year or month containing the split date: "clash" (the rupture itself;
+    #: most of 2014's fighting followed the split) or "unverified" (class clash_unverified, as joint rows are)
+    split_period_clashes: str = "clash"
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,8 @@ def taxonomy_choices(tx: dict) -> TaxonomyChoices:
         include_unnamed_jihadists=bool(tx.get("include_unnamed_jihadists", True)),
         location_only_rules=bool(tx.get("location_only_rules", True)),
         plot_status=status,
+        split_period_clashes=check_choice(str(tx.get("split_period_clashes", "clash")), ("clash", "unverified"),
+                                          "taxonomy.split_period_clashes"),
     )
 
 

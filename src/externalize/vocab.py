@@ -32,7 +32,7 @@ from externalize.errors import ConfigError, ExternalizeError
 #:   statement          an MMP relationship row that records a statement, ruling or video, not an event
 #:   other              the families' other activity (local attacks, ties inside one network, splits)
 #:   none               no family actor, or a row a study choice leaves out (the rule id says which)
-EventClass = Literal["clash", "joint", "joint_unverified", "external", "coalition_contact", "statement",
+EventClass = Literal["clash", "clash_unverified", "joint", "joint_unverified", "external", "coalition_contact", "statement",
                      "other", "none"]
 EVENT_CLASSES: tuple[EventClass, ...] = get_args(EventClass)
 
@@ -46,7 +46,7 @@ RegistryArm = Literal["clash", "joint", "external", "volume", "dose", "context"]
 REGISTRY_ARMS: tuple[RegistryArm, ...] = get_args(RegistryArm)
 
 #: what an outcome may count: one class, or every row ("all", e.g. a share's denominator)
-OutcomeClass = Literal["clash", "joint", "joint_unverified", "external", "coalition_contact", "statement",
+OutcomeClass = Literal["clash", "clash_unverified", "joint", "joint_unverified", "external", "coalition_contact", "statement",
                        "other", "none", "all"]
 OUTCOME_CLASSES: tuple[OutcomeClass, ...] = get_args(OutcomeClass)
 
