@@ -233,6 +233,12 @@ def _month(value: object, where: str) -> pd.Period:
         raise ConfigError(f"{where}: {value!r} is not a month (YYYY-MM)") from exc
 
 
+def _dated(item: dict, where: str) -> Intervention:
+    """A named, dated event with its source (an intervention or a rival date)."""
+    return Intervention(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
+                        str(_get(item, "source", where)))
+
+
 def _get(table: dict, key: str, where: str) -> Any:
     if key not in table:
         raise ConfigError(f"{where}: missing key {key!r}")
@@ -263,8 +269,7 @@ def load_study(path: str | Path | None = None) -> StudyConfig:
     for k, item in enumerate(_get(raw, "interventions", str(path))):
         where = f"interventions[{k}]"
         check_keys(item, "interventions", where)
-        iv = Intervention(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
-                          str(_get(item, "source", where)))
+        iv = _dated(item, where)
         if not iv.name.isidentifier():
             raise ConfigError(f"{where}: name {iv.name!r} must be an identifier (letters, digits, _)")
         if not (start < iv.month <= end):
@@ -549,8 +554,7 @@ def _rival_dates(t: dict, study: StudyConfig) -> RivalDatesConfig:
     for k, item in enumerate(items):
         where = f"rival_dates.candidates[{k}]"
         check_keys(item, "rival_candidates", where)
-        rd = RivalDate(str(_get(item, "name", where)), _date(_get(item, "date", where), where),
-                       str(_get(item, "source", where)))
+        rd = _dated(item, where)
         if not rd.source.strip():
             raise ConfigError(f"{where}: every rival date needs a source")
         if not (study.window_start < rd.month <= study.window_end):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import contextvars
 import csv
 import io
@@ -289,14 +290,19 @@ def rds_engine() -> str:
     Python) is always installed and gives the same table. The environment variable EXTERNALIZE_RDS_ENGINE
     ("rdata" or "pyreadr") overrides the choice (the benchmark times both).
     """
-    forced = os.environ.get("EXTERNALIZE_RDS_ENGINE", "")
-    if forced in ("rdata", "pyreadr"):
+    return _reader_choice("EXTERNALIZE_RDS_ENGINE", fast="pyreadr", module="pyreadr", fallback="rdata")
+
+
+def _reader_choice(env: str, *, fast: str, module: str, fallback: str) -> str:
+    """`fast` when the environment variable `env` names it or, unset, when `module` imports; else `fallback`."""
+    forced = os.environ.get(env, "")
+    if forced in (fast, fallback):
         return forced
     try:
-        import pyreadr  # noqa: F401
+        importlib.import_module(module)
     except ImportError:
-        return "rdata"
-    return "pyreadr"
+        return fallback
+    return fast
 
 
 def _pyreadr_frames(data: bytes, extension: str) -> dict[str | None, pd.DataFrame]:
@@ -355,14 +361,7 @@ def xlsx_engine() -> str:
     """pandas' "calamine" Excel reader (python-calamine, Rust; extra `xlsx`) when installed, else "openpyxl"
     (always installed, about ten times slower on a large workbook). EXTERNALIZE_XLSX_ENGINE ("calamine" or
     "openpyxl") overrides the choice."""
-    forced = os.environ.get("EXTERNALIZE_XLSX_ENGINE", "")
-    if forced in ("calamine", "openpyxl"):
-        return forced
-    try:
-        import python_calamine  # noqa: F401
-    except ImportError:
-        return "openpyxl"
-    return "calamine"
+    return _reader_choice("EXTERNALIZE_XLSX_ENGINE", fast="calamine", module="python_calamine", fallback="openpyxl")
 
 
 def xlsx_errors() -> tuple[type[BaseException], ...]:
