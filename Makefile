@@ -8,8 +8,11 @@ PIP ?= $(PYTHON) -m pip
 LOCK ?= requirements.lock
 CONSTRAINTS = $(if $(LOCK),-c $(LOCK),)
 DATA_FLAG = $(if $(EXTERNALIZE_DATA),--data-dir $(EXTERNALIZE_DATA),)
+# `make test` leaves out the tests marked slow (about two minutes on two cores); CI (CI=true, as CI services and
+# .ci/run set it) and `make test-all` run every test
+SLOW_FLAG = $(if $(filter true 1 yes,$(CI)),,-m "not slow")
 
-.PHONY: install system-deps-report system-deps-test report test test-fast bench lock clean
+.PHONY: install system-deps-report system-deps-test report test test-all bench lock clean
 
 install:
 	$(PIP) install --quiet $(CONSTRAINTS) -e '.[dev]'
@@ -25,11 +28,10 @@ report: install system-deps-report
 
 test: install system-deps-test
 	$(PYTHON) -m mypy
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q $(SLOW_FLAG)
 
-test-fast: install system-deps-test
-	$(PYTHON) -m mypy
-	$(PYTHON) -m pytest -q -m "not slow"
+test-all:
+	$(MAKE) test CI=true
 
 # times every step and adapter next to its floor; writes benchmarks/results/<date>-<BENCH_LABEL>.csv
 BENCH_LABEL ?= run
