@@ -7,6 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from externalize.parallel import pin_blas_threads
+
+# One BLAS thread in the test process and in every process a test starts: the suite's fits are small, and on a
+# shared 2-core machine OpenBLAS's own threads made some of them 20x slower (an AR(2) ARIMA test: 60 s with two
+# threads under load, 3 s with one). Nothing tested depends on the thread count. (Also sets the environment
+# variables that processes started by tests inherit.)
+pin_blas_threads(1)
+
 # tests needing a missing system tool (chromium, poppler, WeasyPrint's libraries) skip with the reason
 pytest_plugins = ["externalize._pytest_machine"]
 
