@@ -154,6 +154,12 @@ def test_power_itsa_help_p_value_of_z_x_t1989(panel) -> None:
     assert stacked.stats["panel_cov"] == "newey_stacked"
     assert round(float(stacked.pvalues[name]), 3) == 0.136
     assert round(float(within.pvalues[name]), 3) == 0.137
+    # itsa 3.x (which the help file's example runs) reports z statistics: the same split
+    for res, printed in ((stacked, 0.136), (within, 0.137)):
+        res.set_inference(False)
+        assert round(float(res.pvalues[name]), 3) == printed
+    z = fit_itsa_panel(panel, "California", {"tp1989": "1989"}, hac_maxlags=1, inference="z")
+    assert z.pvalues[name] == pytest.approx(stacked.pvalues[name], rel=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ closed forms

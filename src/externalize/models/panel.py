@@ -23,24 +23,31 @@ Term names (built with `externalize.vocab.term`):
     _z_x_t<p>     slope_<iv>:treated     b7 treated - controls, trend change (difference in differences
                                             of slopes)
 
-Covariance (`cov=`). itsa runs `newey depvar ..., lag(L) force` on the data `tsset panel time`, and what
-that computes on a panel is not stated in its documentation. Two readings, both offered:
+Covariance (`cov=`). itsa 1.0-2.2 (the Stata Journal article's) runs `newey depvar ..., lag(L) force` on data
+`tsset panel time`; itsa 3.0 (2024) runs `glm ..., vce(hac nwest L) vfactor(N/df)` instead, with normal (z)
+inference. What either computes on a panel is not documented. newey.ado 1.6.0 builds the meat with the lag
+operator `L<j>.`, which on tsset panel data is missing across a panel boundary (within-unit lags:
+"newey_panel"; `force` only skips newey's evenly-spaced check). But the one printed multiple-group result we
+could find (below) is reproduced by the stacked-series reading and not by the within-unit one, with t or z
+inference alike. Both are offered, with two alternatives:
 
 * "newey_stacked" (default, the itsa convention as far as a printed result can tell): the stacked rows, unit
   after unit in the panel's order (Stata: sorted by the panel id, then time), treated as ONE time series:
   Bartlett weights 1 - j/(L+1), factor n/(n-k) (n = all stacked rows), t(n - k) inference, so a lag pairs
   a unit's last period with the next unit's first period (L of them per boundary). Evidence: Linden's
-  `power_itsa` help file states P = 0.136 for `_z_x_t1989` in `itsa cigsale, treatid(3) trperiod(1989)
-  lag(1)`; this convention gives 0.1361 (tests/models/test_panel.py), the within-unit one 0.1368 (prints as
-  0.137). Equal to R `sandwich::NeweyWest(lm(...), lag = L, prewhite = FALSE, adjust = TRUE)` on the stacked
+  `power_itsa` help file (2025-26, itsa 3.x) states P = 0.136 for `_z_x_t1989` in `itsa cigsale, treatid(3)
+  trperiod(1989) lag(1)`; this convention gives 0.1361 (t) / 0.1359 (z), the within-unit one 0.1368 (t) /
+  0.1366 (z), which print as 0.137 (tests/models/test_panel.py). Equal to R `sandwich::NeweyWest(lm(...), lag = L, prewhite = FALSE, adjust = TRUE)` on the stacked
   data (tests/models/references/make_references_panel.R). The result depends on the order of the units.
-* "newey_panel": the panel-aware alternative, lags only within each unit (the sum over units of per-unit
-  Newey-West meats; what newey.ado 1.6.0's lag operator `L<j>.` would give if it respected the panel, and
-  what `newey2` (Roodman) and statsmodels `cov_type="hac-panel"` compute); factor n/(n-k), t(n - k). R: the
-  textbook formula written out in make_references_panel.R (no CRAN function in the Debian set computes it).
+* "newey_panel": lags only within each unit (the sum over units of per-unit Newey-West meats; the reading of
+  newey.ado's code above, what Roodman's `newey2` computes on panels, statsmodels `cov_type="hac-panel"`,
+  and the within-panel alternative to the stacked series); factor n/(n-k), t(n - k). R:
+  `sandwich::vcovPL(fit, cluster = ~unit, order.by = ~time, lag = L, kernel = "Bartlett", aggregate = FALSE,
+  adjust = TRUE)` (equal to the textbook formula, both in make_references_panel.R).
   Neither Newey-West variant allows correlation across units within a period (common shocks).
 * "driscoll_kraay": scores summed over units within each period, then Newey-West over periods (Driscoll &
-  Kraay 1998; Stata `xtscc`; statsmodels "hac-groupsum"; R: the formula in make_references_panel.R):
+  Kraay 1998; Stata `xtscc`; statsmodels "hac-groupsum"; R `sandwich::vcovPL(..., aggregate = TRUE,
+  adjust = TRUE)`):
   allows correlation across units within and between nearby periods; factor n/(n-k), t(n - k) (the
   convention of `fit_comparative`).
 * "cluster": cluster-robust by unit (Stata `regress ..., vce(cluster unit)`; R `sandwich::vcovCL(fit,
@@ -137,8 +144,8 @@ def panel_from_long(df: pd.DataFrame, unit: str, time: str, y: str, freq: str = 
 
 def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: Mapping[str, pd.Period | str],
                    *, controls: Sequence[str] | None = None, hac_maxlags: int | None = None,
-                   cov: str = "newey_stacked", seasonality: int = 0, min_pre: int = 8,
-                   alpha: float = 0.05) -> PanelITSResult:
+                   cov: str = "newey_stacked", inference: str | None = None, seasonality: int = 0,
+                   min_pre: int = 8, alpha: float = 0.05) -> PanelITSResult:
     """Multiple-group ITS of one treated unit against a pooled panel of control units (module docstring).
 
     panel: unit name -> series of the outcome on the same contiguous PeriodIndex (monthly, quarterly or
@@ -149,6 +156,8 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
     hac_maxlags: Newey-West lag L (itsa `lag()`) for the Newey-West and Driscoll-Kraay covariances; None -> the
         Newey-West 1994 rule on the number of periods per unit; 0 -> heteroskedasticity-robust only.
     cov: "newey_stacked" (itsa), "newey_panel" (lags within units), "driscoll_kraay" or "cluster".
+    inference: None (t with the covariance's degrees of freedom: Stata newey / regress, itsa 1.0-2.2) or
+        "z" (normal: itsa 3.x's glm); "t" is the same as None.
     seasonality: Fourier pairs on the calendar month / quarter, common to all units (not interacted with Z).
     min_pre: minimum number of pre-intervention periods.
     alpha: default level of the result's intervals.
@@ -159,6 +168,8 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
     unit, fewer than one control, units on different windows or a singular design.
     """
     check_choice(cov, PANEL_COVS, "cov", error=ModelSpecError)
+    if inference not in (None, "t", "z"):
+        raise ModelSpecError(f"inference must be None, 't' or 'z', got {inference!r}")
     if not 0.0 < alpha < 1.0:
         raise ModelSpecError("alpha must be in (0, 1)")
     units = [str(u) for u in panel]
@@ -262,9 +273,12 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
                "pooled control units; '<term>:treated' = treated minus controls"),
               f"covariance: {_COV_LABEL[cov].format(L=lag)}"]
     rows = pd.DataFrame({"series": np.repeat(order, n_t), "period": np.tile(np.asarray(index), G)})
-    return PanelITSResult(
+    out = PanelITSResult(
         model=f"itsa_panel_{cov}", interventions=dict(base.interventions), result=res, params=params, cov=cov_df,
         use_t=True, df_resid=df, link="identity", X=X_all, X_cf=Xcf_all, offset=np.zeros(n), rows=rows,
         observed=y_all, fit_mask=np.ones(n, dtype=bool), post=post,
         intervention_terms=tuple(t for iv in ivs for t in (term(iv, "level", TREATED), term(iv, "slope", TREATED))),
         ratio_label=None, stats=stats_, header=header, alpha=alpha)
+    if inference == "z":
+        out.set_inference(False)
+    return out

@@ -13,10 +13,12 @@
 # Covariances (n = stacked rows, k = 8 columns, G = states, L = lag):
 #   newey_stacked   sandwich::NeweyWest(fit, lag = L, prewhite = FALSE, adjust = TRUE): the stacked rows as
 #                   one series (Bartlett 1 - j/(L+1), factor n/(n-k))
-#   newey_panel     textbook Newey-West meat summed over states, lags only within a state, factor n/(n-k)
-#                   (written out below: sum_i [ sum_t h_it h_it' + sum_j w_j sum_t (h_it h_i,t-j' + h_i,t-j h_it') ],
-#                   h_it = x_it e_it)
-#   driscoll_kraay  textbook Driscoll-Kraay: H_t = sum_i h_it, Newey-West over years, factor n/(n-k)
+#   newey_panel     sandwich::vcovPL(fit, cluster = ~state_id, order.by = ~year, lag = L, kernel = "Bartlett",
+#                   aggregate = FALSE, adjust = TRUE): Newey-West meat summed over states, lags only within a
+#                   state, factor n/(n-k); checked (stopifnot) against the textbook formula written out below:
+#                   sum_i [ sum_t h_it h_it' + sum_j w_j sum_t (h_it h_i,t-j' + h_i,t-j h_it') ], h_it = x_it e_it
+#   driscoll_kraay  sandwich::vcovPL(..., aggregate = TRUE, adjust = TRUE): H_t = sum_i h_it, Newey-West over
+#                   years, factor n/(n-k); checked against the textbook formula below
 #   cluster         sandwich::vcovCL(fit, cluster = ~state, type = "HC1"): G/(G-1) (n-1)/(n-k), p from t(G-1)
 # p-values: t(n - k) except cluster, t(G - 1). Post-period trends (itsa posttrend): lincoms
 #   treated = b1 + b3 + b5 + b7, controls = b1 + b3, difference = b5 + b7 (summed over interventions).
@@ -80,10 +82,18 @@ run_case <- function(case, controls, trperiods, L) {
   X <- model.matrix(fit); e <- resid(fit); n <- nrow(X); k <- ncol(X); G <- length(unique(d$state_id))
   H <- X * e
   B <- bread_inv(X)
+  V_within <- vcovPL(fit, cluster = ~state_id, order.by = ~year, lag = L, kernel = "Bartlett",
+                     aggregate = FALSE, adjust = TRUE)
+  V_dk <- vcovPL(fit, cluster = ~state_id, order.by = ~year, lag = L, kernel = "Bartlett",
+                 aggregate = TRUE, adjust = TRUE)
+  stopifnot(isTRUE(all.equal(unname(V_within), unname(B %*% meat_within(H, d$state_id, L) %*% B * n / (n - k)),
+                             tolerance = 1e-10)))
+  stopifnot(isTRUE(all.equal(unname(V_dk), unname(B %*% meat_dk(H, d$year, L) %*% B * n / (n - k)),
+                             tolerance = 1e-10)))
   covs <- list(
     newey_stacked = list(V = NeweyWest(fit, lag = L, prewhite = FALSE, adjust = TRUE), df = n - k),
-    newey_panel = list(V = B %*% meat_within(H, d$state_id, L) %*% B * n / (n - k), df = n - k),
-    driscoll_kraay = list(V = B %*% meat_dk(H, d$year, L) %*% B * n / (n - k), df = n - k),
+    newey_panel = list(V = V_within, df = n - k),
+    driscoll_kraay = list(V = V_dk, df = n - k),
     cluster = list(V = vcovCL(fit, cluster = ~state_id, type = "HC1"), df = G - 1)
   )
   b <- coef(fit)
