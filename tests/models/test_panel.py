@@ -23,13 +23,7 @@ from models_helpers import DATA, REFS
 
 from externalize.errors import ExternalizeError, ModelSpecError
 from externalize.models import fit_its
-from externalize.models.panel import (
-    PANEL_COVS,
-    TREATED,
-    TREATED_TIME,
-    fit_itsa_panel,
-    panel_from_long,
-)
+from externalize.models.panel import PANEL_COVS, TREATED, TREATED_TIME, fit_itsa_panel, panel_from_long
 from externalize.vocab import term
 
 CASES = {
