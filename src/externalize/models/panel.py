@@ -173,6 +173,7 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
     if not 0.0 < alpha < 1.0:
         raise ModelSpecError("alpha must be in (0, 1)")
     units = [str(u) for u in panel]
+    treated = str(treated)
     if treated not in units:
         raise ModelSpecError(f"treated unit {treated!r} is not in the panel ({len(units)} units)")
     ctrl = [u for u in units if u != treated] if controls is None else [str(c) for c in controls]
@@ -187,7 +188,8 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
         raise ModelSpecError("control units are listed more than once")
     # rows unit after unit in the panel's order (Stata: sorted by panel id): "newey_stacked" depends on it
     order = [u for u in units if u == treated or u in ctrl]
-    ys = {u: as_regular(panel[u], name=f"unit {u!r}") for u in order}
+    by_name = {str(u): panel[u] for u in panel}
+    ys = {u: as_regular(by_name[u], name=f"unit {u!r}") for u in order}
     index = ys[treated].index
     for u in ctrl:
         if not ys[u].index.equals(index):
@@ -249,13 +251,11 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
         res_s = sm.OLS(y_all[srt], X_all.iloc[srt]).fit(
             cov_type="hac-groupsum", cov_kwds={"time": time_codes[srt], "maxlags": lag, "use_correction": "hac"},
             use_t=True)
-        res = ols.fit()
-        res_cov = np.asarray(res_s.cov_params())
+        res = res_s  # the raw result (its rows in time order); residuals below are in unit order
         df = float(n - k)
     params = pd.Series(np.asarray(res.params), index=cols)
-    cov_m = res_cov if cov == "driscoll_kraay" else np.asarray(res.cov_params())
-    cov_df = pd.DataFrame(cov_m, index=cols, columns=cols)
-    resid = np.asarray(res.resid)
+    cov_df = pd.DataFrame(np.asarray(res.cov_params()), index=cols, columns=cols)
+    resid = y_all - X_all.to_numpy() @ params.to_numpy()
     is_treated = np.repeat(np.array([u == treated for u in order]), n_t)
     checks = residual_checks(resid[is_treated])
     notes.append("residual checks: the treated unit's residuals")
