@@ -10,6 +10,11 @@ References:
 * Published: Linden's `power_itsa` help file (Stata package itsa / power_itsa, SSC; the "Multiple-group
   ITSA" example) states that in `itsa cigsale, treatid(3) trperiod(1989) lag(1)` the coefficient of
   `_z_x_t1989` has P = 0.136. Tested at the printed precision (three decimals).
+* Published: the itsa help file (Stata Journal update st0389_4, SJ 17(2)) runs `itsa cigsale, treatid(3)
+  trperiod(1989) contid(4 8 19) lag(1)` with the note "These matches were identified using itsamatch"
+  (`itsamatch cigsale, treatid(3) trperiod(1989) pr(0.20) lag(1)`): `match_controls` reproduces {4, 8, 19}.
+  (The itsamatch help text says "4, 8, and 9"; state 9's pre-trend p-value is 0.09 < 0.20 under every
+  Newey-West convention here, so "9" reads as a typo for "19", which itsa's help file uses.)
 * Closed forms: noiseless data recover the coefficients exactly; the treated unit's segment coefficients
   b0+b4, b1+b5, b2+b6, b3+b7 equal the single-group fit of the treated unit alone (Z saturates the design).
 """
@@ -23,7 +28,7 @@ from models_helpers import DATA, REFS
 
 from externalize.errors import ExternalizeError, ModelSpecError
 from externalize.models import fit_its
-from externalize.models.panel import PANEL_COVS, TREATED, TREATED_TIME, fit_itsa_panel, panel_from_long
+from externalize.models.panel import PANEL_COVS, TREATED, TREATED_TIME, fit_itsa_panel, match_controls, panel_from_long
 from externalize.vocab import term
 
 CASES = {
@@ -154,6 +159,17 @@ def test_power_itsa_help_p_value_of_z_x_t1989(panel) -> None:
         assert round(float(res.pvalues[name]), 3) == printed
     z = fit_itsa_panel(panel, "California", {"tp1989": "1989"}, hac_maxlags=1, inference="z")
     assert z.pvalues[name] == pytest.approx(stacked.pvalues[name], rel=1e-12)
+
+
+@pytest.mark.parametrize("cov", ["newey_stacked", "newey_panel"])
+def test_itsamatch_example_selects_states_4_8_19(cig, cov: str) -> None:
+    panel_ids = panel_from_long(cig, "state_id", "year", "cigsale")
+    m = match_controls(panel_ids, "3", {"tp1989": "1989"}, p_min=0.2, hac_maxlags=1, cov=cov)
+    assert len(m) == 38
+    assert sorted(int(u) for u in m.loc[m["matched"], "unit"]) == [4, 8, 19]
+    # the near miss: state 9 balances on level but not on the pre-period trend
+    nine = m.set_index("unit").loc["9"]
+    assert nine["p_level"] > 0.2 > nine["p_trend"]
 
 
 # ------------------------------------------------------------------------------------------------ closed forms

@@ -65,6 +65,9 @@ Post-period trends (`PanelITSResult.post_trend`, itsa `posttrend`): for the k-th
 b1 + b5 + sum_{j<=k}(b3_j + b7_j), controls = b1 + sum_{j<=k} b3_j, difference = b5 + sum_{j<=k} b7_j, each by
 `lincom` (t(df) intervals, as Stata's lincom after newey).
 
+Choosing controls: `match_controls` is itsamatch (controls whose pre-period level and trend differences from
+the treated unit have p-values above a cut-off); it reproduces itsa's published example (states 4, 8, 19).
+
 Counterfactual: for the treated unit, every `level_<iv>:treated` / `slope_<iv>:treated` term switched off
 (its own pre-period line plus the controls' change at the intervention: the difference-in-differences
 counterfactual); control rows are untreated and their counterfactual equals their fit.
@@ -83,7 +86,8 @@ from externalize.models.design import as_regular, build_design, check_rank, hac_
 from externalize.models.results import ITSResult, residual_checks
 from externalize.vocab import check_choice, term
 
-__all__ = ["PANEL_COVS", "TREATED", "TREATED_TIME", "PanelITSResult", "fit_itsa_panel", "panel_from_long"]
+__all__ = ["PANEL_COVS", "TREATED", "TREATED_TIME", "PanelITSResult", "fit_itsa_panel", "match_controls",
+           "panel_from_long"]
 
 #: covariance choices of `fit_itsa_panel`
 PANEL_COVS: tuple[str, ...] = ("newey_stacked", "newey_panel", "driscoll_kraay", "cluster")
@@ -282,3 +286,32 @@ def fit_itsa_panel(panel: Mapping[str, pd.Series], treated: str, interventions: 
     if inference == "z":
         out.set_inference(False)
     return out
+
+
+def match_controls(panel: Mapping[str, pd.Series], treated: str, interventions: Mapping[str, pd.Period | str],
+                   *, p_min: float = 0.2, hac_maxlags: int | None = None, cov: str = "newey_stacked",
+                   inference: str | None = None, min_pre: int = 8) -> pd.DataFrame:
+    """Control units whose pre-period level and trend do not differ detectably from the treated unit's
+    (Stata `itsamatch depvar, treatid() trperiod() pr(p_min) lag(L)`, Linden 2017/2018, itsamatch.ado 1.1.0):
+    for every other unit, the two-unit `fit_itsa_panel` over the whole window; the unit is matched when the
+    p-values of `treated` (b4, level difference at T = 0) and `time:treated` (b5, pre-period trend
+    difference) both exceed `p_min`. Returns one row per candidate unit, in the panel's order: unit, p_level,
+    p_trend, matched (bool). The matched units are meant for `fit_itsa_panel(..., controls=...)`.
+    Balance tests are a screening device, not a proof of comparability: a large p-value can come from a
+    short or noisy pre-period."""
+    if not 0.0 < p_min < 1.0:
+        raise ModelSpecError("p_min must be in (0, 1)")
+    treated = str(treated)
+    by_name = {str(u): panel[u] for u in panel}
+    if treated not in by_name:
+        raise ModelSpecError(f"treated unit {treated!r} is not in the panel ({len(by_name)} units)")
+    rows = []
+    for u in by_name:
+        if u == treated:
+            continue
+        pair = {v: by_name[v] for v in by_name if v in (treated, u)}
+        res = fit_itsa_panel(pair, treated, interventions, hac_maxlags=hac_maxlags, cov=cov, inference=inference,
+                             min_pre=min_pre)
+        p_level, p_trend = float(res.pvalues[TREATED]), float(res.pvalues[TREATED_TIME])
+        rows.append({"unit": u, "p_level": p_level, "p_trend": p_trend, "matched": min(p_level, p_trend) > p_min})
+    return pd.DataFrame(rows)
