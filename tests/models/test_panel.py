@@ -14,7 +14,10 @@ References:
   trperiod(1989) contid(4 8 19) lag(1)` with the note "These matches were identified using itsamatch"
   (`itsamatch cigsale, treatid(3) trperiod(1989) pr(0.20) lag(1)`): `match_controls` reproduces {4, 8, 19}.
   (The itsamatch help text says "4, 8, and 9"; state 9's pre-trend p-value is 0.09 < 0.20 under every
-  Newey-West convention here, so "9" reads as a typo for "19", which itsa's help file uses.)
+  Newey-West convention here, so "9" reads as a typo for "19", which itsa's help file uses.) The 38 pairs'
+  p-values are also checked against R (ref_panel_match.csv, relative 1e-5). This example does not tell the
+  stacked and within-unit conventions apart: b4 and b5 depend on pre-period rows only, and a stacked
+  boundary pairs a post-period row with a pre-period row, so both give the same p-values.
 * Closed forms: noiseless data recover the coefficients exactly; the treated unit's segment coefficients
   b0+b4, b1+b5, b2+b6, b3+b7 equal the single-group fit of the treated unit alone (Z saturates the design).
 """
@@ -170,6 +173,13 @@ def test_itsamatch_example_selects_states_4_8_19(cig, cov: str) -> None:
     # the near miss: state 9 balances on level but not on the pre-period trend
     nine = m.set_index("unit").loc["9"]
     assert nine["p_level"] > 0.2 > nine["p_trend"]
+    # every two-state p-value against R (relative 1e-5)
+    ref = pd.read_csv(REFS / "ref_panel_match.csv")
+    ref = ref[ref["cov"] == cov].set_index(ref[ref["cov"] == cov]["state_id"].astype(str))
+    got = m.set_index("unit")
+    assert sorted(ref.index) == sorted(got.index)
+    np.testing.assert_allclose(got.loc[ref.index, "p_level"], ref["p_level"], rtol=1e-5)
+    np.testing.assert_allclose(got.loc[ref.index, "p_trend"], ref["p_trend"], rtol=1e-5)
 
 
 # ------------------------------------------------------------------------------------------------ closed forms

@@ -3,7 +3,8 @@
 #
 # Run from the repository root:   Rscript tests/models/references/make_references_panel.R
 # Needs: sandwich (Debian r-cran-sandwich). Writes, next to this script:
-#   ref_panel.csv   case, cov, term, estimate, std_error, p_value
+#   ref_panel.csv         case, cov, term, estimate, std_error, p_value
+#   ref_panel_match.csv   state_id, cov, p_level, p_trend (itsamatch's two-state fits, one per control)
 # The tests read the CSV only, so the test run needs no R.
 #
 # Model (Linden 2015, Stata Journal 15(2):480-500, eq. 2), OLS on the stacked panel, rows sorted by state id
@@ -118,6 +119,26 @@ run_case <- function(case, controls, trperiods, L) {
 run_case("all_controls", NULL, 1989, 1)
 run_case("contid_4_8_19", c(4, 8, 19), 1989, 1)
 run_case("two_periods_lag2", NULL, c(1982, 1989), 2)
+
+# itsamatch cigsale, treatid(3) trperiod(1989) pr(0.20) lag(1): the two-state model for every control, p-values
+# of z (level difference) and zt (pre-period trend difference), Newey-West on the stacked pair and within state
+match_rows <- list()
+for (cid in setdiff(sort(unique(d0$state_id)), 3)) {
+  d <- d0[d0$state_id %in% c(3, cid), ]
+  d$t <- d$year - min(d$year); d$z <- as.numeric(d$state_id == 3); d$zt <- d$z * d$t
+  d$x <- as.numeric(d$year >= 1989); d$xt <- (d$year - 1989) * d$x; d$zx <- d$z * d$x; d$zxt <- d$z * d$xt
+  fit <- lm(cigsale ~ t + x + xt + z + zt + zx + zxt, data = d)
+  df <- nrow(d) - length(coef(fit))
+  for (cv in c("newey_stacked", "newey_panel")) {
+    V <- if (cv == "newey_stacked") NeweyWest(fit, lag = 1, prewhite = FALSE, adjust = TRUE) else
+      vcovPL(fit, cluster = ~state_id, order.by = ~year, lag = 1, kernel = "Bartlett", aggregate = FALSE,
+             adjust = TRUE)
+    p <- 2 * pt(abs(coef(fit) / sqrt(diag(V))), df, lower.tail = FALSE)
+    match_rows[[length(match_rows) + 1]] <- data.frame(state_id = cid, cov = cv, p_level = p[["z"]],
+                                                       p_trend = p[["zt"]])
+  }
+}
+write.csv(do.call(rbind, match_rows), file.path(here, "ref_panel_match.csv"), row.names = FALSE)
 
 out <- do.call(rbind, rows)
 write.csv(out, file.path(here, "ref_panel.csv"), row.names = FALSE)
