@@ -58,6 +58,11 @@ inference alike. Both are offered, with two alternatives:
   treated unit (Conley & Taber 2011, Rev Econ Stat 93:113; MacKinnon & Webb 2017, J Appl Econometrics
   32:233); offered for comparison, and a note in fit_stats says so.
 
+Which to use: "newey_stacked" reproduces itsa; the lag pairs it forms across unit boundaries have no
+meaning, so for a new analysis "newey_panel" (serial correlation within units) or "driscoll_kraay" (also
+common shocks across units) is the defensible choice; report the itsa convention beside it when comparing
+with published itsa results.
+
 Lag: `hac_maxlags=None` uses the Newey-West (1994) rule floor(4 (T/100)^(2/9)) on the number of periods T per
 unit; itsa's own default is lag(0) (heteroskedasticity-robust only): pass `hac_maxlags=0` for that.
 
