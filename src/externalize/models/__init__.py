@@ -14,7 +14,8 @@ comparative (stacked) ITS and a logit model of a share. Every fit returns an `IT
 Model ids, labels and options live in `models.registry` (`REGISTRY`, `MODELS`, `validate_model`). Series
 may be monthly, quarterly or yearly; `covariates=`, `trend=False`, `slope_start=1`, `inference="z"`,
 `hac_small_sample=False` are options of `fit_its`. Beside it: `pre_period_forecast` (counterfactual from the
-pre-period only) and `mean_break_test` (strucchange's Fstats(y ~ 1)). Non-estimable fits raise
+pre-period only), `mean_break_test` (strucchange's Fstats(y ~ 1)) and `fit_itsa_panel` (a treated unit
+against a pooled control panel, Stata `itsa, treatid() contid()`; `match_controls` is `itsamatch`). Non-estimable fits raise
 `externalize.errors.FitError`; bad requests `ModelSpecError`.
 """
 
@@ -22,10 +23,12 @@ from externalize.models.breaktest import MeanBreakTest, mean_break_test
 from externalize.models.comparative import fit_comparative, fit_share
 from externalize.models.forecast import PrePeriodForecast, pre_period_forecast
 from externalize.models.its import fit_its
+from externalize.models.panel import PanelITSResult, fit_itsa_panel, match_controls, panel_from_long
 from externalize.models.registry import MODEL_LABELS, MODELS, REGISTRY, ModelId, ModelSpec, validate_model
 from externalize.models.results import ITSResult, OverdispersionWarning
 from externalize.vocab import term
 
 __all__ = ["MODELS", "MODEL_LABELS", "REGISTRY", "ITSResult", "MeanBreakTest", "ModelId", "ModelSpec",
-           "OverdispersionWarning", "PrePeriodForecast", "fit_comparative", "fit_its", "fit_share",
-           "mean_break_test", "pre_period_forecast", "term", "validate_model"]
+           "OverdispersionWarning", "PanelITSResult", "PrePeriodForecast", "fit_comparative", "fit_its",
+           "fit_itsa_panel", "fit_share", "match_controls", "mean_break_test", "panel_from_long",
+           "pre_period_forecast", "term", "validate_model"]
