@@ -441,6 +441,9 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
 
     console = console or Console(stderr=True)
     study = load_study(study_path)   # validated before any work starts
+    from externalize.parallel import resolve_jobs
+
+    resolve_jobs(jobs)   # a bad --jobs stops the run before any step (ParallelError)
     base = output_paths(out_dir)
     paths = OutputPaths(Path(processed_dir).resolve() if processed_dir else base.processed,
                         Path(output_dir).resolve() if output_dir else base.output)
