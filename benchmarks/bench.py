@@ -398,9 +398,9 @@ def bench_study_refits(n_fits: int, loop_fits: int) -> list[Row]:
     import statsmodels.api as sm
 
     try:
+        from externalize.models.design import hac_lag_rule
         from externalize.robustness import countinf
         from externalize.robustness.fastfit import batch_poisson, segmented_designs
-        from externalize.models.design import hac_lag_rule
     except ImportError as exc:
         return [Row("refits", "study refits (countinf)", None, note=f"not measured: {exc}")]
     rows: list[Row] = []

@@ -44,7 +44,7 @@ def test_a_bad_jobs_value_stops_the_run_before_any_step(tmp_path: Path) -> None:
 
 
 def test_the_cli_passes_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
-    import externalize.pipeline as pipeline
+    from externalize import pipeline
     from externalize.cli import app
 
     got: dict = {}

@@ -258,11 +258,11 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
     labels: list[tuple[str, str, str, dict | None]] = []   # dataset, outcome, scale, facts
     for dataset in DATASETS:
         try:
-            panel, f = dataset_panel(built, dataset, start, end, starts, canonical)
+            panel, found = dataset_panel(built, dataset, start, end, starts, canonical)
         except DesignError as exc:
             facts[dataset] = {"skipped": str(exc)}
             continue
-        facts[dataset] = f
+        facts[dataset] = found
         plan: list[tuple[str, str, str, tuple[str, ...]]] = []
         for outcome in ("all", *PLOT_STATUSES):
             for cg in ("never_treated", "not_yet_treated"):
@@ -271,7 +271,7 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
             plan.append((outcome, "plots per country-month", "never_treated", ("troops_in_mw",)))
         for outcome, scale, cg, cov in plan:
             specs.append(_Spec(panel, outcome, cg, cov, ri_draws, seed))
-            labels.append((dataset, outcome, scale, f))
+            labels.append((dataset, outcome, scale, found))
     try:
         pp = placebo_panel(built, starts, canonical, *placebo_years)
         for cg in ("never_treated", "not_yet_treated"):
