@@ -15,7 +15,9 @@ Sections (each row: package seconds, floor seconds, ratio = package / floor, pea
              bare `python -c pass` start.
   refits     2,000 segmented-ITS refits (placebo schedules x series, 120 months): the package's one-at-a-time
              path (models.fit_its) and batched path (robustness.fastfit), next to a plain statsmodels loop
-             doing the same fits; the batched coefficients are checked against the loop's.
+             doing the same fits; the batched coefficients are checked against the loop's. Then the refits
+             the study itself runs (`robustness.countinf`, the findings' primaries and the simulation grid):
+             2,000 NB-AR(1) bootstrap refits and 2,000 NB2 + HAC fits, each next to a statsmodels loop.
   synthetic  SYNTHETIC full-size GTD (200,000 rows at 1x) + GED (300,000 at 1x) releases, written to a temporary
              folder and built as a whole (`build_study` on those two sources) in a child process, cold and
              warm, at each --scales factor: wall seconds, peak RSS of the build process, and seconds per
@@ -380,7 +382,8 @@ def bench_refits(n_fits: int, loop_fits: int) -> list[Row]:
         per_loop = (time.perf_counter() - t0) / k
         rows.append(Row("refits", f"{n_fits} fits OLS + HAC, one at a time (fit_its)", per_fit * n_fits,
                         per_loop * n_fits, f"plain statsmodels loop ({k} fits timed, rate x {n_fits})", rows=n_fits,
-                        note="the path the simulation study takes one fit at a time"))
+                        note="the specification curve's path (one fit_its per specification); the simulation "
+                        "grid and the primaries go through countinf (rows below)"))
     except Exception as exc:  # noqa: BLE001 - the models API may change: report, do not fail the benchmark
         rows.append(Row("refits", "fit_its one at a time", None, note=f"not measured: {type(exc).__name__}: {exc}"))
     rows.extend(bench_study_refits(n_fits, loop_fits))
