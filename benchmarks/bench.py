@@ -15,7 +15,9 @@ Sections (each row: package seconds, floor seconds, ratio = package / floor, pea
              bare `python -c pass` start.
   refits     2,000 segmented-ITS refits (placebo schedules x series, 120 months): the package's one-at-a-time
              path (models.fit_its) and batched path (robustness.fastfit), next to a plain statsmodels loop
-             doing the same fits; the batched coefficients are checked against the loop's.
+             doing the same fits; the batched coefficients are checked against the loop's. Then the refits
+             the study itself runs (`robustness.countinf`, the findings' primaries and the simulation grid):
+             2,000 NB-AR(1) bootstrap refits and 2,000 NB2 + HAC fits, each next to a statsmodels loop.
   synthetic  SYNTHETIC full-size GTD (200,000 rows at 1x) + GED (300,000 at 1x) releases, written to a temporary
              folder and built as a whole (`build_study` on those two sources) in a child process, cold and
              warm, at each --scales factor: wall seconds, peak RSS of the build process, and seconds per
@@ -380,9 +382,90 @@ def bench_refits(n_fits: int, loop_fits: int) -> list[Row]:
         per_loop = (time.perf_counter() - t0) / k
         rows.append(Row("refits", f"{n_fits} fits OLS + HAC, one at a time (fit_its)", per_fit * n_fits,
                         per_loop * n_fits, f"plain statsmodels loop ({k} fits timed, rate x {n_fits})", rows=n_fits,
-                        note="the path the simulation study takes one fit at a time"))
+                        note="the specification curve's path (one fit_its per specification); the simulation "
+                        "grid and the primaries go through countinf (rows below)"))
     except Exception as exc:  # noqa: BLE001 - the models API may change: report, do not fail the benchmark
         rows.append(Row("refits", "fit_its one at a time", None, note=f"not measured: {type(exc).__name__}: {exc}"))
+    rows.extend(bench_study_refits(n_fits, loop_fits))
+    return rows
+
+
+def bench_study_refits(n_fits: int, loop_fits: int) -> list[Row]:
+    """The refits the study itself runs (findings' primaries and the cached simulation grid, through
+    `robustness.countinf`), on an 84-month series shaped like the study window: the NB-AR(1) bootstrap's
+    n_fits floored quasi-Poisson refits of its own draws, and n_fits NB2 + Newey-West HAC fits (negbin_hac,
+    one NB2 fit per series at the Cameron-Trivedi alpha), each next to a plain statsmodels loop doing the same
+    fits; coefficients and standard errors are compared with the loop's."""
+    import numpy as np
+    import pandas as pd
+    import statsmodels.api as sm
+
+    try:
+        from externalize.models.design import hac_lag_rule
+        from externalize.robustness import countinf
+        from externalize.robustness.fastfit import batch_poisson, segmented_designs
+    except ImportError as exc:
+        return [Row("refits", "study refits (countinf)", None, note=f"not measured: {exc}")]
+    rows: list[Row] = []
+    idx = pd.period_range("2011-01", periods=84, freq="M")
+    X3, terms = segmented_designs(idx, np.array([[43]]), ["x"], seasonality=1)
+    X, j = X3[0], terms.index("level_x")
+    rng = np.random.default_rng(20140808)
+    t = np.arange(84)
+    y = rng.poisson(np.exp(np.log(10.0) + 0.3 * (t >= 43) + 0.2 * np.sin(2 * np.pi * t / 12))).astype(float)
+    m = min(loop_fits, n_fits)
+    # bootstrap: the draws the package refits (its own generator, seeded), then the refits alone, side by side
+    pois = batch_poisson(X[None], y[None], terms=terms)
+    mu = np.exp(X @ pois.params[0])
+    a = countinf.ct_alpha(y[None], mu[None])
+    draws = countinf.nb_ar1_draws(mu[None], a, np.array([0.3]), n_fits, np.random.default_rng(1))[0]
+    draws = draws[draws.sum(axis=1) > 0]
+    Xb = np.broadcast_to(X, (len(draws), *X.shape))
+    countinf.quasi_poisson(Xb[:10], draws[:10], j)   # warm-up
+    t0 = time.perf_counter()
+    fast = countinf.quasi_poisson(Xb, draws, j, floor=True)
+    per_fast = (time.perf_counter() - t0) / len(draws)
+    t0 = time.perf_counter()
+    est, se = [], []
+    for b in range(m):
+        r = sm.GLM(draws[b], X, family=sm.families.Poisson()).fit(scale="X2")
+        phi = max(float(r.pearson_chi2) / float(r.df_resid), 1.0)
+        est.append(r.params[j])
+        se.append(float(np.sqrt(r.cov_params()[j, j] / r.scale * phi)))
+    per_loop = (time.perf_counter() - t0) / m
+    diff = max(float(np.max(np.abs(fast.estimate[:m] - est))), float(np.max(np.abs(fast.std_error[:m] - se))))
+    t0 = time.perf_counter()
+    countinf.nb_ar1_bootstrap(X, y, j, n_boot=n_fits, rng=np.random.default_rng(1))
+    whole = time.perf_counter() - t0
+    rows.append(Row("refits", f"{n_fits} fits NB-AR(1) bootstrap refits (floored quasi-Poisson), batched",
+                    per_fast * n_fits, per_loop * n_fits, f"plain statsmodels loop ({m} fits timed, rate x {n_fits})",
+                    rows=n_fits, note=f"the primaries' and simulation grid's path (countinf); max |coef or se diff| "
+                    f"vs loop {diff:.1e}; whole nb_ar1_bootstrap with its draws {whole:.3f} s",
+                    extra={"max_diff": diff, "fits_timed_loop": m}))
+    # NB2 + HAC: one NB2 fit per series at the moment alpha (no profile over alpha)
+    Y = rng.poisson(np.broadcast_to(mu, (n_fits, 84)) * rng.gamma(5.0, 0.2, size=(n_fits, 84))).astype(float)
+    Y = Y[Y.sum(axis=1) > 0]
+    countinf.negbin_hac(X, Y[:10], j)   # warm-up
+    t0 = time.perf_counter()
+    nb = countinf.negbin_hac(X, Y, j)
+    per_fast = (time.perf_counter() - t0) / len(Y)
+    lag = hac_lag_rule(84)
+    t0 = time.perf_counter()
+    est, se = [], []
+    for b in range(m):
+        p0 = sm.GLM(Y[b], X, family=sm.families.Poisson()).fit()
+        alpha = float(countinf.ct_alpha(Y[b][None], np.asarray(p0.fittedvalues)[None])[0])
+        r = sm.GLM(Y[b], X, family=sm.families.NegativeBinomial(alpha=alpha)).fit(
+            cov_type="HAC", cov_kwds={"maxlags": lag, "use_correction": True})
+        est.append(r.params[j])
+        se.append(r.bse[j])
+    per_loop = (time.perf_counter() - t0) / m
+    diff_e = float(np.max(np.abs(nb.estimate[:m] - est)))
+    diff_s = float(np.max(np.abs(nb.std_error[:m] / np.asarray(se) - 1)))
+    rows.append(Row("refits", f"{n_fits} fits NB2 + HAC (negbin_hac), batched", per_fast * n_fits,
+                    per_loop * n_fits, f"plain statsmodels loop ({m} fits timed, rate x {n_fits})", rows=n_fits,
+                    note=f"max |coef diff| vs loop {diff_e:.1e}, max relative se diff {diff_s:.1e}",
+                    extra={"max_diff": diff_e, "max_rel_se_diff": diff_s, "fits_timed_loop": m}))
     return rows
 
 

@@ -65,3 +65,13 @@ def test_benchmark_runs_on_tiny_synthetic_releases(tmp_path: Path) -> None:
     for phase in ("1x cold", "1x warm"):
         assert int(rows[phase]["rows"]) == 5000
         assert float(rows[phase]["package_s"]) > 0 and float(rows[phase]["peak_rss_mb"]) > 50
+
+
+def test_study_refits_are_the_same_fits_as_the_statsmodels_loop() -> None:
+    """The refit rows time the path the study uses (countinf: bootstrap refits, NB2 + HAC) and the loop they
+    are compared with does the same fits: coefficients agree to 1e-10 (bootstrap) and 1e-4 (NB2, both IRLS)."""
+    bench = _bench()
+    boot, nb = bench.bench_study_refits(60, 20)
+    assert "countinf" in boot.note and boot.package_s > 0 and boot.floor_s > 0
+    assert boot.extra["max_diff"] < 1e-10 and boot.extra["fits_timed_loop"] == 20
+    assert nb.extra["max_diff"] < 1e-4 and nb.extra["max_rel_se_diff"] < 1e-4

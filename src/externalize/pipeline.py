@@ -64,6 +64,9 @@ class Context:
     console: Console
     allow_checksum_mismatch: bool = False
     extra: dict = field(default_factory=dict)
+    #: worker processes for the compute-heavy steps (`externalize.parallel.run_tasks`; -1 = every core);
+    #: results are the same for any value, so it is not part of a step's input digest
+    jobs: int = -1
 
     @property
     def processed_dir(self) -> Path:
@@ -310,7 +313,7 @@ def _run_robustness(ctx: Context) -> None:
 def _run_designs(ctx: Context) -> None:
     from externalize.designs import run_designs
 
-    run_designs(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console, data_dir=ctx.data_dir)
+    run_designs(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console, data_dir=ctx.data_dir, jobs=ctx.jobs)
 
 
 def _run_findings(ctx: Context) -> None:
@@ -425,23 +428,27 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
                  steps: Sequence[str | Step] | None = None, console: Console | None = None, *,
                  allow_checksum_mismatch: bool = False, out_dir: str | Path | None = None,
                  output_dir: str | Path | None = None,
-                 processed_dir: str | Path | None = None) -> list[StepOutcome]:
+                 processed_dir: str | Path | None = None, jobs: int = -1) -> list[StepOutcome]:
     """Run the steps in order (default: all), skipping those whose inputs are unchanged (unless force).
 
     steps: names from STEP_ORDER (a subset, run in the study order) or Step objects (run as given).
     out_dir: root of the outputs (see `externalize.paths.output_paths`); `output_dir` / `processed_dir`
-    place the two output folders separately (tests). A failing step raises; its stamp is gone, so the next
+    place the two output folders separately (tests). jobs: worker processes for the compute-heavy steps
+    (-1 = every core; results do not depend on it). A failing step raises; its stamp is gone, so the next
     run retries it. Raises PipelineError when another run holds the output folder's lock.
     """
     from rich.table import Table
 
     console = console or Console(stderr=True)
     study = load_study(study_path)   # validated before any work starts
+    from externalize.parallel import resolve_jobs
+
+    resolve_jobs(jobs)   # a bad --jobs stops the run before any step (ParallelError)
     base = output_paths(out_dir)
     paths = OutputPaths(Path(processed_dir).resolve() if processed_dir else base.processed,
                         Path(output_dir).resolve() if output_dir else base.output)
     ctx = Context(study=study, study_path=Path(study.path), data_dir=Path(data_dir) if data_dir else None,
-                  paths=paths, console=console, allow_checksum_mismatch=allow_checksum_mismatch)
+                  paths=paths, console=console, allow_checksum_mismatch=allow_checksum_mismatch, jobs=jobs)
     plan = _plan(steps)
     outcomes: list[StepOutcome] = []
     with project_lock(paths):

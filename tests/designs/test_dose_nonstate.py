@@ -111,3 +111,17 @@ def test_design_settings() -> None:
                          ({"ri_draws": -1}, ">= 0")]:
         with pytest.raises(ConfigError, match=match):
             design_settings(table)
+
+
+def test_a_sample_without_its_lags_is_not_fitted_under_either_model() -> None:
+    """The lagged design is built once per sample: when a lag of the strike series is missing, both models
+    get a "not fitted" row naming the missing month (nothing dropped)."""
+    s = _strikes(40, 3)
+    s.iloc[10] = np.nan                                   # a month the lags of the whole sample need
+    y = pd.Series(np.random.default_rng(3).poisson(3, 40), index=s.index, dtype=float)
+    out = dose_response({"y": (y, "y label")}, {"s": s}, start=s.index[8], end=s.index[-1],
+                        campaign_start=s.index[20], max_lag=2, seasonality=0)
+    pre = out[out["sample"] == "with pre-campaign zeros"]
+    assert sorted(pre["model"]) == ["negbin_hac", "quasipoisson_floor1"]
+    assert (pre["term"] == "not fitted").all() and pre["label"].str.contains(str(s.index[10])).all()
+    assert (out.loc[out["sample"] == "campaign months only", "term"] != "not fitted").all()

@@ -114,9 +114,14 @@ def dose_response(outcomes: dict[str, tuple[pd.Series, str]], strikes: dict[str,
                 base = {"outcome": name, "label": label, "sample": sample, "strike_series": sname,
                         "n_months": len(yy), "first_month": str(yy.index.min()) if len(yy) else "",
                         "last_month": str(yy.index.max()) if len(yy) else ""}
+                try:   # one design for both models (the same lags, the same months)
+                    X: pd.DataFrame | Exception = lagged_design(yy, s, max_lag, seasonality)
+                except (DesignError, np.linalg.LinAlgError, ValueError) as exc:
+                    X = exc
                 for model in MODELS:
                     try:
-                        X = lagged_design(yy, s, max_lag, seasonality)
+                        if isinstance(X, Exception):
+                            raise X
                         fitted, disp = fit_dose(yy.rename(name), X, model)
                     except (DesignError, np.linalg.LinAlgError, ValueError) as exc:
                         rows.append(base | {"model": model, "term": "not fitted", "lag": -1,

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from externalize.build import BuildResult
-from externalize.designs.did import DesignError
+from externalize.designs.did import CSFit, DesignError
 from externalize.locate import read_bytes
 from externalize.paths import PROJECT_ROOT
 
@@ -201,9 +202,40 @@ def _rows(fit, **labels) -> pd.DataFrame:
     return out.assign(**labels, n_units=fit.n_units, n_treated=fit.n_treated, n_never_treated=fit.n_never)
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """One specification of the design: a fit of `fit_cs` on one panel (and its RI p-value when asked)."""
+
+    panel: pd.DataFrame
+    outcome: str
+    control_group: str
+    covariates: tuple[str, ...]
+    ri_draws: int
+    seed: int
+
+
+def _fit_spec(spec: _Spec) -> tuple[CSFit, float] | DesignError:
+    """Fit one specification: (the Callaway-Sant'Anna fit, the RI p-value or NaN), or the DesignError that
+    refused it (returned, so the caller decides: the placebo is skipped, a main specification raises). A task
+    of `run_tasks`: the RI permutations are seeded by the design's own seed (the same for every
+    specification, as before), never by the worker, so the result does not depend on how the specifications
+    are spread over processes."""
+    from externalize.designs.did import fit_cs, randomization_pvalue
+
+    try:
+        fit = fit_cs(spec.panel, spec.outcome, control_group=spec.control_group, covariates=spec.covariates)
+    except DesignError as exc:
+        return exc
+    p = np.nan
+    if spec.ri_draws and spec.control_group == "never_treated" and not spec.covariates:
+        p, _ = randomization_pvalue(spec.panel, spec.outcome, float(fit.overall["estimate"].iloc[0]),
+                                    draws=spec.ri_draws, seed=spec.seed)
+    return fit, float(p)
+
+
 def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Callable[[str], str | None], *,
                          start: pd.Period, end: pd.Period, placebo_years: tuple[int, int],
-                         ri_draws: int = 999, seed: int = 20140808) -> tuple[pd.DataFrame, dict]:
+                         ri_draws: int = 999, seed: int = 20140808, jobs: int = 1) -> tuple[pd.DataFrame, dict]:
     """Every specification of the staggered-participation design, stacked in one tidy frame.
 
     Specifications per data set (Nesser, Crenshaw): outcomes all / launched / foiled plots per country-month
@@ -214,49 +246,63 @@ def participation_design(built: BuildResult, starts: pd.DataFrame, canonical: Ca
     estimate, std_error, ci_low, ci_high, ri_pvalue (overall rows without covariates, never-treated controls,
     when ri_draws > 0), counterfactual_mean and relative_effect (overall rows; see `_with_counterfactual`),
     n_units, n_treated, n_never_treated.
-    """
-    from externalize.designs.did import fit_cs, randomization_pvalue
 
-    frames, facts = [], {}
+    jobs: processes for the 26 fits (`externalize.parallel.run_tasks`; -1 = every core). The fits are
+    independent and deterministic (the RI draws use `seed` in every specification), so the frame is the same,
+    byte for byte, for any jobs.
+    """
+    from externalize.parallel import run_tasks
+
+    facts: dict = {}
+    specs: list[_Spec] = []
+    labels: list[tuple[str, str, str, dict | None]] = []   # dataset, outcome, scale, facts
     for dataset in DATASETS:
         try:
-            panel, f = dataset_panel(built, dataset, start, end, starts, canonical)
+            panel, found = dataset_panel(built, dataset, start, end, starts, canonical)
         except DesignError as exc:
             facts[dataset] = {"skipped": str(exc)}
             continue
-        facts[dataset] = f
-        specs: list[tuple[str, str, str, tuple[str, ...]]] = []
+        facts[dataset] = found
+        plan: list[tuple[str, str, str, tuple[str, ...]]] = []
         for outcome in ("all", *PLOT_STATUSES):
             for cg in ("never_treated", "not_yet_treated"):
-                specs.append((outcome, "plots per country-month", cg, ()))
-            specs.append((f"{outcome}_per_10m", "plots per 10 million inhabitants per month", "never_treated", ()))
-            specs.append((outcome, "plots per country-month", "never_treated", ("troops_in_mw",)))
-        for outcome, scale, cg, cov in specs:
-            fit = fit_cs(panel, outcome, control_group=cg, covariates=cov)
-            rows = _rows(fit, estimator=ESTIMATOR, dataset=dataset, outcome=outcome, scale=scale,
-                         control_group=cg, covariates="+".join(cov) or "none", ri_pvalue=np.nan)
-            if ri_draws and cg == "never_treated" and not cov:
-                obs = float(fit.overall["estimate"].iloc[0])
-                p, _ = randomization_pvalue(panel, outcome, obs, draws=ri_draws, seed=seed)
-                rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
-                f[f"ri_pvalue_{outcome}"] = p
-                f["ri_draws"] = ri_draws
-            frames.append(_with_counterfactual(rows, panel, outcome))
+                plan.append((outcome, "plots per country-month", cg, ()))
+            plan.append((f"{outcome}_per_10m", "plots per 10 million inhabitants per month", "never_treated", ()))
+            plan.append((outcome, "plots per country-month", "never_treated", ("troops_in_mw",)))
+        for outcome, scale, cg, cov in plan:
+            specs.append(_Spec(panel, outcome, cg, cov, ri_draws, seed))
+            labels.append((dataset, outcome, scale, found))
     try:
         pp = placebo_panel(built, starts, canonical, *placebo_years)
         for cg in ("never_treated", "not_yet_treated"):
-            fit = fit_cs(pp, "rwattacks", control_group=cg)
-            rows = _rows(fit, estimator=ESTIMATOR, dataset="nesser", outcome="rwattacks (placebo)",
-                         scale="right-wing attacks per country-year", control_group=cg, covariates="none",
-                         ri_pvalue=np.nan)
-            if ri_draws and cg == "never_treated":
-                p, _ = randomization_pvalue(pp, "rwattacks", float(fit.overall["estimate"].iloc[0]),
-                                            draws=ri_draws, seed=seed)
-                rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
-            frames.append(_with_counterfactual(rows, pp, "rwattacks"))
-        facts["placebo"] = {"years": list(placebo_years), "units": int(pp["unit"].nunique())}  # type: ignore[dict-item]
+            specs.append(_Spec(pp, "rwattacks", cg, (), ri_draws, seed))
+            labels.append(("nesser", "rwattacks (placebo)", "right-wing attacks per country-year", None))
+        facts["placebo"] = {"years": list(placebo_years), "units": int(pp["unit"].nunique())}
     except DesignError as exc:
         facts["placebo"] = {"skipped": str(exc)}
+    frames = []
+    placebo_failed = False
+    for spec, (dataset, outcome_label, scale, f), result in zip(specs, labels, run_tasks(_fit_spec, specs, jobs=jobs),
+                                                                strict=True):
+        placebo = f is None
+        if placebo and placebo_failed:
+            continue
+        if isinstance(result, DesignError):
+            if not placebo:
+                raise result
+            facts["placebo"] = {"skipped": str(result)}   # as when the placebo panel cannot be built
+            placebo_failed = True
+            continue
+        fit, p = result
+        rows = _rows(fit, estimator=ESTIMATOR, dataset=dataset, outcome=outcome_label, scale=scale,
+                     control_group=spec.control_group, covariates="+".join(spec.covariates) or "none",
+                     ri_pvalue=np.nan)
+        if np.isfinite(p):
+            rows.loc[rows["aggregation"] == "overall", "ri_pvalue"] = p
+            if f is not None:
+                f[f"ri_pvalue_{spec.outcome}"] = p
+                f["ri_draws"] = ri_draws
+        frames.append(_with_counterfactual(rows, spec.panel, spec.outcome))
     if not frames:
         raise DesignError("no participation specification could be estimated")
     out = pd.concat(frames, ignore_index=True)

@@ -65,7 +65,7 @@ def _write(df: pd.DataFrame, path: Path) -> Path:
 
 
 def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, console: Console | None = None,
-                data_dir: str | Path | None = None) -> dict[str, Path]:
+                data_dir: str | Path | None = None, jobs: int = 1) -> dict[str, Path]:
     """Run the designs on a build and write their tables; returns name -> path of every file written.
 
     Writes (CSV unless said): strikes_monthly (spliced strike series with provenance per month),
@@ -75,6 +75,8 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
     primary model, break-date profile and placebo sweep on Syria's monthly non-state fatalities, study window),
     nonstate_share_ucdp, joint_operations. A design whose sources are
     absent is skipped with the reason in did_facts.json under "skipped" (nothing is written for it).
+    jobs: worker processes for the DiD fits (`externalize.parallel.run_tasks`, -1 = every core); the tables
+    are the same, byte for byte, for any jobs.
     """
     from externalize.classify import load_coalition
 
@@ -106,7 +108,7 @@ def run_designs(built: BuildResult, study: StudyConfig, tables_dir: str | Path, 
         did, did_facts = participation_design(
             built, strike_starts(), coalition.canonical, start=settings.month("did_start"),
             end=settings.month("did_end"), placebo_years=(settings.placebo_first_year, settings.placebo_last_year),
-            ri_draws=settings.ri_draws, seed=settings.seed)
+            ri_draws=settings.ri_draws, seed=settings.seed, jobs=jobs)
         its = pooled_its(built, study, ("plots_western_europe", "plots_west"))
         its_rows = pd.DataFrame({
             "estimator": "pooled ITS (quasi-Poisson, level change at the main intervention)",
