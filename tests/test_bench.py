@@ -65,3 +65,18 @@ def test_benchmark_runs_on_tiny_synthetic_releases(tmp_path: Path) -> None:
     for phase in ("1x cold", "1x warm"):
         assert int(rows[phase]["rows"]) == 5000
         assert float(rows[phase]["package_s"]) > 0 and float(rows[phase]["peak_rss_mb"]) > 50
+
+
+def test_the_no_op_row_runs_the_command_line(tmp_path: Path) -> None:
+    """The no-op row times `externalize run` itself (the console script's module as __main__, in a fresh
+    process) and takes the peak memory from that process; a failing command fails the row."""
+    bench = _bench()
+    _, peak, _ = bench.run_child(bench.cli_child(["--help"]))
+    assert 0 < peak < 400
+    with pytest.raises(RuntimeError, match="does not exist"):
+        bench.run_child(bench.cli_child(["run", "--data-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path)]))
+    stamps = tmp_path / "reports" / "output" / ".stamps"
+    stamps.mkdir(parents=True)
+    (stamps / "fit.json").write_text('{"step": "fit", "digest": "d", "finished": "t"}')
+    (stamps / "hashes.json").write_text("{}")
+    assert bench._stamps(tmp_path / "reports" / "output") == {"fit": "d t"}

@@ -140,9 +140,10 @@ class _HashCache:
             self.table = {}
         self.dirty = False
 
-    def sha256(self, p: Path) -> str:
+    def sha256(self, p: Path, resolved: Path | None = None) -> str:
+        """sha256 of `p` (`resolved`: `p.resolve()` when the caller has it)."""
         st = p.stat()
-        key = str(p.resolve())
+        key = str(resolved or p.resolve())
         hit = self.table.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return str(hit[2])
@@ -181,26 +182,48 @@ def _code(ctx: Context, excludes: Sequence[str] = ()) -> str:
     return code_fingerprint(excludes, ctx.extra["package_sources"])
 
 
-def _input_key(p: Path, ctx: Context) -> str:
+def _roots(ctx: Context) -> list[tuple[str, str]]:
+    """The labelled folders input keys are relative to, resolved once per run (again when the data folder
+    becomes known): the project, the two output folders, the data folder."""
+    data_root = ctx.extra.get("data_root")
+    cached = ctx.extra.get("key_roots")
+    if cached is None or cached[0] != data_root:
+        roots = [(label, str(Path(root).resolve())) for label, root in (
+            ("project", PROJECT_ROOT), ("processed", ctx.paths.processed), ("output", ctx.paths.output),
+            ("data", data_root)) if root is not None]
+        ctx.extra["key_roots"] = cached = (data_root, roots)
+    return cached[1]
+
+
+def _input_key(p: Path, ctx: Context, resolved: Path | None = None) -> str:
     """A name for an input file that does not depend on how its folder was spelled on the command line: the
-    path inside the project, the output folders or the data folder, else the file name."""
-    rp = p.resolve()
-    for label, root in (("project", PROJECT_ROOT), ("processed", ctx.paths.processed),
-                        ("output", ctx.paths.output), ("data", ctx.extra.get("data_root"))):
-        if root is None:
-            continue
-        try:
-            return f"{label}:{rp.relative_to(Path(root).resolve()).as_posix()}"
-        except ValueError:
-            continue
+    path inside the project, the output folders or the data folder, else the file name. `resolved`:
+    `p.resolve()` when the caller has it."""
+    rp = resolved or p.resolve()
+    text = str(rp)
+    for label, root in _roots(ctx):
+        if text == root:
+            return f"{label}:."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        if text.startswith(prefix):   # = rp.relative_to(root) for resolved absolute paths, without its cost
+            return f"{label}:{Path(text[len(prefix):]).as_posix()}"
     return f"file:{rp.name}"
+
+
+def _hash_cache(ctx: Context) -> _HashCache:
+    if "hash_cache" not in ctx.extra:
+        ctx.extra["hash_cache"] = _HashCache(ctx.paths.stamps / "hashes.json")
+    return ctx.extra["hash_cache"]
 
 
 def input_digest(step: Step, ctx: Context) -> tuple[str, dict]:
     """Digest of a step's inputs: every input file (by content), the study config, version and code.
     Returns the digest and its parts (kept in the stamp, so a re-run can say what changed)."""
-    hashes: _HashCache = ctx.extra.setdefault("hash_cache", _HashCache(ctx.paths.stamps / "hashes.json"))
-    files = {_input_key(p, ctx): hashes.sha256(p) for p in _files(step.inputs(ctx))}
+    hashes = _hash_cache(ctx)
+    files = {}
+    for p in _files(step.inputs(ctx)):
+        rp = p.resolve()
+        files[_input_key(p, ctx, rp)] = hashes.sha256(p, rp)
     meta = {"step": step.name, "study": _sha256(ctx.study_path), "version": __version__,
             "code": _code(ctx, step.code_excludes), "files": files,
             "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch}}
@@ -363,7 +386,9 @@ def _raw_inputs(ctx: Context) -> list[Path]:
     from externalize.registry import release_files
 
     ctx.extra["data_root"] = resolve_data_dir(ctx.data_dir)
-    return [REGISTRY_FILE, TAXONOMY_DIR, *raw_files(release_files(), ctx.data_dir)]
+    if "raw_files" not in ctx.extra:   # listed once per run (the build and the designs read them)
+        ctx.extra["raw_files"] = raw_files(release_files(), ctx.data_dir)
+    return [REGISTRY_FILE, TAXONOMY_DIR, *ctx.extra["raw_files"]]
 
 
 _DRAW = ("figures/", "tables.py", "report.py", "pipeline.py", "cli.py")
