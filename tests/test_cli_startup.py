@@ -106,6 +106,31 @@ def test_a_changed_study_is_validated_again_before_any_step(tmp_path: Path) -> N
     assert calls == []
 
 
+def test_a_no_op_run_reads_no_raw_file_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Raw files (a registered one and a researcher-supplied release) are hashed once, then taken from the
+    hash cache by size and mtime: a warm run reads the study file and the registry, not the releases."""
+    from externalize import locate, pipeline
+    from externalize.registry import release_files
+
+    data, root = tmp_path / "data", tmp_path / "out"
+    releases = release_files()
+    registered = next(f.path for r in releases.values() if r.is_read and not r.researcher_supplied for f in r.files)
+    supplied = next(r for r in releases.values() if r.researcher_supplied and r.is_read)
+    pattern = supplied.match[0]
+    for path in (data / registered, data / pattern.replace("*", "x").replace("?", "x")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"raw release bytes")
+    assert len(locate.raw_files(releases, data)) == 2
+    _fake_full_run(root, data)
+    hashed: list[str] = []
+    real = pipeline._sha256
+    monkeypatch.setattr(pipeline, "_sha256", lambda p: hashed.append(Path(p).name) or real(p))
+    monkeypatch.setattr(locate, "sha256_of", lambda *a, **k: pytest.fail("a raw file was read to list the inputs"))
+    done = run_pipeline(study_path=DEFAULT_STUDY, data_dir=data, out_dir=root, console=Console(file=io.StringIO()))
+    assert [o.status for o in done] == ["skipped"] * len(STEP_ORDER)
+    assert set(hashed) == {DEFAULT_STUDY.name, "sources.toml"}
+
+
 def test_the_validation_memo_follows_study_registry_and_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                             ) -> None:
     from externalize import pipeline
