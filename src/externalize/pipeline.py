@@ -7,6 +7,10 @@ package version and a fingerprint of the package code the step runs) and compare
 written after the step's last success (reports/output/.stamps/<step>.json). Equal digest, every declared
 output present and every file the step wrote unchanged since -> the step is skipped; otherwise the run says why.
 
+A run whose steps are all fresh loads no pandas: the study config is validated (`config.load_study`) before any
+work only when it, data/sources.toml or the package code changed since the last validated run into the output
+folder (`.stamps/study-validated.json`), and otherwise loaded when a step first needs it (`Context.config`).
+
 Crash safety: a step's stamp is removed before it starts and written only after it succeeds, and outputs are
 written atomically, so a run killed half way is redone by the next run. Two runs cannot write into one output
 folder at once: the second stops with a clear message (an advisory lock on reports/output/.externalize.lock).
