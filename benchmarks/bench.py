@@ -11,8 +11,9 @@ Sections (each row: package seconds, floor seconds, ratio = package / floor, pea
   build      the real-data build (`build_study`, every present source) as a child process: cold (empty
              parquet cache) and warm (cache filled), wall seconds and the child's own peak RSS (VmHWM).
   pipeline   `run --force` on the real releases (seconds per step, from the pipeline's own timer), then a
-             no-op `run` in a fresh process (wall seconds from process start, imports included), next to a
-             bare `python -c pass` start.
+             no-op `externalize run` through the command line in a fresh process (wall seconds from process
+             start, imports included; the note says whether every step was skipped), next to a bare
+             `python -c pass` start.
   refits     2,000 segmented-ITS refits (placebo schedules x series, 120 months): the package's one-at-a-time
              path (models.fit_its) and batched path (robustness.fastfit), next to a plain statsmodels loop
              doing the same fits; the batched coefficients are checked against the loop's. Then the refits
@@ -284,8 +285,41 @@ def _fallback_rows(spec, files, ext: str, floor_s: float | None, repeats: int) -
 FALLBACK_READERS = {"EXTERNALIZE_RDS_ENGINE": "rdata", "EXTERNALIZE_XLSX_ENGINE": "openpyxl"}
 
 
+def run_root(work: Path) -> Path:
+    """The output root of the real build and pipeline runs: `externalize run --out-dir ROOT` writes
+    ROOT/data/processed and ROOT/reports/output, so the no-op row can run the command line itself."""
+    return work / "run"
+
+
+def cli_child(args: list[str]) -> list[str]:
+    """`python` arguments that run `externalize <args>` as the console script does (`externalize.cli` as
+    __main__, in a fresh process, every import included), then print the process's own peak RSS in the JSON
+    line bench.py's children print. A non-zero exit of the command fails the child."""
+    code = ("import json, runpy, sys\n"
+            f"sys.argv = ['externalize', *{args!r}]\n"
+            "try:\n    runpy.run_module('externalize.cli', run_name='__main__', alter_sys=True)\n"
+            "except SystemExit as exc:\n    if exc.code:\n        raise\n"
+            "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM:')] "
+            "if sys.platform.startswith('linux') else []\n"
+            "print(json.dumps({'peak_rss_mb': int(hwm[0].split()[1]) / 1024 if hwm else None}))")
+    return ["-c", code]
+
+
+def _stamps(output: Path) -> dict[str, str]:
+    """Each step's stamp (its digest and finishing time): unchanged by a run that skipped every step."""
+    out = {}
+    for p in sorted((output / ".stamps").glob("*.json")):
+        try:
+            stamp = json.loads(p.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if "step" in stamp:
+            out[stamp["step"]] = f"{stamp.get('digest')} {stamp.get('finished')}"
+    return out
+
+
 def bench_build(data_dir: Path, work: Path) -> list[Row]:
-    out = work / "real-build"
+    out = run_root(work) / "data" / "processed"
     rows = []
     runs = [("real build cold", out, None), ("real build warm", out, None)]
     try:
@@ -307,7 +341,8 @@ def bench_build(data_dir: Path, work: Path) -> list[Row]:
 
 
 def bench_pipeline(data_dir: Path, work: Path) -> list[Row]:
-    processed, output = work / "real-build", work / "output"
+    root = run_root(work)
+    processed, output = root / "data" / "processed", root / "reports" / "output"
     rows = []
     _, _, stdout = run_child([__file__, "--child", "pipeline", "--data-dir", str(data_dir), "--out", str(processed),
                               "--output", str(output), "--force"])
@@ -315,11 +350,13 @@ def bench_pipeline(data_dir: Path, work: Path) -> list[Row]:
         rows.append(Row("pipeline", name, seconds, note="run --force (build on a warm cache)" if name == "build"
                         else "run --force"))
     bare, _, _ = run_child(["-c", "pass"])
-    wall, rss, stdout = run_child([__file__, "--child", "pipeline", "--data-dir", str(data_dir), "--out",
-                                   str(processed), "--output", str(output)])
-    skipped = child_json(stdout)["status"]
+    before = _stamps(output)
+    wall, rss, _ = run_child(cli_child(["run", "--data-dir", str(data_dir), "--out-dir", str(root)]))
+    after = _stamps(output)
+    ran = sorted(k for k in after if after[k] != before.get(k))
     rows.append(Row("pipeline", "no-op run", wall, bare, "python -c pass", peak_rss_mb=rss,
-                    note="fresh process, imports included; steps " + ", ".join(f"{k} {v}" for k, v in skipped.items())))
+                    note="`externalize run` in a fresh process, imports included; "
+                         + (f"all {len(after)} steps skipped" if not ran else "steps that ran: " + ", ".join(ran))))
     return rows
 
 

@@ -75,3 +75,18 @@ def test_study_refits_are_the_same_fits_as_the_statsmodels_loop() -> None:
     assert "countinf" in boot.note and boot.package_s > 0 and boot.floor_s > 0
     assert boot.extra["max_diff"] < 1e-10 and boot.extra["fits_timed_loop"] == 20
     assert nb.extra["max_diff"] < 1e-4 and nb.extra["max_rel_se_diff"] < 1e-4
+
+
+def test_the_no_op_row_runs_the_command_line(tmp_path: Path) -> None:
+    """The no-op row times `externalize run` itself (the console script's module as __main__, in a fresh
+    process) and takes the peak memory from that process; a failing command fails the row."""
+    bench = _bench()
+    _, peak, _ = bench.run_child(bench.cli_child(["--help"]))
+    assert 0 < peak < 400
+    with pytest.raises(RuntimeError, match="does not exist"):
+        bench.run_child(bench.cli_child(["run", "--data-dir", str(tmp_path / "missing"), "--out-dir", str(tmp_path)]))
+    stamps = tmp_path / "reports" / "output" / ".stamps"
+    stamps.mkdir(parents=True)
+    (stamps / "fit.json").write_text('{"step": "fit", "digest": "d", "finished": "t"}')
+    (stamps / "hashes.json").write_text("{}")
+    assert bench._stamps(tmp_path / "reports" / "output") == {"fit": "d t"}

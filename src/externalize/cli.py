@@ -13,7 +13,6 @@ from typing import Annotated, Optional, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from externalize.errors import ExternalizeError
 
@@ -130,6 +129,7 @@ def print_ledger(summary: object) -> None:
 
     assert isinstance(summary, pd.DataFrame)
     from rich import box
+    from rich.table import Table
 
     # no vertical rules and one space between columns: 8 columns and a 31-character source name fit 80
     table = Table(title="Row ledger (full table: data/processed/ledger.csv)", title_justify="left",
@@ -192,6 +192,8 @@ def verify(data_dir: DataDir = None) -> None:
 @app.command()
 def sources() -> None:
     """List the source registry."""
+    from rich.table import Table
+
     from externalize.registry import load_registry, registry_frame
 
     frame = registry_frame(guarded(load_registry))

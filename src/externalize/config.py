@@ -6,13 +6,14 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from externalize.errors import ConfigError
 from externalize.paths import default_study_path
 from externalize.vocab import FAMILIES, FREQUENCIES, OUTCOME_CLASSES, REGISTRY_ARMS, check_choice, nearest
+
+if TYPE_CHECKING:  # pandas is imported where a month is made: `import externalize.config` stays light
+    import pandas as pd
 
 #: the keys each table of the study config may hold; anything else is a typo, reported with the nearest key
 KEYS: dict[str, frozenset[str]] = {
@@ -64,6 +65,8 @@ class Intervention:
     @property
     def month(self) -> pd.Period:
         """First treated month: the month the intervention date falls in."""
+        import pandas as pd
+
         return pd.Period(self.date, freq="M")
 
 
@@ -154,6 +157,8 @@ class DesignSettings:
     nonstate_end: str = "2019-12"
 
     def month(self, name: str) -> pd.Period:
+        import pandas as pd
+
         return pd.Period(getattr(self, name), freq="M")
 
 
@@ -195,6 +200,8 @@ class StudyConfig:
         return {i.name: i.month for i in self.interventions}
 
     def months(self) -> pd.PeriodIndex:
+        import pandas as pd
+
         return pd.period_range(self.window_start, self.window_end, freq="M")
 
 
@@ -227,6 +234,8 @@ def taxonomy_choices(tx: dict) -> TaxonomyChoices:
 
 
 def _month(value: object, where: str) -> pd.Period:
+    import pandas as pd
+
     try:
         return pd.Period(str(value), freq="M")
     except ValueError as exc:
@@ -245,16 +254,30 @@ def _get(table: dict, key: str, where: str) -> Any:
     return table[key]
 
 
-def load_study(path: str | Path | None = None) -> StudyConfig:
-    """Read and validate the study config; every problem is a ConfigError naming the key."""
-    path = Path(path) if path else default_study_path()
-    if not path.is_file():
-        raise ConfigError(f"study config not found: {path}")
+def study_file(path: str | Path | None = None) -> Path:
+    """The study config file `load_study(path)` reads: `path`, else analysis/study.toml of the project
+    containing the current folder (`paths.default_study_path`). ConfigError when it is not a file. Needs
+    neither pandas nor the model registry (the pipeline decides freshness from this path alone)."""
+    file = Path(path) if path else default_study_path()
+    if not file.is_file():
+        raise ConfigError(f"study config not found: {file}")
+    return file
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
     with open(path, "rb") as fh:
         try:
-            raw = tomllib.load(fh)
+            return tomllib.load(fh)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+
+
+def load_study(path: str | Path | None = None) -> StudyConfig:
+    """Read and validate the study config; every problem is a ConfigError naming the key."""
+    import pandas as pd
+
+    path = study_file(path)
+    raw = _read_toml(path)
     check_keys(raw, "", str(path))
     study = check_keys(_get(raw, "study", str(path)), "study")
     start = _month(_get(study, "window_start", "study"), "study.window_start")
@@ -480,6 +503,15 @@ class InferenceConfig:
     bootstrap_draws: int = 999
     simulation_cache: str = "analysis/cache/simulation_study.csv"
     seed: int = 20140808
+
+
+def load_inference(path: str | Path | None = None) -> InferenceConfig:
+    """The [inference] table of a study config alone (defaults for absent keys), read with tomllib: what the
+    pipeline needs of the study to list a step's inputs (the simulation cache) without loading pandas or the
+    model registry. The full validation is `load_study`'s; ConfigError as there for a bad table."""
+    path = study_file(path)
+    raw = _read_toml(path)
+    return _inference(raw.get("inference", {}))
 
 
 def _inference(t: dict) -> InferenceConfig:

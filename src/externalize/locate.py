@@ -15,13 +15,14 @@ import lzma
 import os
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from externalize.errors import ChecksumError, DataNotFoundError
 from externalize.paths import PROJECT_ROOT, find_project
-from externalize.registry import SourceFile, SourceSpec
+from externalize.registry import Release, SourceFile, SourceSpec
 
 ENV_VAR = "EXTERNALIZE_DATA"
 
@@ -128,7 +129,20 @@ def part_role(k: int) -> str:
     return "main" if k == 0 else f"part{k + 1}"
 
 
-def locate_release(spec: SourceSpec, data_dir: str | Path | None = None,
+def release_paths(spec: Release, data_dir: str | Path | None = None, allow_synthetic: bool = False) -> list[Path]:
+    """The files of a researcher-supplied release, as `locate_release` finds them, without reading them."""
+    for _, base in candidate_data_dirs(data_dir):
+        if not base.is_dir():
+            continue
+        found = sorted({p for p in list(base.glob("*")) + list(base.glob("*/*"))
+                        if p.is_file() and matches_release(p.name, spec)
+                        and (allow_synthetic or SYNTHETIC_MARK not in p.name)})
+        if found:
+            return found
+    return []
+
+
+def locate_release(spec: Release, data_dir: str | Path | None = None,
                    allow_synthetic: bool = False) -> list[LocatedFile]:
     """A researcher-supplied release: EVERY file (top level or one folder down) matching `match`, in name
     order, all from the first searched folder holding any (files of two folders are never mixed).
@@ -137,15 +151,8 @@ def locate_release(spec: SourceSpec, data_dir: str | Path | None = None,
     roles main, part2, part3, ... The build reads them all and refuses parts that overlap. Empty list when
     none is present. Synthetic releases (benchmarks, tests) are never picked up unless allow_synthetic is
     set, so that no synthetic row can feed a finding."""
-    for _, base in candidate_data_dirs(data_dir):
-        if not base.is_dir():
-            continue
-        found = sorted({p for p in list(base.glob("*")) + list(base.glob("*/*"))
-                        if p.is_file() and matches_release(p.name, spec)
-                        and (allow_synthetic or SYNTHETIC_MARK not in p.name)})
-        if found:
-            return [LocatedFile(part_role(k), p, sha256_of(p), verified=False) for k, p in enumerate(found)]
-    return []
+    return [LocatedFile(part_role(k), p, sha256_of(p), verified=False)
+            for k, p in enumerate(release_paths(spec, data_dir, allow_synthetic))]
 
 
 def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
@@ -159,7 +166,7 @@ def locate_supplied(spec: SourceSpec, data_dir: str | Path | None = None,
     return files[0] if files else None
 
 
-def matches_release(name: str, spec: SourceSpec) -> bool:
+def matches_release(name: str, spec: Release) -> bool:
     """Whether a file name is one the registry accepts for a researcher-supplied release (`match`)."""
     return any(fnmatch.fnmatch(name, pat) for pat in spec.match)
 
@@ -233,16 +240,17 @@ def inner_name(path: Path) -> str:
     return name
 
 
-def raw_files(registry: dict[str, SourceSpec], data_dir: str | Path | None = None) -> list[Path]:
+def raw_files(registry: Mapping[str, Release], data_dir: str | Path | None = None) -> list[Path]:
     """Every raw file a build would read, in registry order: each registered file found, and every file of
     each researcher-supplied release present (all its parts). For a step's input hash: adding a full GTD or
-    its 2021 supplement to the data folder changes this list, so the build is redone."""
+    its 2021 supplement to the data folder changes this list, so the build is redone. Reads no file (the
+    pipeline hashes them through its cache)."""
     out: list[Path] = []
     for spec in registry.values():
         if not spec.is_read:
             continue
         if spec.researcher_supplied:
-            out += [lf.path for lf in locate_release(spec, data_dir)]
+            out += release_paths(spec, data_dir)
             continue
         for sf in spec.files:
             path = next((base / sf.path for _, base in candidate_data_dirs(data_dir) if (base / sf.path).is_file()),

@@ -23,11 +23,13 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-import numpy as np
+from numbers import Integral
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from externalize.errors import ExternalizeError
+
+if TYPE_CHECKING:  # numpy is imported where seeds are made: checking --jobs must not load it (a no-op run)
+    import numpy as np
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -54,7 +56,7 @@ def resolve_jobs(jobs: int, n_tasks: int | None = None) -> int:
 
     Raises ParallelError for 0, other negative values or a non-integer.
     """
-    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)):
+    if isinstance(jobs, bool) or not isinstance(jobs, Integral):
         raise ParallelError(f"jobs must be a positive integer or -1 (every core), got {jobs!r}")
     if jobs == -1:
         n = available_cores()
@@ -70,6 +72,8 @@ def task_seeds(seed: int | np.random.SeedSequence, n_tasks: int) -> list[np.rand
 
     The i-th child depends only on ``seed`` and i, not on how the tasks are later split among workers.
     """
+    import numpy as np
+
     root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     return root.spawn(n_tasks)
 
@@ -105,7 +109,11 @@ def _worker_init(n_threads: int) -> None:
 
 def _call(payload: tuple[Callable[..., Any], Any, np.random.SeedSequence | None]) -> Any:
     fn, task, seq = payload
-    return fn(task) if seq is None else fn(task, np.random.default_rng(seq))
+    if seq is None:
+        return fn(task)
+    import numpy as np
+
+    return fn(task, np.random.default_rng(seq))
 
 
 def _default_start_method() -> str:

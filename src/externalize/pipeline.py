@@ -7,6 +7,10 @@ package version and a fingerprint of the package code the step runs) and compare
 written after the step's last success (reports/output/.stamps/<step>.json). Equal digest, every declared
 output present and every file the step wrote unchanged since -> the step is skipped; otherwise the run says why.
 
+A run whose steps are all fresh loads no pandas: the study config is validated (`config.load_study`) before any
+work only when it, data/sources.toml or the package code changed since the last validated run into the output
+folder (`.stamps/study-validated.json`), and otherwise loaded when a step first needs it (`Context.config`).
+
 Crash safety: a step's stamp is removed before it starts and written only after it succeeds, and outputs are
 written atomically, so a run killed half way is redone by the next run. Two runs cannot write into one output
 folder at once: the second stops with a clear message (an advisory lock on reports/output/.externalize.lock).
@@ -33,7 +37,7 @@ from rich.console import Console
 
 from externalize import __version__
 from externalize.artefacts import outputs_of, write_json
-from externalize.config import StudyConfig, load_study
+from externalize.config import StudyConfig, load_inference, load_study, study_file
 from externalize.errors import PipelineError
 from externalize.paths import (
     BIBLIOGRAPHY_FILE,
@@ -55,9 +59,12 @@ STEP_ORDER = STEPS
 
 @dataclass
 class Context:
-    """What every step needs: the study, where data is read and where outputs go."""
+    """What every step needs: the study, where data is read and where outputs go.
 
-    study: StudyConfig
+    `study` may be None: the validated study is then loaded from `study_path` when a step first needs it
+    (`config()`), so that a run whose steps are all fresh never loads it (no pandas, no model registry)."""
+
+    study: StudyConfig | None
     study_path: Path
     data_dir: Path | None
     paths: OutputPaths
@@ -67,6 +74,12 @@ class Context:
     #: worker processes for the compute-heavy steps (`externalize.parallel.run_tasks`; -1 = every core);
     #: results are the same for any value, so it is not part of a step's input digest
     jobs: int = -1
+
+    def config(self) -> StudyConfig:
+        """The study config, validated (`config.load_study`), loaded once."""
+        if self.study is None:
+            self.study = load_study(self.study_path)
+        return self.study
 
     @property
     def processed_dir(self) -> Path:
@@ -134,9 +147,10 @@ class _HashCache:
             self.table = {}
         self.dirty = False
 
-    def sha256(self, p: Path) -> str:
+    def sha256(self, p: Path, resolved: Path | None = None) -> str:
+        """sha256 of `p` (`resolved`: `p.resolve()` when the caller has it)."""
         st = p.stat()
-        key = str(p.resolve())
+        key = str(resolved or p.resolve())
         hit = self.table.get(key)
         if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
             return str(hit[2])
@@ -150,41 +164,75 @@ class _HashCache:
             write_json(self.path, self.table)
 
 
-def code_fingerprint(excludes: Sequence[str] = ()) -> str:
+def package_sources() -> list[tuple[str, bytes]]:
+    """Every source file of the package: (path relative to the package, bytes), in path order."""
+    return [(p.relative_to(PACKAGE_DIR).as_posix(), p.read_bytes()) for p in sorted(PACKAGE_DIR.rglob("*.py"))]
+
+
+def code_fingerprint(excludes: Sequence[str] = (), sources: Sequence[tuple[str, bytes]] | None = None) -> str:
     """sha256 over the package's source files (but `excludes`: paths relative to the package, a trailing "/"
-    for a whole folder): a code change re-runs the steps that use it even when the version did not change."""
+    for a whole folder): a code change re-runs the steps that use it even when the version did not change.
+    `sources`: `package_sources()` read once for several fingerprints (one run reads the files once)."""
     h = hashlib.sha256()
-    for p in sorted(PACKAGE_DIR.rglob("*.py")):
-        rel = p.relative_to(PACKAGE_DIR).as_posix()
+    for rel, data in package_sources() if sources is None else sources:
         if any(rel == e or (e.endswith("/") and rel.startswith(e)) for e in excludes):
             continue
         h.update(rel.encode())
-        h.update(p.read_bytes())
+        h.update(data)
     return h.hexdigest()
 
 
-def _input_key(p: Path, ctx: Context) -> str:
+def _code(ctx: Context, excludes: Sequence[str] = ()) -> str:
+    """`code_fingerprint(excludes)` with the package's files read once per run."""
+    if "package_sources" not in ctx.extra:
+        ctx.extra["package_sources"] = package_sources()
+    return code_fingerprint(excludes, ctx.extra["package_sources"])
+
+
+def _roots(ctx: Context) -> list[tuple[str, str]]:
+    """The labelled folders input keys are relative to, resolved once per run (again when the data folder
+    becomes known): the project, the two output folders, the data folder."""
+    data_root = ctx.extra.get("data_root")
+    cached = ctx.extra.get("key_roots")
+    if cached is None or cached[0] != data_root:
+        roots = [(label, str(Path(root).resolve())) for label, root in (
+            ("project", PROJECT_ROOT), ("processed", ctx.paths.processed), ("output", ctx.paths.output),
+            ("data", data_root)) if root is not None]
+        ctx.extra["key_roots"] = cached = (data_root, roots)
+    return cached[1]
+
+
+def _input_key(p: Path, ctx: Context, resolved: Path | None = None) -> str:
     """A name for an input file that does not depend on how its folder was spelled on the command line: the
-    path inside the project, the output folders or the data folder, else the file name."""
-    rp = p.resolve()
-    for label, root in (("project", PROJECT_ROOT), ("processed", ctx.paths.processed),
-                        ("output", ctx.paths.output), ("data", ctx.extra.get("data_root"))):
-        if root is None:
-            continue
-        try:
-            return f"{label}:{rp.relative_to(Path(root).resolve()).as_posix()}"
-        except ValueError:
-            continue
+    path inside the project, the output folders or the data folder, else the file name. `resolved`:
+    `p.resolve()` when the caller has it."""
+    rp = resolved or p.resolve()
+    text = str(rp)
+    for label, root in _roots(ctx):
+        if text == root:
+            return f"{label}:."
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        if text.startswith(prefix):   # = rp.relative_to(root) for resolved absolute paths, without its cost
+            return f"{label}:{Path(text[len(prefix):]).as_posix()}"
     return f"file:{rp.name}"
+
+
+def _hash_cache(ctx: Context) -> _HashCache:
+    if "hash_cache" not in ctx.extra:
+        ctx.extra["hash_cache"] = _HashCache(ctx.paths.stamps / "hashes.json")
+    return ctx.extra["hash_cache"]
 
 
 def input_digest(step: Step, ctx: Context) -> tuple[str, dict]:
     """Digest of a step's inputs: every input file (by content), the study config, version and code.
     Returns the digest and its parts (kept in the stamp, so a re-run can say what changed)."""
-    hashes: _HashCache = ctx.extra.setdefault("hash_cache", _HashCache(ctx.paths.stamps / "hashes.json"))
-    files = {_input_key(p, ctx): hashes.sha256(p) for p in _files(step.inputs(ctx))}
+    hashes = _hash_cache(ctx)
+    files = {}
+    for p in _files(step.inputs(ctx)):
+        rp = p.resolve()
+        files[_input_key(p, ctx, rp)] = hashes.sha256(p, rp)
     meta = {"step": step.name, "study": _sha256(ctx.study_path), "version": __version__,
-            "code": code_fingerprint(step.code_excludes), "files": files,
+            "code": _code(ctx, step.code_excludes), "files": files,
             "options": {"allow_checksum_mismatch": ctx.allow_checksum_mismatch}}
     return hashlib.sha256(json.dumps(meta, sort_keys=True).encode()).hexdigest(), meta
 
@@ -287,14 +335,14 @@ def _study(ctx: Context) -> StudyConfig:
     from externalize.build import resolve_study
 
     if "study" not in ctx.extra:
-        ctx.extra["study"] = resolve_study(ctx.study, _built(ctx))
+        ctx.extra["study"] = resolve_study(ctx.config(), _built(ctx))
     return ctx.extra["study"]
 
 
 def _run_build(ctx: Context) -> None:
     from externalize.build import build_study
 
-    ctx.extra["built"] = build_study(ctx.study, ctx.data_dir, ctx.processed_dir, ctx.allow_checksum_mismatch,
+    ctx.extra["built"] = build_study(ctx.config(), ctx.data_dir, ctx.processed_dir, ctx.allow_checksum_mismatch,
                                      ctx.console)
 
 
@@ -338,12 +386,16 @@ def _run_report(ctx: Context) -> None:
 
 
 def _raw_inputs(ctx: Context) -> list[Path]:
-    """The raw files the build would read (every registered file found), the registry and the taxonomy."""
+    """The raw files the build would read (every registered file found), the registry and the taxonomy.
+    The registry's file list is read with tomllib alone (`registry.release_files`); the registry itself was
+    validated with the study (`_validated`)."""
     from externalize.locate import raw_files, resolve_data_dir
-    from externalize.registry import load_registry
+    from externalize.registry import release_files
 
     ctx.extra["data_root"] = resolve_data_dir(ctx.data_dir)
-    return [REGISTRY_FILE, TAXONOMY_DIR, *raw_files(load_registry(), ctx.data_dir)]
+    if "raw_files" not in ctx.extra:   # listed once per run (the build and the designs read them)
+        ctx.extra["raw_files"] = raw_files(release_files(), ctx.data_dir)
+    return [REGISTRY_FILE, TAXONOMY_DIR, *ctx.extra["raw_files"]]
 
 
 _DRAW = ("figures/", "tables.py", "report.py", "pipeline.py", "cli.py")
@@ -382,7 +434,8 @@ def default_steps() -> dict[str, Step]:
 
     def findings_inputs(ctx: Context) -> list[Path]:
         # the simulation study is cached (analysis/simulation_grid.py writes it): a new cache re-runs the step
-        cache = Path(ctx.study.inference.simulation_cache)
+        inference = ctx.study.inference if ctx.study is not None else load_inference(ctx.study_path)  # no pandas
+        cache = Path(inference.simulation_cache)
         return (_without_manifest(_declared("build")(ctx)) + _declared("fit")(ctx) + _declared("robustness")(ctx)
                 + [REGISTRY_FILE, CASES_DIR, cache if cache.is_absolute() else PROJECT_ROOT / cache])
 
@@ -404,6 +457,28 @@ def default_steps() -> dict[str, Step]:
 
 
 # ---------------------------------------------------------------- running
+def _validation_path(ctx: Context) -> Path:
+    return ctx.stamps_dir / "study-validated.json"
+
+
+def _validation_key(ctx: Context) -> str:
+    """What the validity of a study config depends on: the file's bytes, the source registry it names sources
+    from (data/sources.toml), the package code (the model registry, the vocabularies) and version."""
+    parts = {"study": _sha256(ctx.study_path), "registry": _sha256(REGISTRY_FILE), "code": _code(ctx),
+             "version": __version__}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _validated(ctx: Context, key: str) -> bool:
+    """True when a previous run into this output folder validated a study config with the same key
+    (`_validation_key`): the run then loads the study only if a step has to run. A study that changed, or that
+    a change of registry or code could make invalid, is validated again before any work starts."""
+    try:
+        return json.loads(_validation_path(ctx).read_text()).get("key") == key
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     name: str
@@ -440,18 +515,23 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
     from rich.table import Table
 
     console = console or Console(stderr=True)
-    study = load_study(study_path)   # validated before any work starts
     from externalize.parallel import resolve_jobs
 
     resolve_jobs(jobs)   # a bad --jobs stops the run before any step (ParallelError)
+    path = study_file(study_path)
     base = output_paths(out_dir)
     paths = OutputPaths(Path(processed_dir).resolve() if processed_dir else base.processed,
                         Path(output_dir).resolve() if output_dir else base.output)
-    ctx = Context(study=study, study_path=Path(study.path), data_dir=Path(data_dir) if data_dir else None,
+    ctx = Context(study=None, study_path=path, data_dir=Path(data_dir) if data_dir else None,
                   paths=paths, console=console, allow_checksum_mismatch=allow_checksum_mismatch, jobs=jobs)
+    validation = _validation_key(ctx)
+    if not _validated(ctx, validation):
+        ctx.config()   # validated before any work starts
     plan = _plan(steps)
     outcomes: list[StepOutcome] = []
     with project_lock(paths):
+        if ctx.study is not None:
+            write_json(_validation_path(ctx), {"key": validation})
         for k, step in enumerate(plan, start=1):
             t0 = time.perf_counter()
             digest, meta = input_digest(step, ctx)

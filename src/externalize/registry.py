@@ -5,17 +5,20 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol
 
 from externalize.errors import ConfigError
 from externalize.paths import REGISTRY_FILE
 from externalize.vocab import REGISTRY_ARMS
 
+if TYPE_CHECKING:  # numpy / pandas are imported where a month is made: `import externalize.registry` stays light
+    import numpy as np
+    import pandas as pd
+
 DEFAULT_REGISTRY = REGISTRY_FILE
 
 TABLES = {"events", "yearly", "lookup", "unused"}
+READ_TABLES = frozenset({"events", "yearly"})  # tables the build reads (the others are lookups or unused)
 FREQUENCIES = {"day", "month", "year", "cross-section"}
 ARMS = set(REGISTRY_ARMS)  # names from externalize.vocab
 
@@ -73,10 +76,13 @@ class SourceSpec:
 
     @property
     def is_read(self) -> bool:
-        return self.table in {"events", "yearly"}
+        return self.table in READ_TABLES
 
     def covers(self, periods: pd.PeriodIndex | pd.Series) -> np.ndarray:
         """Boolean array: each monthly period inside [coverage_start, coverage_end] and in no hole."""
+        import numpy as np
+        import pandas as pd
+
         idx = pd.PeriodIndex(periods, freq="M")
         ok = (idx >= self.coverage_start) & (idx <= self.coverage_end)
         for hole in self.coverage_holes:
@@ -85,6 +91,8 @@ class SourceSpec:
 
     def months_covered(self, year: int) -> int:
         """Months of a calendar year the source covers (0-12): span minus documented holes."""
+        import pandas as pd
+
         return int(self.covers(pd.period_range(f"{year}-01", f"{year}-12", freq="M")).sum())
 
     def file(self, role: str = "main") -> SourceFile:
@@ -99,6 +107,8 @@ _REQUIRED = ("title", "publisher", "version", "licence", "citation", "get", "ada
 
 
 def _spec_from_toml(key: str, raw: dict) -> SourceSpec:
+    import pandas as pd
+
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise ConfigError(f"source registry entry {key!r} lacks {', '.join(missing)}")
@@ -192,8 +202,66 @@ def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
     return out
 
 
+class Release(Protocol):
+    """What the file locator needs of a registry entry: its key, registered files, `match` patterns, whether
+    the researcher supplies it and whether the build reads it. A `SourceSpec` is one; so is a
+    `ReleaseFiles` (read without pandas, for the pipeline's freshness check)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def files(self) -> tuple[SourceFile, ...]: ...
+    @property
+    def match(self) -> tuple[str, ...]: ...
+    @property
+    def researcher_supplied(self) -> bool: ...
+    @property
+    def is_read(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ReleaseFiles:
+    """The file part of one registry entry (see `Release`), read with tomllib alone."""
+
+    key: str
+    table: str
+    files: tuple[SourceFile, ...]
+    researcher_supplied: bool = False
+    match: tuple[str, ...] = ()
+
+    @property
+    def is_read(self) -> bool:
+        return self.table in READ_TABLES
+
+
+def release_files(path: Path | None = None) -> dict[str, Release]:
+    """Each registry entry's files and `match` patterns, keys in the file's order, read with tomllib only
+    (no pandas, no month parsing): what `locate.raw_files` needs to list the build's inputs on a no-op run.
+
+    Not a validation: `load_registry` validates the same file (the pipeline calls it, through `load_study`,
+    whenever the registry changed since the last validated run). An entry this reader cannot take apart
+    falls back to `load_registry(path)`, whose ConfigError names the problem."""
+    path = Path(path) if path else DEFAULT_REGISTRY
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    sources = data.get("sources")
+    if not sources:
+        raise ConfigError(f"{path}: no [sources.*] tables")
+    try:
+        return {key: ReleaseFiles(key=key, table=str(raw["table"]),
+                                  files=tuple(SourceFile(role=f["role"], path=f["path"], sha256=f.get("sha256", ""))
+                                              for f in raw["files"]),
+                                  researcher_supplied=bool(raw.get("researcher_supplied", False)),
+                                  match=tuple(raw.get("match", ())))
+                for key, raw in sources.items()}
+    except (KeyError, TypeError, AttributeError):
+        return dict(load_registry(path))
+
+
 def registry_frame(registry: dict[str, SourceSpec]) -> pd.DataFrame:
     """The registry as a table, for the report's data section."""
+    import pandas as pd
+
     rows = [
         {
             "source": s.key, "title": s.title, "publisher": s.publisher, "version": s.version,
@@ -216,4 +284,7 @@ def with_observed_end(spec: SourceSpec, last_event: pd.Period | None) -> SourceS
     if not spec.ends_at_last_event or last_event is None or last_event >= spec.coverage_end:
         return spec
     from dataclasses import replace
+
+    import pandas as pd
+
     return replace(spec, coverage_end=max(pd.Period(last_event, freq="M"), spec.coverage_start))
