@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,14 @@ def test_resolve_jobs_caps_at_tasks_and_all_cores() -> None:
     assert resolve_jobs(8, n_tasks=3) == 3
     assert resolve_jobs(-1) >= 1
     assert resolve_jobs(2, n_tasks=0) == 1
+
+
+def test_default_blas_threads_sets_only_what_the_user_left_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from externalize.parallel import BLAS_ENV_VARS, default_blas_threads
+
+    for var in BLAS_ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    default_blas_threads(1)
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    assert all(os.environ[v] == "1" for v in BLAS_ENV_VARS if v != "OPENBLAS_NUM_THREADS")

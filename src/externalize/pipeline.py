@@ -515,9 +515,10 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
     from rich.table import Table
 
     console = console or Console(stderr=True)
-    from externalize.parallel import resolve_jobs
+    from externalize.parallel import default_blas_threads, resolve_jobs
 
     resolve_jobs(jobs)   # a bad --jobs stops the run before any step (ParallelError)
+    default_blas_threads(1)   # processes, not BLAS threads, share the cores (externalize.parallel)
     path = study_file(study_path)
     base = output_paths(out_dir)
     paths = OutputPaths(Path(processed_dir).resolve() if processed_dir else base.processed,
