@@ -88,6 +88,8 @@ class Coalition:
 
     table: pd.DataFrame  # country, joined (Timestamp or NaT), western (bool)
     alias: dict[str, str] = field(default_factory=dict)  # casefolded alias -> canonical country
+    # the table indexed by country, built once per table object (not on every call)
+    _info_cache: tuple[int, pd.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     def canonical(self, name: str) -> str | None:
         return self.alias.get(name.strip().casefold())
@@ -107,7 +109,15 @@ class Coalition:
         return out
 
     def _info(self) -> pd.DataFrame:
-        return self.table.set_index("country")
+        if self._info_cache is None or self._info_cache[0] != id(self.table):
+            self._info_cache = (id(self.table), self.table.set_index("country"))
+        return self._info_cache[1]
+
+    def non_western_member_set(self, value: str) -> frozenset[str]:
+        """The non-Western coalition members (canonical names) named in one country string."""
+        info = self._info()
+        return frozenset(c for c in self._parts(value) if c is not None and not bool(info.at[c, "western"])
+                         and pd.notna(info.at[c, "joined"]))
 
     def western(self, countries: pd.Series, how: str = "any") -> np.ndarray:
         """Every (how="all") or some (how="any") country named is Western."""
@@ -125,11 +135,9 @@ class Coalition:
 
     def non_western_members(self, countries: pd.Series) -> list[set[str]]:
         """Per row: the non-Western coalition members named (canonical names)."""
-        info = self._info()
         s = countries.astype("string").reset_index(drop=True)
         codes, uniques = pd.factorize(s)
-        sets = [{c for c in self._parts(u) if c is not None and not bool(info.at[c, "western"])
-                 and pd.notna(info.at[c, "joined"])} for u in uniques]
+        sets = [set(self.non_western_member_set(u)) for u in uniques]
         return [sets[k] if k >= 0 else set() for k in codes]
 
     def member_on(self, countries: pd.Series, dates: pd.Series, how: str = "any") -> np.ndarray:
@@ -420,21 +428,27 @@ def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.
                       ) -> tuple[np.ndarray, np.ndarray]:
     """(names a non-Western member, names one that is not the country of the attack), per row; computed
     once per unique (nationality, country) pair."""
-    nat = nationality.astype("string").reset_index(drop=True)
-    ctry = country.astype("string").reset_index(drop=True)
-    key = nat.fillna("\x01") + "\x00" + ctry.fillna("\x01")
-    codes, uniq = pd.factorize(key)
-    has_u = np.zeros(len(uniq), dtype=bool)
-    abroad_u = np.zeros(len(uniq), dtype=bool)
-    for k, u in enumerate(uniq):
-        n_str, c_str = str(u).split("\x00")
-        if n_str == "\x01":
-            continue
-        ns = coalition.non_western_members(pd.Series([n_str]))[0]
-        here = set() if c_str == "\x01" else {coalition.canonical(p) for p in re.split(_SEPARATORS, c_str)}
-        has_u[k] = bool(ns)
-        abroad_u[k] = bool(ns - here)
-    return has_u[codes], abroad_u[codes]
+    n = len(nationality)
+    nat_codes, nat_u = pd.factorize(nationality.astype("string").reset_index(drop=True))
+    members = [coalition.non_western_member_set(str(u)) for u in nat_u]  # once per unique nationality
+    has_u = np.fromiter((bool(m) for m in members), dtype=bool, count=len(members))
+    has = np.zeros(n, dtype=bool)
+    valid = nat_codes >= 0
+    has[valid] = has_u[nat_codes[valid]]
+    abroad = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(has)  # only rows naming a non-Western member need the attack's country
+    if not len(rows):
+        return has, abroad
+    ctry_codes, ctry_u = pd.factorize(country.astype("string").reset_index(drop=True).iloc[rows])
+    here_u = [frozenset(coalition.canonical(p) for p in re.split(_SEPARATORS, str(c))) for c in ctry_u]
+    width = len(ctry_u) + 1  # country code -1 (missing) -> 0
+    pair_u, pair_codes = np.unique(nat_codes[rows].astype(np.int64) * width + (ctry_codes + 1),
+                                   return_inverse=True)
+    abroad_pair = np.fromiter(
+        (bool(members[k // width] - (here_u[k % width - 1] if k % width else frozenset())) for k in pair_u),
+        dtype=bool, count=len(pair_u))
+    abroad[rows] = abroad_pair[pair_codes.ravel()]
+    return has, abroad
 
 
 def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
