@@ -567,7 +567,7 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         todo = (rule == None) & r.applies(facts)  # noqa: E711 (elementwise)
         rule[todo] = r.id
     rule_s = pd.Series(rule, dtype="string")
-    out = df.reset_index(drop=True).copy()
+    out = df.reset_index(drop=True)  # copy-on-write (pandas >= 3): the columns are not copied
     out["family_a"] = pd.Series(facts.fam_a, dtype="string").replace("", pd.NA)
     out["family_b"] = pd.Series(facts.fam_b, dtype="string").replace("", pd.NA)
     out["event_class"] = rule_s.map(RULES).astype("string")

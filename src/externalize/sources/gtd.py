@@ -242,8 +242,13 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _num(raw: pd.Series, path: Path, column: str) -> pd.Series:
+    """Numbers as float64; blank text is missing, other text that is not a number is refused."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64")  # already numbers (an R file): nothing to parse or refuse
     out = pd.to_numeric(raw, errors="coerce")
-    bad = raw.notna() & out.isna() & (raw.astype("string").str.strip() != "")
+    bad = raw.notna() & out.isna()
+    if bad.any():  # only the values that did not parse are looked at again: blank text is missing
+        bad[bad] = raw[bad].astype("string").str.strip() != ""
     if bad.any():
         raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
                                 f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
