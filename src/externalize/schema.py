@@ -176,14 +176,14 @@ def conform_events(df: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
     validate=False only casts and orders: for a concatenation of tables that were each validated already
     (the build's per-source tables, every one checked by its adapter before it was cached)."""
     out = _conform(df, EVENT_COLUMNS, EVENT_REQUIRED, "events")
-    return EVENTS_SCHEMA.validate(out) if validate else out
+    return EVENTS_SCHEMA.validate(out, inplace=True) if validate else out  # out is our own fresh frame
 
 
 def conform_yearly(df: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
     """Add absent optional columns as missing, cast, order and validate a yearly table (validate=False: as
     `conform_events`)."""
     out = _conform(df, YEARLY_COLUMNS, YEARLY_REQUIRED, "yearly")
-    return YEARLY_SCHEMA.validate(out) if validate else out
+    return YEARLY_SCHEMA.validate(out, inplace=True) if validate else out
 
 
 def empty_events() -> pd.DataFrame:

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 import pandera.errors
+import pyarrow
+import pyarrow.csv as pyarrow_csv
 
 from externalize.errors import SourceFormatError
 from externalize.locate import read_bytes
@@ -243,6 +246,69 @@ def check_not_truncated(data: bytes, path: Path) -> None:
                                 "the file looks truncated")
 
 
+def _is_utf8(body: bytes | memoryview) -> bool:
+    """Whether the bytes are valid UTF-8, checked by Arrow without building a Python string of the file."""
+    buf = pyarrow.py_buffer(body)
+    offsets = pyarrow.py_buffer(np.array([0, len(buf)], dtype=np.int64).tobytes())
+    try:
+        pyarrow.Array.from_buffers(pyarrow.large_binary(), 1, [None, offsets, buf]).cast(pyarrow.large_string())
+    except pyarrow.ArrowInvalid:
+        return False
+    return True
+
+
+def csv_header(data: bytes, sep: str = ",") -> list[str]:
+    """The column names of a CSV's first line (quotes and a UTF-8 byte-order mark removed), parsed alone."""
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [str(c) for c in pd.read_csv(io.StringIO(first), sep=sep, nrows=0).columns]
+
+
+def _arrow_text_csv(data: bytes, sep: str, usecols: list[str] | None, na_values: list[str]) -> pd.DataFrame:
+    """Every (used) column as text, parsed by Arrow's multithreaded CSV reader straight from UTF-8 bytes."""
+    body = memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else memoryview(data)
+    header = csv_header(data, sep)
+    if len(set(header)) != len(header) or any(not h for h in header):
+        raise ValueError("repeated or empty column names: left to pandas, which renames them")
+    wanted = header if usecols is None else [c for c in header if c in set(usecols)]
+    table = pyarrow_csv.read_csv(
+        pyarrow.py_buffer(body),
+        read_options=pyarrow_csv.ReadOptions(use_threads=True, block_size=1 << 24),
+        parse_options=pyarrow_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        convert_options=pyarrow_csv.ConvertOptions(
+            column_types={c: pyarrow.string() for c in header}, include_columns=wanted,
+            null_values=list(na_values), strings_can_be_null=True, quoted_strings_can_be_null=True))
+    out = table.to_pandas()
+    for c in out.columns:  # the dtype pandas' own reader gives text columns (dtype=str)
+        out[c] = out[c].astype(str) if out[c].dtype != pd.StringDtype(na_value=np.nan) else out[c]
+    return out
+
+
+def read_text_csv(data: bytes, path: Path | str, sep: str = ",", usecols: list[str] | None = None,
+                  na_values: list[str] | tuple[str, ...] = ("",), encodings: tuple[str, ...] = ("utf-8-sig",)
+                  ) -> pd.DataFrame:
+    """A CSV's (used) columns as text, as `pd.read_csv(dtype=str, keep_default_na=False, na_values=...)`
+    would read it from the text `decode_text` gives.
+
+    A file that is valid UTF-8 is parsed by Arrow from its bytes (several times faster, and no Python string
+    of the whole file is held: 0.5 GB less at the peak of a full GTD); any other file (a code page, stray
+    bytes: `decode_text` decides and reports) and any file Arrow refuses (a short row, which pandas pads) is
+    decoded and parsed by pandas as before, so both routes give the same table or the same error.
+    Raises SourceFormatError for a file pandas cannot parse."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if _is_utf8(body):
+        try:
+            return _arrow_text_csv(data, sep, usecols, list(na_values))
+        except (pyarrow.ArrowInvalid, ValueError, KeyError, UnicodeDecodeError, pd.errors.ParserError):
+            pass  # pandas reads it, or says what is wrong with it
+    text = decode_text(data, path, encodings).text
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, usecols=usecols, dtype=str, keep_default_na=False,
+                           na_values=list(na_values), low_memory=False)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
+
+
 def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
     """A CSV (any compression) with every column as text; truncated or unparseable files raise.
 
@@ -250,6 +316,16 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
     """
     data = read_bytes(path)
     check_not_truncated(data, path)
+    if set(kwargs) <= {"usecols", "na_values", "sep"} and not isinstance(kwargs.get("na_values", []), dict):
+        usecols = kwargs.get("usecols")
+        if callable(usecols):
+            usecols = [c for c in csv_header(data, kwargs.get("sep", ",")) if usecols(c)]
+        if usecols is None or set(usecols) <= set(csv_header(data, kwargs.get("sep", ","))):
+            try:
+                return read_text_csv(data, path, sep=kwargs.get("sep", ","), usecols=usecols,
+                                     na_values=tuple(kwargs.get("na_values", [""])))
+            except SourceFormatError:
+                pass  # the pandas route below words the error as before
     encodings = kwargs.pop("encodings", None) or (kwargs.pop("encoding", "utf-8-sig"),)
     text = decode_text(data, path, tuple(encodings)).text
     del data

@@ -71,7 +71,7 @@ from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
 from externalize.sources.base import (AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data,
-                                      xlsx_engine, xlsx_errors)
+                                      read_text_csv, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -156,14 +156,6 @@ LAYOUTS: dict[str, Layout] = {
 
 
 # ---------------------------------------------------------------------------------------------- reading
-def _csv_text(text: str, path: Path, layout: Layout, usecols: list[str] | None) -> pd.DataFrame:
-    try:
-        return pd.read_csv(io.StringIO(text), sep=layout.sep, usecols=usecols, dtype=str, keep_default_na=False,
-                           na_values=[""], low_memory=False)
-    except pd.errors.ParserError as exc:
-        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
-
-
 def _csv_header(text: str, layout: Layout) -> list[str]:
     first = text[: text.find("\n") if "\n" in text else len(text)]
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.rstrip("\r").split(layout.sep)]
@@ -187,11 +179,10 @@ def read_gtd_csv(path: Path, layout: Layout) -> pd.DataFrame:
     as text."""
     data = read_bytes(path)
     check_not_truncated(data, path)
-    text = decode_text(data, path, layout.encodings).text
-    del data
-    header = _csv_header(text, layout)
+    end = data.find(b"\n")
+    header = _csv_header(data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace"), layout)
     _missing(header, layout, path)
-    return _csv_text(text, path, layout, _wanted(header, layout))
+    return read_text_csv(data, path, sep=layout.sep, usecols=_wanted(header, layout), encodings=layout.encodings)
 
 
 def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.DataFrame:
