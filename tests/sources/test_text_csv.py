@@ -1,0 +1,141 @@
+"""`base.read_text_csv`: Arrow's reader on UTF-8 bytes gives exactly the table pandas gives on the decoded
+text (`pd.read_csv(dtype=str, keep_default_na=False, na_values=...)`, the reference here), and every file
+Arrow does not take (a code page, stray bytes, a short row) goes through pandas as before, with the same
+notes and errors. Compared with pandas.testing.assert_frame_equal(check_exact=True)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from externalize.errors import SourceFormatError
+from externalize.locate import read_bytes
+from externalize.sources import base
+from externalize.sources.base import collect_notes, decode_text, read_csv_strict, read_text_csv
+
+
+def _pandas(data: bytes, sep: str = ",", usecols: list[str] | None = None,
+            na_values: tuple[str, ...] = ("",), encodings: tuple[str, ...] = ("utf-8-sig",)) -> pd.DataFrame:
+    text = decode_text(data, "x.csv", encodings).text
+    return pd.read_csv(io.StringIO(text), sep=sep, usecols=usecols, dtype=str, keep_default_na=False,
+                       na_values=list(na_values), low_memory=False)
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls of the Arrow route, to know which route a file took."""
+    calls: list[int] = []
+    real = base._arrow_text_csv
+
+    def spy(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(base, "_arrow_text_csv", spy)
+    return calls
+
+
+TRICKY = ('\ufeffid,name,summary,nkill\n'
+          '1,"al-Qa\'ida in Iraq","line one\nline two, with a comma",3\n'
+          '2,,"",\n'
+          '3,"Islamic State of Iraq and the Levant (ISIL)","quote ""inside"" it",NA\n'
+          '4,Jabhat al-Nusra,  padded  ,0.5\n'
+          '\n'
+          '5,الدولة الإسلامية,"",12\n')
+
+
+def test_arrow_route_equals_pandas_on_tricky_utf8(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch)
+    data = TRICKY.encode("utf-8")
+    got = read_text_csv(data, "x.csv")
+    assert calls, "a valid UTF-8 file takes the Arrow route"
+    pd.testing.assert_frame_equal(got, _pandas(data), check_exact=True)
+    assert got.loc[0, "summary"] == "line one\nline two, with a comma"  # a newline inside quotes
+    assert got["name"].isna().tolist() == [False, True, False, False, False]
+    assert got.loc[2, "nkill"] == "NA"  # only "" is missing by default
+
+
+def test_usecols_keep_file_order_and_na_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch)
+    data = TRICKY.encode("utf-8")
+    got = read_text_csv(data, "x.csv", usecols=["nkill", "id"], na_values=("", "NA"))
+    assert calls
+    pd.testing.assert_frame_equal(got, _pandas(data, usecols=["nkill", "id"], na_values=("", "NA")),
+                                  check_exact=True)
+    assert list(got.columns) == ["id", "nkill"] and got["nkill"].isna().sum() == 2
+
+
+def test_semicolon_layout() -> None:
+    data = "event_id;country_id;gname\n10;95;ISIL\n11;;\n".encode()
+    pd.testing.assert_frame_equal(read_text_csv(data, "x.csv", sep=";"), _pandas(data, sep=";"),
+                                  check_exact=True)
+
+
+def test_code_page_file_goes_through_pandas_with_its_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch)
+    data = "id,gname\n1,Al-Qaïda au Maghreb islamique\n2,Ansar al-Charia\n".encode("cp1252")
+    enc = ("utf-8-sig", "cp1252", "latin-1")
+    with collect_notes() as notes:
+        got = read_text_csv(data, "x.csv", encodings=enc)
+    assert not calls, "a cp1252 file is not UTF-8: decoded with its code page, parsed by pandas"
+    pd.testing.assert_frame_equal(got, _pandas(data, encodings=enc), check_exact=True)
+    assert got.loc[0, "gname"] == "Al-Qaïda au Maghreb islamique"
+    assert notes == []  # no line holds valid UTF-8: nothing to report
+
+
+def test_stray_bytes_reported_as_before() -> None:
+    data = "id,gname\n1,ISIL\n2,Jabhat al-Nusra \xe9t\xe9\n3,Daesh\n".encode("utf-8") + b"4,bad \xff byte\n"
+    with collect_notes() as notes:
+        got = read_text_csv(data, "x.csv")
+    with collect_notes() as ref_notes:
+        ref = _pandas(data)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert notes == ref_notes and "line 5" in notes[0]
+
+
+def test_short_row_padded_as_pandas_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy(monkeypatch)
+    data = b"a,b,c\n1,2,3\n4,5\n6,7,8\n"
+    got = read_text_csv(data, "x.csv")
+    assert calls  # Arrow was tried, refused the short row, and pandas read the file
+    pd.testing.assert_frame_equal(got, _pandas(data), check_exact=True)
+    assert got["c"].isna().tolist() == [False, True, False]
+
+
+def test_long_row_is_an_error_naming_the_file() -> None:
+    with pytest.raises(SourceFormatError, match="x.csv: not a readable CSV"):
+        read_text_csv(b"a,b\n1,2\n3,4,5\n", "x.csv")
+
+
+def test_read_csv_strict_callable_usecols(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_bytes(TRICKY.encode("utf-8"))
+    got = read_csv_strict(p, usecols=lambda c: c in ("summary", "id"), na_values=["", "NA"])
+    ref = _pandas(TRICKY.encode("utf-8"), usecols=["id", "summary"], na_values=("", "NA"))
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+@pytest.mark.realdata
+def test_real_csv_releases_same_table_both_routes(shared_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every CSV in the real data folder (any compression): the Arrow route equals pandas on the text."""
+    from externalize.locate import inner_name
+
+    paths = [p for p in sorted(shared_data_dir.rglob("*")) if p.is_file()
+             and inner_name(p).lower().endswith(".csv") and p.stat().st_size < 200_000_000]
+    assert paths, "no CSV found in the real data folder"
+    arrow_read = 0
+    for p in paths:
+        data = read_bytes(p)
+        sep = ";" if data[:2000].count(b";") > data[:2000].count(b",") else ","
+        try:
+            ref = _pandas(data, sep=sep, encodings=("utf-8-sig", "cp1252", "latin-1"))
+        except (pd.errors.ParserError, SourceFormatError, UnicodeDecodeError):
+            continue
+        calls = _spy(monkeypatch)
+        got = read_text_csv(data, p, sep=sep, encodings=("utf-8-sig", "cp1252", "latin-1"))
+        arrow_read += bool(calls)
+        pd.testing.assert_frame_equal(got, ref, check_exact=True, obj=str(p))
+        monkeypatch.undo()
+    assert arrow_read > 0
