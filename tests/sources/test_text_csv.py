@@ -139,3 +139,35 @@ def test_real_csv_releases_same_table_both_routes(shared_data_dir: Path, monkeyp
         pd.testing.assert_frame_equal(got, ref, check_exact=True, obj=str(p))
         monkeypatch.undo()
     assert arrow_read > 0
+
+
+def test_text_to_float_rounds_as_pandas() -> None:
+    """Arrow's parse of decimal text equals pandas.to_numeric (and Python's float) bit for bit."""
+    import numpy as np
+
+    from externalize.sources.base import text_to_float
+
+    rng = np.random.default_rng(1)
+    vals = rng.uniform(-180, 180, 200_000)
+    digits = rng.integers(1, 17, len(vals))
+    text = [f"{float(v):.{d}f}" for v, d in zip(vals, digits, strict=True)]
+    text += [repr(float(v)) for v in rng.normal(0, 1e6, 50_000)]
+    text += [str(int(v)) for v in rng.integers(-10, 10**15, 50_000)]
+    text += ["1e5", "-0", "0.30000000000000004", "2.2250738585072014e-308", "123456789012345678"]
+    s = pd.Series(text, dtype="str")
+    got = text_to_float(s)
+    assert got is not None
+    ref = pd.to_numeric(s).astype("float64")
+    pd.testing.assert_series_equal(got, ref, check_exact=True)
+    assert got.tolist() == [float(t) for t in text]
+
+
+def test_text_to_float_leaves_odd_text_to_pandas() -> None:
+    from externalize.sources.base import numeric_column, text_to_float
+
+    with_missing = pd.Series(["1", None, "2.5"], dtype="str")
+    assert text_to_float(with_missing).tolist()[::2] == [1.0, 2.5]
+    assert text_to_float(pd.Series(["1", " 2"], dtype="str")) is None  # padded: pandas decides
+    assert text_to_float(pd.Series(["1", "x"], dtype="str")) is None
+    with pytest.raises(SourceFormatError, match="non-numeric"):
+        numeric_column(pd.Series(["1", "x"], dtype="str"), Path("f.csv"), "best")

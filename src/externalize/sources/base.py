@@ -349,8 +349,29 @@ def conformed(conform: Callable[[pd.DataFrame], pd.DataFrame], table: pd.DataFra
         raise SourceFormatError(f"{path}: values outside the schema: {exc}") from exc
 
 
+def text_to_float(raw: pd.Series) -> pd.Series | None:
+    """float64 of a text column when Arrow parses every value that is not missing (missing -> NaN), else None.
+
+    Arrow's decimal parser rounds correctly, as Python's float() and pandas.to_numeric do (no value of
+    500,000 random decimal strings differs, tests/sources/test_text_csv.py), and is about ten times faster
+    on Arrow strings. None (a blank, a padded or a non-numeric value) leaves the decision to pandas."""
+    if not (pd.api.types.is_string_dtype(raw.dtype) or raw.dtype == object):
+        return None
+    try:
+        arr = pyarrow.array(raw, from_pandas=True)
+        if not (pyarrow.types.is_string(arr.type) or pyarrow.types.is_large_string(arr.type)):
+            return None
+        values = arr.cast(pyarrow.float64()).to_numpy(zero_copy_only=False)
+    except (pyarrow.ArrowInvalid, pyarrow.ArrowTypeError, pyarrow.ArrowNotImplementedError):
+        return None
+    return pd.Series(values, index=raw.index, name=raw.name, dtype="float64")
+
+
 def numeric_column(raw: pd.Series, path: Path, column: str) -> pd.Series:
     """Numbers as float (missing stays NaN); text that is not a number is refused, not turned into NaN."""
+    fast = text_to_float(raw)
+    if fast is not None:
+        return fast
     out = pd.to_numeric(raw, errors="coerce")
     bad = raw.notna() & out.isna()
     if bad.any():

@@ -71,7 +71,7 @@ from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
 from externalize.sources.base import (AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data,
-                                      read_text_csv, xlsx_engine, xlsx_errors)
+                                      read_text_csv, text_to_float, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -236,6 +236,9 @@ def _num(raw: pd.Series, path: Path, column: str) -> pd.Series:
     """Numbers as float64; blank text is missing, other text that is not a number is refused."""
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         return raw.astype("float64")  # already numbers (an R file): nothing to parse or refuse
+    fast = text_to_float(raw)
+    if fast is not None:
+        return fast
     out = pd.to_numeric(raw, errors="coerce")
     bad = raw.notna() & out.isna()
     if bad.any():  # only the values that did not parse are looked at again: blank text is missing
