@@ -284,6 +284,15 @@ class Rule:
     applies: Callable[[RowFacts], np.ndarray]
 
 
+def _isin(values: np.ndarray, allowed: list[str]) -> np.ndarray:
+    """np.isin for an object array of labels, decided once per distinct label (one hash per row instead of
+    sorting half a million Python strings)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    allowed_set = set(allowed)
+    per = np.fromiter((u in allowed_set for u in uniques), dtype=bool, count=len(uniques))
+    return per[codes] if len(uniques) else np.zeros(len(values), dtype=bool)
+
+
 def _ext(f: RowFacts) -> np.ndarray:
     """A family perpetrator (side_a) on a row with a target (not MMP, not a plot source)."""
     return f.a_fam & ~f.mmp & ~f.plot
@@ -306,7 +315,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("STMT-1", "statement", "MMP rivalry / alliance / affiliation / merger between an AQ- and an IS-family "
          "group, after the split, whose description records a statement, ruling or video rather than fighting "
          "or cooperation",
-         lambda f: f.mmp & f.across & f.statement & ~np.isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & f.across & f.statement & ~_isin(f.relation, list(MMP_SPLIT))),
     Rule("CLASH-UNV-1", "clash_unverified", "fighting row between the two families known only to a year or "
          "month that contains the split date, under the study choice split_period_clashes = 'unverified' "
          "(the variant split_period_unverified)",
@@ -316,7 +325,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "
          "a group of the other family in corp1 / target1, after the split", lambda f: f.gtd_clash),
     Rule("CLASH-2", "clash", "MMP rivalry between an AQ- and an IS-family group, after the split",
-         lambda f: f.mmp & f.across & np.isin(f.relation, list(MMP_RIVALRY))),
+         lambda f: f.mmp & f.across & _isin(f.relation, list(MMP_RIVALRY))),
     Rule("JOINT-EXT-1", "joint", "as JOINT-1, and the row's target is external",
          lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot & f.external_target),
     Rule("JOINT-1", "joint", "AQ and IS on one side after the split, co-perpetration verified: a UCDP side "
@@ -327,11 +336,11 @@ RULE_LIST: tuple[Rule, ...] = (
          lambda f: f.both_one_side & f.unverified & ~f.mmp & ~f.plot),
     Rule("JOINT-2", "joint", "MMP alliance, affiliation or merger between an AQ- and an IS-family group, "
          "after the split", lambda f: f.mmp & f.across & ~f.straddles_split &
-         np.isin(f.relation, list(MMP_COOPERATION))),
+         _isin(f.relation, list(MMP_COOPERATION))),
     Rule("JOINT-UNV-2", "joint_unverified", "AQ and IS on one side (or MMP cooperation between them) on a row "
          "known only to a year or month that contains the split date: it cannot be placed after the split",
          lambda f: f.straddles_split & ((f.both_one_side & ~f.mmp & ~f.plot) |
-                                        (f.mmp & f.across & np.isin(f.relation, list(MMP_COOPERATION))))),
+                                        (f.mmp & f.across & _isin(f.relation, list(MMP_COOPERATION))))),
     Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
          "Western or coalition state (the coalition's action, not the jihadists' external attack)",
          lambda f: f.contact),
@@ -354,7 +363,7 @@ RULE_LIST: tuple[Rule, ...] = (
          "only rule; off in the variant location_only_rules = false)",
          lambda f: _ext(f) & f.west_location & f.choices.location_only_rules),
     Rule("OTHER-2", "other", "MMP split between an AQ- and an IS-family group",
-         lambda f: f.mmp & (f.across | f.pre_split_tie) & np.isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & (f.across | f.pre_split_tie) & _isin(f.relation, list(MMP_SPLIT))),
     Rule("NET-1", "other", "AQ and IS family actors on a row dated before the split: relations inside one "
          "network (AQ and its then branch ISI/ISIS, or ISI's Syrian front)", lambda f: f.pre_split_tie),
     Rule("MULTI-CLAIM-1", "other", "GTD perpetrators naming both families with competing claims (compclaim "
@@ -498,10 +507,10 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     fam_b = fam_b_s.fillna("").to_numpy(dtype=object)
 
     fam_set = list(FAMILY_ACTORS)
-    a_fam, b_fam = np.isin(fam_a, fam_set), np.isin(fam_b, fam_set)
-    named = np.isin(fam_a, list(NAMED_FAMILIES)) | np.isin(fam_b, list(NAMED_FAMILIES))
+    a_fam, b_fam = _isin(fam_a, fam_set), _isin(fam_b, fam_set)
+    named = _isin(fam_a, list(NAMED_FAMILIES)) | _isin(fam_b, list(NAMED_FAMILIES))
     relation = col("relation").astype("string").fillna("").to_numpy(dtype=object)
-    mmp = np.isin(relation, list(MMP_RELATIONS))
+    mmp = _isin(relation, list(MMP_RELATIONS))
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))
     pre = ref.to_numpy() < split
@@ -562,16 +571,17 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     index = df.index
     coding = source_coding(registry if registry is not None else _default_registry())
     facts = row_facts(df, taxonomy, coalition, choices, coding)
-    rule = np.full(facts.n, None, dtype=object)
-    for r in RULE_LIST:
-        todo = (rule == None) & r.applies(facts)  # noqa: E711 (elementwise)
-        rule[todo] = r.id
-    rule_s = pd.Series(rule, dtype="string")
+    # position in RULE_LIST of the first rule that applies (the last rule, NONE-JIH, applies to every row)
+    rule = np.full(facts.n, -1, dtype=np.int16)
+    for i, r in enumerate(RULE_LIST):
+        todo = (rule < 0) & r.applies(facts)
+        rule[todo] = i
     out = df.reset_index(drop=True)  # copy-on-write (pandas >= 3): the columns are not copied
     out["family_a"] = pd.Series(facts.fam_a, dtype="string").replace("", pd.NA)
     out["family_b"] = pd.Series(facts.fam_b, dtype="string").replace("", pd.NA)
-    out["event_class"] = rule_s.map(RULES).astype("string")
-    out["rule_id"] = rule_s
+    out["event_class"] = pd.Series(np.array([r.event_class for r in RULE_LIST], dtype=object)[rule],
+                                   dtype="string")
+    out["rule_id"] = pd.Series(np.array([r.id for r in RULE_LIST], dtype=object)[rule], dtype="string")
     out["rules_version"] = pd.Series(RULES_VERSION, index=out.index, dtype="string")
     return out.set_axis(index)
 
