@@ -293,6 +293,14 @@ def _isin(values: np.ndarray, allowed: list[str]) -> np.ndarray:
     return per[codes] if len(uniques) else np.zeros(len(values), dtype=bool)
 
 
+def _labels(values: pd.Series) -> np.ndarray:
+    """A label column as an object array, missing as "": one Python string per distinct label, shared by
+    its rows (`to_numpy(dtype=object)` makes one string object per row: 50 MB a million rows)."""
+    codes, uniques = pd.factorize(values.astype("string").reset_index(drop=True), use_na_sentinel=True)
+    table = np.array([*map(str, uniques), ""], dtype=object)  # code -1 (missing) -> the last entry, ""
+    return table[codes]
+
+
 def _ext(f: RowFacts) -> np.ndarray:
     """A family perpetrator (side_a) on a row with a target (not MMP, not a plot source)."""
     return f.a_fam & ~f.mmp & ~f.plot
@@ -417,19 +425,24 @@ def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.S
     militia = target_type.astype("string").str.contains(MILITIA_TARGET, regex=False).fillna(False).to_numpy()
     if not militia.any():
         return aq, is_
-    text = target_name.astype("string").reset_index(drop=True).where(militia)
-    codes, uniq = pd.factorize(text)
+    rows = np.flatnonzero(militia)  # only militia targets are read (no copy of the whole column)
+    sub_codes, uniq = pd.factorize(target_name.astype("string").reset_index(drop=True).iloc[rows])
     kinds = [{f for rx, f in _TARGET_RES if rx.search(str(u))} for u in uniq]
     # "al-Qaida in Iraq" also matches the AQ pattern: the AQI lineage is IS family
     kinds = [k - {"AQ"} if ("IS" in k and re.search(r"in iraq", str(u), re.I)) else k for k, u in zip(kinds, uniq, strict=True)]
     d = pd.to_datetime(dates).reset_index(drop=True).to_numpy()
     cut = (np.datetime64(pd.Timestamp(choices.nusra_counts_as_aq_until)) if choices.nusra_counts_as_aq_until
            else None)
-    for i in np.flatnonzero(codes >= 0):
-        k = kinds[codes[i]]
-        is_[i] = "IS" in k
-        aq[i] = ("AQ" in k or ("AQ-NUSRA" in k and (cut is None or d[i] < cut))
-                 or ("AQ-SHABAAB" in k and d[i] >= np.datetime64(SHABAAB_AQ_FROM)))
+    def per_row(family: str) -> np.ndarray:  # the text of the row names a group of this family
+        flag = np.fromiter((family in k for k in kinds), dtype=bool, count=len(kinds))
+        if not len(kinds):
+            return np.zeros(len(rows), dtype=bool)
+        return np.where(sub_codes >= 0, flag[sub_codes], False)  # code -1: no text on the row
+
+    dr = d[rows]
+    is_[rows] = per_row("IS")
+    aq[rows] = (per_row("AQ") | (per_row("AQ-NUSRA") & (True if cut is None else dr < cut))
+                | (per_row("AQ-SHABAAB") & (dr >= np.datetime64(SHABAAB_AQ_FROM))))
     return aq, is_
 
 
@@ -503,13 +516,13 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     fam_a_s = taxonomy.family_of(col("side_a"), ref, choices, schemes)
     fam_b_s = taxonomy.family_of(col("side_b"), ref, choices, schemes)
     jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
-    fam_a = fam_a_s.mask(jih_src, "JIH").fillna("").to_numpy(dtype=object)
-    fam_b = fam_b_s.fillna("").to_numpy(dtype=object)
+    fam_a = _labels(fam_a_s.mask(jih_src, "JIH"))
+    fam_b = _labels(fam_b_s)
 
     fam_set = list(FAMILY_ACTORS)
     a_fam, b_fam = _isin(fam_a, fam_set), _isin(fam_b, fam_set)
     named = _isin(fam_a, list(NAMED_FAMILIES)) | _isin(fam_b, list(NAMED_FAMILIES))
-    relation = col("relation").astype("string").fillna("").to_numpy(dtype=object)
+    relation = _labels(col("relation"))
     mmp = _isin(relation, list(MMP_RELATIONS))
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))

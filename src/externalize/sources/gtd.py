@@ -381,7 +381,9 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
         "target_name": target_name,
         "competing_claims": competing,
         "summary": opt("summary"),
-    })[keep]
+    })
+    if not keep.all():  # a boolean selection copies every column: only when rows are left out
+        events = events[keep]
     return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
 
 

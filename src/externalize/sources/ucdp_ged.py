@@ -224,7 +224,9 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         "n": 1,
         "fatalities": fatalities,
         "type_of_violence": tov,
-    })[keep]
+    })
+    if not keep.all():  # a boolean selection copies every column: only when rows are left out
+        events = events[keep]
     return AdapterOutput(rows_read=rows_read, events=conformed(conform_events, events, path), excluded=excluded)
 
 
