@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -93,6 +94,8 @@ def _read_source(spec: SourceSpec, files: Mapping[str, LocatedFile], cache_dir: 
             return AdapterOutput(rows_read=meta["rows_read"], events=ev, yearly=yr, excluded=meta["excluded"],
                                  notes=list(meta.get("notes", [])))
     out = _adapt(spec, files)
+    # the raw file's parse buffers are free now: hand them back to the system before the next source is read
+    pyarrow.default_memory_pool().release_unused()
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for old in cache_dir.glob(f"{spec.key}-*"):

@@ -171,3 +171,59 @@ def test_text_to_float_leaves_odd_text_to_pandas() -> None:
     assert text_to_float(pd.Series(["1", "x"], dtype="str")) is None
     with pytest.raises(SourceFormatError, match="non-numeric"):
         numeric_column(pd.Series(["1", "x"], dtype="str"), Path("f.csv"), "best")
+
+
+# ---------------------------------------------------------------------------------------------- whole file
+def _streamed_and_whole(path: Path, monkeypatch: pytest.MonkeyPatch, **kw) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from externalize.sources.base import read_text_csv_file
+
+    monkeypatch.setattr(base, "_STREAM_BLOCK", 64)  # "large" from 64 bytes: the block-by-block route
+    got = read_text_csv_file(path, **kw)
+    data = read_bytes(path)
+    base.check_not_truncated(data, path)
+    return got, read_text_csv(data, path, **kw)
+
+
+def test_plain_file_streamed_equals_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "gtd.csv"
+    p.write_bytes(TRICKY.lstrip("\ufeff").encode("utf-8") * 1)
+    assert base._plain_file_lines(p) is None  # under one block: read whole
+    monkeypatch.setattr(base, "_STREAM_BLOCK", 64)
+    assert base._plain_file_lines(p) is not None
+    got, ref = _streamed_and_whole(p, monkeypatch, usecols=["id", "summary"])
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_streamed_file_cut_off_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from externalize.sources.base import read_text_csv_file
+
+    p = tmp_path / "cut.csv"
+    p.write_bytes(b"a,b,c\n" + b"1,2,3\n" * 40 + b"4,5")
+    monkeypatch.setattr(base, "_STREAM_BLOCK", 64)
+    with pytest.raises(SourceFormatError, match="last line has 2 fields"):
+        read_text_csv_file(p)
+
+
+def test_header_check_sees_the_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from externalize.sources.base import read_text_csv_file
+
+    p = tmp_path / "h.csv"
+    p.write_bytes(b"eventid,iyear,gname\n" + b"1,2014,ISIL\n" * 30)
+    monkeypatch.setattr(base, "_STREAM_BLOCK", 64)
+    seen: list[list[str]] = []
+    got = read_text_csv_file(p, header_check=lambda cols: seen.append(cols) or ["gname", "eventid"])
+    assert seen == [["eventid", "iyear", "gname"]] and list(got.columns) == ["eventid", "gname"]
+
+
+@pytest.mark.parametrize("content", [
+    "\ufeffid,name\n" + "1,ISIL\n" * 30,                      # a byte-order mark: whole-file route
+    "id,name\n" + "1,Al-Qaïda\n" * 30,                         # cp1252 bytes below: not UTF-8
+])
+def test_files_not_streamed_read_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str) -> None:
+    p = tmp_path / "f.csv"
+    p.write_bytes(content.encode("utf-8") if content.startswith("\ufeff") else content.encode("cp1252"))
+    monkeypatch.setattr(base, "_STREAM_BLOCK", 64)
+    assert base._plain_file_lines(p) is None
+    enc = ("utf-8-sig", "cp1252")
+    got, ref = _streamed_and_whole(p, monkeypatch, encodings=enc)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)

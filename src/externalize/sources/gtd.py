@@ -70,8 +70,8 @@ from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import (AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data,
-                                      read_text_csv, text_to_float, xlsx_engine, xlsx_errors)
+from externalize.sources.base import (AdapterOutput, decode_text, join_actors, parse_r_data,
+                                      read_text_csv_file, text_to_float, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -177,12 +177,11 @@ def read_gtd_csv(path: Path, layout: Layout) -> pd.DataFrame:
     """A GTD CSV in any of the layouts: decoded once with one encoding (`base.decode_text`: UTF-8, else the
     layout's code page; stray or mixed bytes reported by line), header checked, only the used columns parsed,
     as text."""
-    data = read_bytes(path)
-    check_not_truncated(data, path)
-    end = data.find(b"\n")
-    header = _csv_header(data[: end if end >= 0 else len(data)].decode("utf-8", errors="replace"), layout)
-    _missing(header, layout, path)
-    return read_text_csv(data, path, sep=layout.sep, usecols=_wanted(header, layout), encodings=layout.encodings)
+    def used(header: list[str]) -> list[str]:
+        _missing(header, layout, path)
+        return _wanted(header, layout)
+
+    return read_text_csv_file(path, sep=layout.sep, encodings=layout.encodings, header_check=used)
 
 
 def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.DataFrame:

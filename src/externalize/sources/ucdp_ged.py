@@ -43,8 +43,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import (AdapterOutput, check_not_truncated, conformed, csv_header, numeric_column,
-                                      parse_r_data, read_text_csv, require_columns)
+from externalize.sources.base import (AdapterOutput, conformed, numeric_column, parse_r_data, read_text_csv_file,
+                                      require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -92,11 +92,8 @@ def _canonical(name: str) -> str:
 
 def read_ged_csv(path: Path) -> pd.DataFrame:
     """The columns this adapter uses from a GED CSV (codebook or 10-character names), as text."""
-    data = read_bytes(path)
-    check_not_truncated(data, path)
-    use = [c for c in csv_header(data) if _canonical(c) in _READ_COLUMNS]
-    # UTF-8 (stray bytes reported by line, base.decode_text); parsed from the bytes when valid UTF-8
-    raw = read_text_csv(data, path, usecols=use)
+    # UTF-8 (stray bytes reported by line, base.decode_text); parsed by Arrow when valid UTF-8
+    raw = read_text_csv_file(path, header_check=lambda cols: [c for c in cols if _canonical(c) in _READ_COLUMNS])
     return raw.rename(columns={c: _canonical(c) for c in raw.columns})
 
 
