@@ -280,10 +280,10 @@ def _arrow_text_csv(data: bytes | Path, sep: str, usecols: list[str] | None, na_
     wanted = header if usecols is None else [c for c in header if c in set(usecols)]
     table = pyarrow_csv.read_csv(
         body,
-        read_options=pyarrow_csv.ReadOptions(use_threads=True, block_size=1 << 24),
+        read_options=pyarrow_csv.ReadOptions(use_threads=True, block_size=1 << 20),
         parse_options=pyarrow_csv.ParseOptions(delimiter=sep, newlines_in_values=True),
         convert_options=pyarrow_csv.ConvertOptions(
-            column_types={c: pyarrow.string() for c in header}, include_columns=wanted,
+            column_types={c: pyarrow.large_string() for c in header}, include_columns=wanted,
             null_values=list(na_values), strings_can_be_null=True, quoted_strings_can_be_null=True))
     out = table.to_pandas()
     for c in out.columns:  # the dtype pandas' own reader gives text columns (dtype=str)
