@@ -490,10 +490,24 @@ def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-              coding: Mapping[str, SourceCoding]) -> RowFacts:
-    """Every fact the rules read, computed once for the table (positional arrays)."""
+              coding: Mapping[str, SourceCoding], memo: dict[str, object] | None = None) -> RowFacts:
+    """Every fact the rules read, computed once for the table (positional arrays).
+
+    memo: a dict kept by a caller that classifies the SAME table with the same taxonomy, coalition and
+    registry under several coding choices (`variants.variant_table`): the facts that do not depend on the
+    choices (text patterns of the summary, target nationality and location, dates) are computed on the first
+    call and reused. A memo filled from another table (other length or columns) raises ValueError."""
     df = df.reset_index(drop=True)
     n = len(df)
+    memo = {} if memo is None else memo
+    shape = (n, tuple(df.columns))
+    if memo.setdefault("_table", shape) != shape:
+        raise ValueError("row_facts memo was filled from another table")
+
+    def once(key: str, fn: Callable[[], object]) -> object:
+        if key not in memo:
+            memo[key] = fn()
+        return memo[key]
 
     def col(c: str) -> pd.Series:
         return df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
@@ -512,7 +526,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     schemes = pd.Series(per_source("actor_scheme"), index=df.index, dtype="string")
     plot = per_source("plot_source").astype(bool)
     is_gtd = per_source("is_gtd").astype(bool)
-    ref = reference_dates(df)
+    ref = once("ref", lambda: reference_dates(df))
     fam_a_s = taxonomy.family_of(col("side_a"), ref, choices, schemes)
     fam_b_s = taxonomy.family_of(col("side_b"), ref, choices, schemes)
     jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
@@ -527,16 +541,19 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))
     pre = ref.to_numpy() < split
-    first_day, last_day = _date_span(df)
+    first_day, last_day = once("span", lambda: _date_span(df))
     straddles = (first_day < split) & (last_day >= split)
     a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
     across_any = (a_aq & b_is) | (a_is & b_aq)
     both_any = (fam_a == "AQ+IS") | (fam_b == "AQ+IS")
 
-    summary = col("summary").astype("string")
-    stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
-    hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
-    deed_text = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+    def text_facts() -> tuple[np.ndarray, np.ndarray]:
+        summary = col("summary").astype("string")
+        stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
+        hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
+        return stmt_text, summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+
+    stmt_text, deed_text = once("text", text_facts)
     t_aq, t_is = _target_families(col("target_name"), col("target_type"), ref, choices)
     gtd_clash = is_gtd & ~pre & ((a_aq & ~a_is & t_is) | (a_is & ~a_aq & t_aq))
 
@@ -557,10 +574,14 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
                         (b_fam & _coalition_side(col("side_a"), fam_a, taxonomy, coalition, schemes)))
     nationality, country = col("target_nationality"), col("country")
     ttype = col("target_type").astype("string")
-    state_type = np.zeros(n, dtype=bool)
-    for t in STATE_TARGETS:
-        state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
-    has_nw, nationals_abroad = _nationals_abroad(coalition, nationality, country)
+    def state_types() -> np.ndarray:
+        state_type = np.zeros(n, dtype=bool)
+        for t in STATE_TARGETS:
+            state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
+        return state_type
+
+    state_type = once("state_type", state_types)
+    has_nw, nationals_abroad = once("nationals", lambda: _nationals_abroad(coalition, nationality, country))
     zero = (pd.to_numeric(col("n"), errors="coerce").fillna(1).to_numpy() == 0)
     return RowFacts(
         n=n, choices=choices, fam_a=fam_a, fam_b=fam_b, zero=zero, a_fam=a_fam, any_fam=a_fam | b_fam,
@@ -569,10 +590,11 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         straddles_split=straddles,
         statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
         competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
-        contact=contact, nat_west=coalition.western(nationality), state_target=has_nw & state_type,
-        nationals_abroad=nationals_abroad,
-        tourists=ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy(dtype=bool),
-        west_location=coalition.western(country, how="all"),
+        contact=contact, nat_west=once("nat_west", lambda: coalition.western(nationality)),
+        state_target=has_nw & state_type, nationals_abroad=nationals_abroad,
+        tourists=once("tourists", lambda: ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False)
+                      .to_numpy(dtype=bool)),
+        west_location=once("west_location", lambda: coalition.western(country, how="all")),
         unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()
                 & nationality.isna().to_numpy()),
     )
@@ -580,10 +602,11 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
 
 # ---------------------------------------------------------------------------------------------- classify
 def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-              registry: Mapping[str, SourceSpec] | None = None) -> pd.DataFrame:
+              registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+              ) -> pd.DataFrame:
     index = df.index
     coding = source_coding(registry if registry is not None else _default_registry())
-    facts = row_facts(df, taxonomy, coalition, choices, coding)
+    facts = row_facts(df, taxonomy, coalition, choices, coding, memo)
     # position in RULE_LIST of the first rule that applies (the last rule, NONE-JIH, applies to every row)
     rule = np.full(facts.n, -1, dtype=np.int16)
     for i, r in enumerate(RULE_LIST):
@@ -611,28 +634,36 @@ def rule_counts(classified: pd.DataFrame) -> ClassCounts:
 
 
 def classify_events(events: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
-    """Events with family_a, family_b, event_class, rule_id, rules_version added; plus the rule counts."""
-    out = _classify(events, taxonomy, coalition, choices, registry)
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+                    ) -> tuple[pd.DataFrame, ClassCounts]:
+    """Events with family_a, family_b, event_class, rule_id, rules_version added; plus the rule counts.
+    memo: see `row_facts` (one dict per table, for repeated classifications of that table)."""
+    out = _classify(events, taxonomy, coalition, choices, registry, memo)
     return out, rule_counts(out)
 
 
 def classify_yearly(yearly: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
-    """Yearly rows (dated to 1 July of the year for affiliations) classified like events."""
-    out = _classify(yearly, taxonomy, coalition, choices, registry)
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+                    ) -> tuple[pd.DataFrame, ClassCounts]:
+    """Yearly rows (dated to 1 July of the year for affiliations) classified like events (memo: `row_facts`)."""
+    out = _classify(yearly, taxonomy, coalition, choices, registry, memo)
     return out, rule_counts(out)
 
 
 def classify_tables(events: pd.DataFrame, yearly: pd.DataFrame, choices: TaxonomyChoices,
                     taxonomy: Taxonomy | None = None, coalition: Coalition | None = None,
-                    registry: Mapping[str, SourceSpec] | None = None
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, dict] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame, ClassCounts]:
-    """Both tables classified with the default taxonomy and coalition list; counts merged per source."""
+    """Both tables classified with the default taxonomy and coalition list; counts merged per source.
+
+    memo: a dict the caller keeps while it classifies the same two tables under several coding choices
+    (with the same taxonomy, coalition and registry): what does not depend on the choices is computed once
+    (`row_facts`). Results are the same with or without it."""
     taxonomy = taxonomy or load_taxonomy()
     coalition = coalition or load_coalition()
-    ev, c1 = classify_events(events, taxonomy, coalition, choices, registry)
-    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices, registry)
+    memo = {} if memo is None else memo
+    ev, c1 = classify_events(events, taxonomy, coalition, choices, registry, memo.setdefault("events", {}))
+    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices, registry, memo.setdefault("yearly", {}))
     merged: ClassCounts = {}
     for counts in (c1, c2):
         for src, d in counts.items():
