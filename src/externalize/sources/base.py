@@ -286,9 +286,20 @@ def _arrow_text_csv(data: bytes | Path, sep: str, usecols: list[str] | None, na_
             column_types={c: pyarrow.large_string() for c in header}, include_columns=wanted,
             null_values=list(na_values), strings_can_be_null=True, quoted_strings_can_be_null=True))
     out = table.to_pandas()
-    for c in out.columns:  # the dtype pandas' own reader gives text columns (dtype=str)
-        out[c] = out[c].astype(str) if out[c].dtype != pd.StringDtype(na_value=np.nan) else out[c]
+    if any(out[c].dtype != _pandas_text_dtype() for c in out.columns):
+        # pandas < 3 reads text as object: its own reader gives that table
+        raise ValueError("Arrow's text columns are not the dtype pandas' reader gives here")
     return out
+
+
+_TEXT_DTYPE: list[object] = []
+
+
+def _pandas_text_dtype() -> object:
+    """The dtype `pd.read_csv(dtype=str)` gives text columns with the installed pandas (str in pandas 3)."""
+    if not _TEXT_DTYPE:
+        _TEXT_DTYPE.append(pd.read_csv(io.StringIO("a\nx\n"), dtype=str)["a"].dtype)
+    return _TEXT_DTYPE[0]
 
 
 def read_text_csv(data: bytes, path: Path | str, sep: str = ",", usecols: list[str] | None = None,
