@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -93,6 +94,8 @@ def _read_source(spec: SourceSpec, files: Mapping[str, LocatedFile], cache_dir: 
             return AdapterOutput(rows_read=meta["rows_read"], events=ev, yearly=yr, excluded=meta["excluded"],
                                  notes=list(meta.get("notes", [])))
     out = _adapt(spec, files)
+    # the raw file's parse buffers are free now: hand them back to the system before the next source is read
+    pyarrow.default_memory_pool().release_unused()
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         for old in cache_dir.glob(f"{spec.key}-*"):
@@ -188,8 +191,10 @@ def read_sources(registry: Mapping[str, SourceSpec], data_dir: str | Path | None
             if out.yearly is not None and len(out.yearly):
                 yearly.append(out.yearly)
             progress.advance(task)
-    ev = conform_events(pd.concat(events, ignore_index=True)) if events else empty_events()
-    yr = conform_yearly(pd.concat(yearly, ignore_index=True)) if yearly else empty_yearly()
+    # every part was validated by its adapter (cached parts before they were written, under a key that
+    # includes the schema's code): the combined tables are cast and ordered, not validated a second time
+    ev = conform_events(pd.concat(events, ignore_index=True), validate=False) if events else empty_events()
+    yr = conform_yearly(pd.concat(yearly, ignore_index=True), validate=False) if yearly else empty_yearly()
     return ev, yr, ledger, files_info
 
 

@@ -88,6 +88,8 @@ class Coalition:
 
     table: pd.DataFrame  # country, joined (Timestamp or NaT), western (bool)
     alias: dict[str, str] = field(default_factory=dict)  # casefolded alias -> canonical country
+    # the table indexed by country, built once per table object (not on every call)
+    _info_cache: tuple[int, pd.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     def canonical(self, name: str) -> str | None:
         return self.alias.get(name.strip().casefold())
@@ -107,7 +109,15 @@ class Coalition:
         return out
 
     def _info(self) -> pd.DataFrame:
-        return self.table.set_index("country")
+        if self._info_cache is None or self._info_cache[0] != id(self.table):
+            self._info_cache = (id(self.table), self.table.set_index("country"))
+        return self._info_cache[1]
+
+    def non_western_member_set(self, value: str) -> frozenset[str]:
+        """The non-Western coalition members (canonical names) named in one country string."""
+        info = self._info()
+        return frozenset(c for c in self._parts(value) if c is not None and not bool(info.at[c, "western"])
+                         and pd.notna(info.at[c, "joined"]))
 
     def western(self, countries: pd.Series, how: str = "any") -> np.ndarray:
         """Every (how="all") or some (how="any") country named is Western."""
@@ -125,11 +135,9 @@ class Coalition:
 
     def non_western_members(self, countries: pd.Series) -> list[set[str]]:
         """Per row: the non-Western coalition members named (canonical names)."""
-        info = self._info()
         s = countries.astype("string").reset_index(drop=True)
         codes, uniques = pd.factorize(s)
-        sets = [{c for c in self._parts(u) if c is not None and not bool(info.at[c, "western"])
-                 and pd.notna(info.at[c, "joined"])} for u in uniques]
+        sets = [set(self.non_western_member_set(u)) for u in uniques]
         return [sets[k] if k >= 0 else set() for k in codes]
 
     def member_on(self, countries: pd.Series, dates: pd.Series, how: str = "any") -> np.ndarray:
@@ -276,6 +284,23 @@ class Rule:
     applies: Callable[[RowFacts], np.ndarray]
 
 
+def _isin(values: np.ndarray, allowed: list[str]) -> np.ndarray:
+    """np.isin for an object array of labels, decided once per distinct label (one hash per row instead of
+    sorting half a million Python strings)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    allowed_set = set(allowed)
+    per = np.fromiter((u in allowed_set for u in uniques), dtype=bool, count=len(uniques))
+    return per[codes] if len(uniques) else np.zeros(len(values), dtype=bool)
+
+
+def _labels(values: pd.Series) -> np.ndarray:
+    """A label column as an object array, missing as "": one Python string per distinct label, shared by
+    its rows (`to_numpy(dtype=object)` makes one string object per row: 50 MB a million rows)."""
+    codes, uniques = pd.factorize(values.astype("string").reset_index(drop=True), use_na_sentinel=True)
+    table = np.array([*map(str, uniques), ""], dtype=object)  # code -1 (missing) -> the last entry, ""
+    return table[codes]
+
+
 def _ext(f: RowFacts) -> np.ndarray:
     """A family perpetrator (side_a) on a row with a target (not MMP, not a plot source)."""
     return f.a_fam & ~f.mmp & ~f.plot
@@ -298,7 +323,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("STMT-1", "statement", "MMP rivalry / alliance / affiliation / merger between an AQ- and an IS-family "
          "group, after the split, whose description records a statement, ruling or video rather than fighting "
          "or cooperation",
-         lambda f: f.mmp & f.across & f.statement & ~np.isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & f.across & f.statement & ~_isin(f.relation, list(MMP_SPLIT))),
     Rule("CLASH-UNV-1", "clash_unverified", "fighting row between the two families known only to a year or "
          "month that contains the split date, under the study choice split_period_clashes = 'unverified' "
          "(the variant split_period_unverified)",
@@ -308,7 +333,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "
          "a group of the other family in corp1 / target1, after the split", lambda f: f.gtd_clash),
     Rule("CLASH-2", "clash", "MMP rivalry between an AQ- and an IS-family group, after the split",
-         lambda f: f.mmp & f.across & np.isin(f.relation, list(MMP_RIVALRY))),
+         lambda f: f.mmp & f.across & _isin(f.relation, list(MMP_RIVALRY))),
     Rule("JOINT-EXT-1", "joint", "as JOINT-1, and the row's target is external",
          lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot & f.external_target),
     Rule("JOINT-1", "joint", "AQ and IS on one side after the split, co-perpetration verified: a UCDP side "
@@ -319,11 +344,11 @@ RULE_LIST: tuple[Rule, ...] = (
          lambda f: f.both_one_side & f.unverified & ~f.mmp & ~f.plot),
     Rule("JOINT-2", "joint", "MMP alliance, affiliation or merger between an AQ- and an IS-family group, "
          "after the split", lambda f: f.mmp & f.across & ~f.straddles_split &
-         np.isin(f.relation, list(MMP_COOPERATION))),
+         _isin(f.relation, list(MMP_COOPERATION))),
     Rule("JOINT-UNV-2", "joint_unverified", "AQ and IS on one side (or MMP cooperation between them) on a row "
          "known only to a year or month that contains the split date: it cannot be placed after the split",
          lambda f: f.straddles_split & ((f.both_one_side & ~f.mmp & ~f.plot) |
-                                        (f.mmp & f.across & np.isin(f.relation, list(MMP_COOPERATION))))),
+                                        (f.mmp & f.across & _isin(f.relation, list(MMP_COOPERATION))))),
     Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
          "Western or coalition state (the coalition's action, not the jihadists' external attack)",
          lambda f: f.contact),
@@ -346,7 +371,7 @@ RULE_LIST: tuple[Rule, ...] = (
          "only rule; off in the variant location_only_rules = false)",
          lambda f: _ext(f) & f.west_location & f.choices.location_only_rules),
     Rule("OTHER-2", "other", "MMP split between an AQ- and an IS-family group",
-         lambda f: f.mmp & (f.across | f.pre_split_tie) & np.isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & (f.across | f.pre_split_tie) & _isin(f.relation, list(MMP_SPLIT))),
     Rule("NET-1", "other", "AQ and IS family actors on a row dated before the split: relations inside one "
          "network (AQ and its then branch ISI/ISIS, or ISI's Syrian front)", lambda f: f.pre_split_tie),
     Rule("MULTI-CLAIM-1", "other", "GTD perpetrators naming both families with competing claims (compclaim "
@@ -400,19 +425,24 @@ def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.S
     militia = target_type.astype("string").str.contains(MILITIA_TARGET, regex=False).fillna(False).to_numpy()
     if not militia.any():
         return aq, is_
-    text = target_name.astype("string").reset_index(drop=True).where(militia)
-    codes, uniq = pd.factorize(text)
+    rows = np.flatnonzero(militia)  # only militia targets are read (no copy of the whole column)
+    sub_codes, uniq = pd.factorize(target_name.astype("string").reset_index(drop=True).iloc[rows])
     kinds = [{f for rx, f in _TARGET_RES if rx.search(str(u))} for u in uniq]
     # "al-Qaida in Iraq" also matches the AQ pattern: the AQI lineage is IS family
     kinds = [k - {"AQ"} if ("IS" in k and re.search(r"in iraq", str(u), re.I)) else k for k, u in zip(kinds, uniq, strict=True)]
     d = pd.to_datetime(dates).reset_index(drop=True).to_numpy()
     cut = (np.datetime64(pd.Timestamp(choices.nusra_counts_as_aq_until)) if choices.nusra_counts_as_aq_until
            else None)
-    for i in np.flatnonzero(codes >= 0):
-        k = kinds[codes[i]]
-        is_[i] = "IS" in k
-        aq[i] = ("AQ" in k or ("AQ-NUSRA" in k and (cut is None or d[i] < cut))
-                 or ("AQ-SHABAAB" in k and d[i] >= np.datetime64(SHABAAB_AQ_FROM)))
+    def per_row(family: str) -> np.ndarray:  # the text of the row names a group of this family
+        flag = np.fromiter((family in k for k in kinds), dtype=bool, count=len(kinds))
+        if not len(kinds):
+            return np.zeros(len(rows), dtype=bool)
+        return np.where(sub_codes >= 0, flag[sub_codes], False)  # code -1: no text on the row
+
+    dr = d[rows]
+    is_[rows] = per_row("IS")
+    aq[rows] = (per_row("AQ") | (per_row("AQ-NUSRA") & (True if cut is None else dr < cut))
+                | (per_row("AQ-SHABAAB") & (dr >= np.datetime64(SHABAAB_AQ_FROM))))
     return aq, is_
 
 
@@ -420,21 +450,27 @@ def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.
                       ) -> tuple[np.ndarray, np.ndarray]:
     """(names a non-Western member, names one that is not the country of the attack), per row; computed
     once per unique (nationality, country) pair."""
-    nat = nationality.astype("string").reset_index(drop=True)
-    ctry = country.astype("string").reset_index(drop=True)
-    key = nat.fillna("\x01") + "\x00" + ctry.fillna("\x01")
-    codes, uniq = pd.factorize(key)
-    has_u = np.zeros(len(uniq), dtype=bool)
-    abroad_u = np.zeros(len(uniq), dtype=bool)
-    for k, u in enumerate(uniq):
-        n_str, c_str = str(u).split("\x00")
-        if n_str == "\x01":
-            continue
-        ns = coalition.non_western_members(pd.Series([n_str]))[0]
-        here = set() if c_str == "\x01" else {coalition.canonical(p) for p in re.split(_SEPARATORS, c_str)}
-        has_u[k] = bool(ns)
-        abroad_u[k] = bool(ns - here)
-    return has_u[codes], abroad_u[codes]
+    n = len(nationality)
+    nat_codes, nat_u = pd.factorize(nationality.astype("string").reset_index(drop=True))
+    members = [coalition.non_western_member_set(str(u)) for u in nat_u]  # once per unique nationality
+    has_u = np.fromiter((bool(m) for m in members), dtype=bool, count=len(members))
+    has = np.zeros(n, dtype=bool)
+    valid = nat_codes >= 0
+    has[valid] = has_u[nat_codes[valid]]
+    abroad = np.zeros(n, dtype=bool)
+    rows = np.flatnonzero(has)  # only rows naming a non-Western member need the attack's country
+    if not len(rows):
+        return has, abroad
+    ctry_codes, ctry_u = pd.factorize(country.astype("string").reset_index(drop=True).iloc[rows])
+    here_u = [frozenset(coalition.canonical(p) for p in re.split(_SEPARATORS, str(c))) for c in ctry_u]
+    width = len(ctry_u) + 1  # country code -1 (missing) -> 0
+    pair_u, pair_codes = np.unique(nat_codes[rows].astype(np.int64) * width + (ctry_codes + 1),
+                                   return_inverse=True)
+    abroad_pair = np.fromiter(
+        (bool(members[k // width] - (here_u[k % width - 1] if k % width else frozenset())) for k in pair_u),
+        dtype=bool, count=len(pair_u))
+    abroad[rows] = abroad_pair[pair_codes.ravel()]
+    return has, abroad
 
 
 def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -454,10 +490,24 @@ def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-              coding: Mapping[str, SourceCoding]) -> RowFacts:
-    """Every fact the rules read, computed once for the table (positional arrays)."""
+              coding: Mapping[str, SourceCoding], memo: dict[str, object] | None = None) -> RowFacts:
+    """Every fact the rules read, computed once for the table (positional arrays).
+
+    memo: a dict kept by a caller that classifies the SAME table with the same taxonomy, coalition and
+    registry under several coding choices (`variants.variant_table`): the facts that do not depend on the
+    choices (text patterns of the summary, target nationality and location, dates) are computed on the first
+    call and reused. A memo filled from another table (other length or columns) raises ValueError."""
     df = df.reset_index(drop=True)
     n = len(df)
+    memo = {} if memo is None else memo
+    shape = (n, tuple(df.columns))
+    if memo.setdefault("_table", shape) != shape:
+        raise ValueError("row_facts memo was filled from another table")
+
+    def once(key: str, fn: Callable[[], object]) -> object:
+        if key not in memo:
+            memo[key] = fn()
+        return memo[key]
 
     def col(c: str) -> pd.Series:
         return df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
@@ -476,31 +526,34 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     schemes = pd.Series(per_source("actor_scheme"), index=df.index, dtype="string")
     plot = per_source("plot_source").astype(bool)
     is_gtd = per_source("is_gtd").astype(bool)
-    ref = reference_dates(df)
+    ref = once("ref", lambda: reference_dates(df))
     fam_a_s = taxonomy.family_of(col("side_a"), ref, choices, schemes)
     fam_b_s = taxonomy.family_of(col("side_b"), ref, choices, schemes)
     jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
-    fam_a = fam_a_s.mask(jih_src, "JIH").fillna("").to_numpy(dtype=object)
-    fam_b = fam_b_s.fillna("").to_numpy(dtype=object)
+    fam_a = _labels(fam_a_s.mask(jih_src, "JIH"))
+    fam_b = _labels(fam_b_s)
 
     fam_set = list(FAMILY_ACTORS)
-    a_fam, b_fam = np.isin(fam_a, fam_set), np.isin(fam_b, fam_set)
-    named = np.isin(fam_a, list(NAMED_FAMILIES)) | np.isin(fam_b, list(NAMED_FAMILIES))
-    relation = col("relation").astype("string").fillna("").to_numpy(dtype=object)
-    mmp = np.isin(relation, list(MMP_RELATIONS))
+    a_fam, b_fam = _isin(fam_a, fam_set), _isin(fam_b, fam_set)
+    named = _isin(fam_a, list(NAMED_FAMILIES)) | _isin(fam_b, list(NAMED_FAMILIES))
+    relation = _labels(col("relation"))
+    mmp = _isin(relation, list(MMP_RELATIONS))
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))
     pre = ref.to_numpy() < split
-    first_day, last_day = _date_span(df)
+    first_day, last_day = once("span", lambda: _date_span(df))
     straddles = (first_day < split) & (last_day >= split)
     a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
     across_any = (a_aq & b_is) | (a_is & b_aq)
     both_any = (fam_a == "AQ+IS") | (fam_b == "AQ+IS")
 
-    summary = col("summary").astype("string")
-    stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
-    hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
-    deed_text = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+    def text_facts() -> tuple[np.ndarray, np.ndarray]:
+        summary = col("summary").astype("string")
+        stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
+        hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
+        return stmt_text, summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+
+    stmt_text, deed_text = once("text", text_facts)
     t_aq, t_is = _target_families(col("target_name"), col("target_type"), ref, choices)
     gtd_clash = is_gtd & ~pre & ((a_aq & ~a_is & t_is) | (a_is & ~a_aq & t_aq))
 
@@ -521,10 +574,14 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
                         (b_fam & _coalition_side(col("side_a"), fam_a, taxonomy, coalition, schemes)))
     nationality, country = col("target_nationality"), col("country")
     ttype = col("target_type").astype("string")
-    state_type = np.zeros(n, dtype=bool)
-    for t in STATE_TARGETS:
-        state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
-    has_nw, nationals_abroad = _nationals_abroad(coalition, nationality, country)
+    def state_types() -> np.ndarray:
+        state_type = np.zeros(n, dtype=bool)
+        for t in STATE_TARGETS:
+            state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
+        return state_type
+
+    state_type = once("state_type", state_types)
+    has_nw, nationals_abroad = once("nationals", lambda: _nationals_abroad(coalition, nationality, country))
     zero = (pd.to_numeric(col("n"), errors="coerce").fillna(1).to_numpy() == 0)
     return RowFacts(
         n=n, choices=choices, fam_a=fam_a, fam_b=fam_b, zero=zero, a_fam=a_fam, any_fam=a_fam | b_fam,
@@ -533,10 +590,11 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         straddles_split=straddles,
         statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
         competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
-        contact=contact, nat_west=coalition.western(nationality), state_target=has_nw & state_type,
-        nationals_abroad=nationals_abroad,
-        tourists=ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False).to_numpy(dtype=bool),
-        west_location=coalition.western(country, how="all"),
+        contact=contact, nat_west=once("nat_west", lambda: coalition.western(nationality)),
+        state_target=has_nw & state_type, nationals_abroad=nationals_abroad,
+        tourists=once("tourists", lambda: ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False)
+                      .to_numpy(dtype=bool)),
+        west_location=once("west_location", lambda: coalition.western(country, how="all")),
         unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()
                 & nationality.isna().to_numpy()),
     )
@@ -544,20 +602,22 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
 
 # ---------------------------------------------------------------------------------------------- classify
 def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-              registry: Mapping[str, SourceSpec] | None = None) -> pd.DataFrame:
+              registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+              ) -> pd.DataFrame:
     index = df.index
     coding = source_coding(registry if registry is not None else _default_registry())
-    facts = row_facts(df, taxonomy, coalition, choices, coding)
-    rule = np.full(facts.n, None, dtype=object)
-    for r in RULE_LIST:
-        todo = (rule == None) & r.applies(facts)  # noqa: E711 (elementwise)
-        rule[todo] = r.id
-    rule_s = pd.Series(rule, dtype="string")
-    out = df.reset_index(drop=True).copy()
+    facts = row_facts(df, taxonomy, coalition, choices, coding, memo)
+    # position in RULE_LIST of the first rule that applies (the last rule, NONE-JIH, applies to every row)
+    rule = np.full(facts.n, -1, dtype=np.int16)
+    for i, r in enumerate(RULE_LIST):
+        todo = (rule < 0) & r.applies(facts)
+        rule[todo] = i
+    out = df.reset_index(drop=True)  # copy-on-write (pandas >= 3): the columns are not copied
     out["family_a"] = pd.Series(facts.fam_a, dtype="string").replace("", pd.NA)
     out["family_b"] = pd.Series(facts.fam_b, dtype="string").replace("", pd.NA)
-    out["event_class"] = rule_s.map(RULES).astype("string")
-    out["rule_id"] = rule_s
+    out["event_class"] = pd.Series(np.array([r.event_class for r in RULE_LIST], dtype=object)[rule],
+                                   dtype="string")
+    out["rule_id"] = pd.Series(np.array([r.id for r in RULE_LIST], dtype=object)[rule], dtype="string")
     out["rules_version"] = pd.Series(RULES_VERSION, index=out.index, dtype="string")
     return out.set_axis(index)
 
@@ -574,28 +634,36 @@ def rule_counts(classified: pd.DataFrame) -> ClassCounts:
 
 
 def classify_events(events: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
-    """Events with family_a, family_b, event_class, rule_id, rules_version added; plus the rule counts."""
-    out = _classify(events, taxonomy, coalition, choices, registry)
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+                    ) -> tuple[pd.DataFrame, ClassCounts]:
+    """Events with family_a, family_b, event_class, rule_id, rules_version added; plus the rule counts.
+    memo: see `row_facts` (one dict per table, for repeated classifications of that table)."""
+    out = _classify(events, taxonomy, coalition, choices, registry, memo)
     return out, rule_counts(out)
 
 
 def classify_yearly(yearly: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choices: TaxonomyChoices,
-                    registry: Mapping[str, SourceSpec] | None = None) -> tuple[pd.DataFrame, ClassCounts]:
-    """Yearly rows (dated to 1 July of the year for affiliations) classified like events."""
-    out = _classify(yearly, taxonomy, coalition, choices, registry)
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, object] | None = None
+                    ) -> tuple[pd.DataFrame, ClassCounts]:
+    """Yearly rows (dated to 1 July of the year for affiliations) classified like events (memo: `row_facts`)."""
+    out = _classify(yearly, taxonomy, coalition, choices, registry, memo)
     return out, rule_counts(out)
 
 
 def classify_tables(events: pd.DataFrame, yearly: pd.DataFrame, choices: TaxonomyChoices,
                     taxonomy: Taxonomy | None = None, coalition: Coalition | None = None,
-                    registry: Mapping[str, SourceSpec] | None = None
+                    registry: Mapping[str, SourceSpec] | None = None, memo: dict[str, dict] | None = None
                     ) -> tuple[pd.DataFrame, pd.DataFrame, ClassCounts]:
-    """Both tables classified with the default taxonomy and coalition list; counts merged per source."""
+    """Both tables classified with the default taxonomy and coalition list; counts merged per source.
+
+    memo: a dict the caller keeps while it classifies the same two tables under several coding choices
+    (with the same taxonomy, coalition and registry): what does not depend on the choices is computed once
+    (`row_facts`). Results are the same with or without it."""
     taxonomy = taxonomy or load_taxonomy()
     coalition = coalition or load_coalition()
-    ev, c1 = classify_events(events, taxonomy, coalition, choices, registry)
-    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices, registry)
+    memo = {} if memo is None else memo
+    ev, c1 = classify_events(events, taxonomy, coalition, choices, registry, memo.setdefault("events", {}))
+    yr, c2 = classify_yearly(yearly, taxonomy, coalition, choices, registry, memo.setdefault("yearly", {}))
     merged: ClassCounts = {}
     for counts in (c1, c2):
         for src, d in counts.items():

@@ -28,11 +28,32 @@ YEARLY_COLUMNS = ["source", "event_class", "family", "year", "count", "fatalitie
 
 
 def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
-    """Add event_class 'all' and family 'all' rows (sums) to a frame with event_class, family, n, fatalities."""
-    df = df.assign(family=df["family"].fillna("none").astype("string"))
-    all_class = df.assign(event_class="all")
+    """Add event_class 'all' and family 'all' rows (sums) to a frame with event_class, family, n, fatalities.
+
+    source, event_class and family come back as categoricals (with 'all' among the categories): the four
+    copies of the rows hold one-byte codes instead of strings, and the grouped sums run on the codes. Rows
+    keep their order, so each group's sum adds the same values in the same order as on strings."""
+    def cat(values: pd.Series) -> pd.Categorical:
+        c = pd.Categorical(values.astype("string").to_numpy(dtype=object))
+        return c if "all" in c.categories else c.add_categories(["all"])
+
+    cls, fam = cat(df["event_class"]), cat(df["family"].fillna("none"))
+    df = df.assign(source=pd.Categorical(df["source"].astype("string").to_numpy(dtype=object)),
+                   event_class=cls, family=fam)
+    all_class = df.assign(event_class=pd.Categorical.from_codes(
+        np.full(len(df), cls.categories.get_loc("all")), dtype=cls.dtype))
     both = pd.concat([df, all_class], ignore_index=True)
-    return pd.concat([both, both.assign(family="all")], ignore_index=True)
+    return pd.concat([both, both.assign(family=pd.Categorical.from_codes(
+        np.full(len(both), fam.categories.get_loc("all")), dtype=fam.dtype))], ignore_index=True)
+
+
+def _string_keys(agg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The grouped table with its categorical key columns back as strings (the series' dtype)."""
+    out = agg.reset_index()
+    for k in keys:
+        if isinstance(out[k].dtype, pd.CategoricalDtype):
+            out[k] = out[k].astype("string")
+    return out
 
 
 def _grid(sources: list[str], classes_by_source: Mapping[str, list[tuple[str, str]]], times: pd.Index,
@@ -55,8 +76,7 @@ def _class_family_keys(df: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
     keys: dict[str, list[tuple[str, str]]] = {}
     if not len(df):
         return keys
-    seen = df.groupby([df["source"].astype(str), df["event_class"].astype(str), df["family"].astype(str)],
-                      observed=True, sort=False).size().index
+    seen = df.groupby(["source", "event_class", "family"], observed=True, sort=False).size().index
     by_source: dict[str, set[tuple[str, str]]] = {}
     for source, cls, fam in seen:
         by_source.setdefault(str(source), set()).add((str(cls), str(fam)))
@@ -82,13 +102,16 @@ def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
                         "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
                         "fatalities": ev["fatalities"].astype("float64")})
     src = _with_totals(src)
-    agg = _sum_by(src, ["source", "event_class", "family", "period"])
+    keys = ["source", "event_class", "family", "period"]
+    agg = _string_keys(_sum_by(src, keys), keys)
+    del src
     # sources with at least one row at all (any date): one grouped count, not a Python pass over the rows
     rows_by_source = events.groupby(events["source"].astype("string"), observed=True).size()
     have = set(rows_by_source.index[rows_by_source > 0].astype(str))
     present = [s for s in monthly_sources if s in have]
-    grid = _grid(present, _class_family_keys(src[src["source"].isin(present)]), pd.Index(months), "period")
-    out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "period"], how="left")
+    # every (source, class, family) with rows is a group of the sums: the keys come from the small table
+    grid = _grid(present, _class_family_keys(agg[agg["source"].isin(present)]), pd.Index(months), "period")
+    out = grid.merge(agg, on=keys, how="left")
     out["in_coverage"] = _covered(out, registry, "period")
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
     out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
@@ -143,10 +166,12 @@ def yearly_counts(events: pd.DataFrame, yearly: pd.DataFrame, registry: Mapping[
         return pd.DataFrame(columns=YEARLY_COLUMNS)
     src = _with_totals(pd.concat(frames, ignore_index=True))
     src = src[src["year"].between(first_year, last_year)]
-    agg = _sum_by(src, ["source", "event_class", "family", "year"])
-    present = sorted(set(src["source"].astype(str).unique()))
-    grid = _grid(present, _class_family_keys(src), years, "year")
-    out = grid.merge(agg.reset_index(), on=["source", "event_class", "family", "year"], how="left")
+    keys = ["source", "event_class", "family", "year"]
+    agg = _string_keys(_sum_by(src, keys), keys)
+    del src
+    present = sorted(set(agg["source"].astype(str).unique()))
+    grid = _grid(present, _class_family_keys(agg), years, "year")
+    out = grid.merge(agg, on=keys, how="left")
     # months of the year inside the span and outside documented holes (GTD 1993 -> 0: missing, not zero)
     cover = {(s, y): registry[s].months_covered(y) for s in present for y in years}
     out["months_covered"] = [cover[(s, y)] for s, y in zip(out["source"], out["year"])]

@@ -134,8 +134,9 @@ def variant_table(events: pd.DataFrame, yearly: pd.DataFrame, study: StudyConfig
     ev = events.drop(columns=[c for c in _CLASSIFIED if c in events.columns])
     yr = yearly.drop(columns=[c for c in _CLASSIFIED if c in yearly.columns])
     rows = []
+    memo: dict[str, dict] = {}  # facts that do not depend on the coding choices, computed for the first variant
     for v in variants:
-        e, y, _ = classify_tables(ev, yr, v.choices, taxonomy, coalition, registry)
+        e, y, _ = classify_tables(ev, yr, v.choices, taxonomy, coalition, registry, memo=memo)
         for o in study.outcomes:
             rows.append({"variant": v.name, "description": v.description, "outcome": o.name,
                          "frequency": o.frequency, "source": o.source, "event_class": o.event_class,

@@ -70,8 +70,8 @@ from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import (AdapterOutput, check_not_truncated, decode_text, join_actors, parse_r_data,
-                                      xlsx_engine, xlsx_errors)
+from externalize.sources.base import (AdapterOutput, decode_text, join_actors, parse_r_data,
+                                      read_text_csv_file, text_to_float, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
                                "gtd_0718_degraded")
@@ -156,14 +156,6 @@ LAYOUTS: dict[str, Layout] = {
 
 
 # ---------------------------------------------------------------------------------------------- reading
-def _csv_text(text: str, path: Path, layout: Layout, usecols: list[str] | None) -> pd.DataFrame:
-    try:
-        return pd.read_csv(io.StringIO(text), sep=layout.sep, usecols=usecols, dtype=str, keep_default_na=False,
-                           na_values=[""], low_memory=False)
-    except pd.errors.ParserError as exc:
-        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
-
-
 def _csv_header(text: str, layout: Layout) -> list[str]:
     first = text[: text.find("\n") if "\n" in text else len(text)]
     return [c.strip().strip('"').lstrip("\ufeff") for c in first.rstrip("\r").split(layout.sep)]
@@ -185,13 +177,11 @@ def read_gtd_csv(path: Path, layout: Layout) -> pd.DataFrame:
     """A GTD CSV in any of the layouts: decoded once with one encoding (`base.decode_text`: UTF-8, else the
     layout's code page; stray or mixed bytes reported by line), header checked, only the used columns parsed,
     as text."""
-    data = read_bytes(path)
-    check_not_truncated(data, path)
-    text = decode_text(data, path, layout.encodings).text
-    del data
-    header = _csv_header(text, layout)
-    _missing(header, layout, path)
-    return _csv_text(text, path, layout, _wanted(header, layout))
+    def used(header: list[str]) -> list[str]:
+        _missing(header, layout, path)
+        return _wanted(header, layout)
+
+    return read_text_csv_file(path, sep=layout.sep, encodings=layout.encodings, header_check=used)
 
 
 def read_gtd_xlsx(path: Path, layout: Layout, engine: str | None = None) -> pd.DataFrame:
@@ -242,8 +232,16 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _num(raw: pd.Series, path: Path, column: str) -> pd.Series:
+    """Numbers as float64; blank text is missing, other text that is not a number is refused."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.astype("float64")  # already numbers (an R file): nothing to parse or refuse
+    fast = text_to_float(raw)
+    if fast is not None:
+        return fast
     out = pd.to_numeric(raw, errors="coerce")
-    bad = raw.notna() & out.isna() & (raw.astype("string").str.strip() != "")
+    bad = raw.notna() & out.isna()
+    if bad.any():  # only the values that did not parse are looked at again: blank text is missing
+        bad[bad] = raw[bad].astype("string").str.strip() != ""
     if bad.any():
         raise SourceFormatError(f"{path}: column {column!r} has non-numeric values, "
                                 f"e.g. {raw[bad].astype(str).unique()[:5].tolist()}")
@@ -382,7 +380,9 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
         "target_name": target_name,
         "competing_claims": competing,
         "summary": opt("summary"),
-    })[keep]
+    })
+    if not keep.all():  # a boolean selection copies every column: only when rows are left out
+        events = events[keep]
     return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
 
 

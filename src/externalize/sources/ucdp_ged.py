@@ -32,7 +32,6 @@ deaths_a + deaths_b + deaths_civilians + deaths_unknown, which is how UCDP defin
 
 from __future__ import annotations
 
-import io
 import lzma
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,8 +43,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import (AdapterOutput, check_not_truncated, conformed, decode_text, numeric_column,
-                                      parse_r_data, require_columns)
+from externalize.sources.base import (AdapterOutput, conformed, numeric_column, parse_r_data, read_text_csv_file,
+                                      require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -93,16 +92,8 @@ def _canonical(name: str) -> str:
 
 def read_ged_csv(path: Path) -> pd.DataFrame:
     """The columns this adapter uses from a GED CSV (codebook or 10-character names), as text."""
-    data = read_bytes(path)
-    check_not_truncated(data, path)
-    text = decode_text(data, path).text  # UTF-8; stray bytes reported by line (base.decode_text)
-    del data
-    header = pd.read_csv(io.StringIO(text), nrows=0).columns
-    use = [c for c in header if _canonical(c) in _READ_COLUMNS]
-    try:
-        raw = pd.read_csv(io.StringIO(text), usecols=use, dtype=str, keep_default_na=False, na_values=[""])
-    except pd.errors.ParserError as exc:
-        raise SourceFormatError(f"{path}: not a readable CSV ({exc})") from exc
+    # UTF-8 (stray bytes reported by line, base.decode_text); parsed by Arrow when valid UTF-8
+    raw = read_text_csv_file(path, header_check=lambda cols: [c for c in cols if _canonical(c) in _READ_COLUMNS])
     return raw.rename(columns={c: _canonical(c) for c in raw.columns})
 
 
@@ -230,7 +221,9 @@ def normalise_ged(raw: pd.DataFrame, source: str, path: Path, year_only: bool = 
         "n": 1,
         "fatalities": fatalities,
         "type_of_violence": tov,
-    })[keep]
+    })
+    if not keep.all():  # a boolean selection copies every column: only when rows are left out
+        events = events[keep]
     return AdapterOutput(rows_read=rows_read, events=conformed(conform_events, events, path), excluded=excluded)
 
 
