@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,7 @@ TARGET_GROUP_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\bal[- ]?qa['`’]?[ie]?da\b|\baqap\b|\baqim\b|\baqis\b", "AQ"),
     (r"\bal[- ]shabaa?b\b", "AQ-SHABAAB"),
 )
+_T = TypeVar("_T")
 _TARGET_RES = tuple((re.compile(p, re.IGNORECASE), f) for p, f in TARGET_GROUP_PATTERNS)
 SHABAAB_AQ_FROM = pd.Timestamp("2012-02-09")
 
@@ -429,7 +431,7 @@ def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.S
     sub_codes, uniq = pd.factorize(target_name.astype("string").reset_index(drop=True).iloc[rows])
     kinds = [{f for rx, f in _TARGET_RES if rx.search(str(u))} for u in uniq]
     # "al-Qaida in Iraq" also matches the AQ pattern: the AQI lineage is IS family
-    kinds = [k - {"AQ"} if ("IS" in k and re.search(r"in iraq", str(u), re.I)) else k for k, u in zip(kinds, uniq, strict=True)]
+    kinds = [k - {"AQ"} if ("IS" in k and re.search(r"in iraq", str(u), re.IGNORECASE)) else k for k, u in zip(kinds, uniq, strict=True)]
     d = pd.to_datetime(dates).reset_index(drop=True).to_numpy()
     cut = (np.datetime64(pd.Timestamp(choices.nusra_counts_as_aq_until)) if choices.nusra_counts_as_aq_until
            else None)
@@ -504,10 +506,10 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     if memo.setdefault("_table", shape) != shape:
         raise ValueError("row_facts memo was filled from another table")
 
-    def once(key: str, fn: Callable[[], object]) -> object:
+    def once(key: str, fn: Callable[[], _T]) -> _T:
         if key not in memo:
             memo[key] = fn()
-        return memo[key]
+        return cast(_T, memo[key])
 
     def col(c: str) -> pd.Series:
         return df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype="string")
@@ -574,6 +576,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
                         (b_fam & _coalition_side(col("side_a"), fam_a, taxonomy, coalition, schemes)))
     nationality, country = col("target_nationality"), col("country")
     ttype = col("target_type").astype("string")
+
     def state_types() -> np.ndarray:
         state_type = np.zeros(n, dtype=bool)
         for t in STATE_TARGETS:

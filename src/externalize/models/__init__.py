@@ -19,14 +19,41 @@ against a pooled control panel, Stata `itsa, treatid() contid()`; `match_control
 `externalize.errors.FitError`; bad requests `ModelSpecError`.
 """
 
-from externalize.models.breaktest import MeanBreakTest, mean_break_test
-from externalize.models.comparative import fit_comparative, fit_share
-from externalize.models.forecast import PrePeriodForecast, pre_period_forecast
-from externalize.models.its import fit_its
-from externalize.models.panel import PanelITSResult, fit_itsa_panel, match_controls, panel_from_long
-from externalize.models.registry import MODEL_LABELS, MODELS, REGISTRY, ModelId, ModelSpec, validate_model
-from externalize.models.results import ITSResult, OverdispersionWarning
-from externalize.vocab import term
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from externalize.models.breaktest import MeanBreakTest, mean_break_test
+    from externalize.models.comparative import fit_comparative, fit_share
+    from externalize.models.forecast import PrePeriodForecast, pre_period_forecast
+    from externalize.models.its import fit_its
+    from externalize.models.panel import PanelITSResult, fit_itsa_panel, match_controls, panel_from_long
+    from externalize.models.registry import MODEL_LABELS, MODELS, REGISTRY, ModelId, ModelSpec, validate_model
+    from externalize.models.results import ITSResult, OverdispersionWarning
+    from externalize.vocab import term
+
+# Names are imported on first use (PEP 562): `externalize check` and a no-op run read the registry's model ids
+# without loading statsmodels.
+_HOME = {
+    "term": "externalize.vocab",
+    "MeanBreakTest": "breaktest", "mean_break_test": "breaktest",
+    "fit_comparative": "comparative", "fit_share": "comparative",
+    "PrePeriodForecast": "forecast", "pre_period_forecast": "forecast",
+    "fit_its": "its",
+    "PanelITSResult": "panel", "fit_itsa_panel": "panel", "match_controls": "panel", "panel_from_long": "panel",
+    "MODEL_LABELS": "registry", "MODELS": "registry", "REGISTRY": "registry", "ModelId": "registry",
+    "ModelSpec": "registry", "validate_model": "registry",
+    "ITSResult": "results", "OverdispersionWarning": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        import importlib
+
+        home = _HOME[name]
+        return getattr(importlib.import_module(home if "." in home else f"externalize.models.{home}"), name)
+    raise AttributeError(f"module 'externalize.models' has no attribute {name!r}")
+
 
 __all__ = ["MODELS", "MODEL_LABELS", "REGISTRY", "ITSResult", "MeanBreakTest", "ModelId", "ModelSpec",
            "OverdispersionWarning", "PanelITSResult", "PrePeriodForecast", "fit_comparative", "fit_its",
