@@ -135,3 +135,18 @@ def test_variant_is_a_frozen_record(study):
     assert isinstance(v, Variant)
     with pytest.raises(AttributeError):
         v.name = "x"  # type: ignore[misc]
+
+
+def test_variant_table_is_the_same_in_one_or_two_processes(study):
+    """The variants are shared between processes in chunks; the table does not depend on how many."""
+    ev = _events([
+        dict(source="gtd_france", date="2016-03-22", country="Belgium", relation="attack", side_a=ISIL),
+        dict(source="gtd_france", date="2016-01-01", country="Philippines", relation="attack",
+             side_a="Abu Sayyaf Group (ASG)", target_nationality="Canada"),
+    ])
+    st = replace(study, outcomes=(Outcome("ext", "month", "gtd_france", "external", "all", "label"),))
+    yr = ev.iloc[:0].rename(columns={"event_id": "record_id"})[["source", "record_id", "year", "n"]]
+    one = variant_table(ev, yr, st, jobs=1)
+    two = variant_table(ev, yr, st, jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one["variant"].unique()) == [v.name for v in load_variants(study)]   # in the registered order

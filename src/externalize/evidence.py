@@ -26,14 +26,15 @@ def _identification_frame(ident: Mapping[str, ArmIdentification]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: str | Path) -> dict[str, Path]:
+def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: str | Path, jobs: int = 1
+                   ) -> dict[str, Path]:
     """Compute the tables the report states its evidence from, from the build and the saved model tables.
 
     Writes into output_dir/tables: published_counts.csv (reconcile.published_counts), source_comparisons.csv
     (reconcile.reconcile, summarised per comparison), case_registry.csv (cases.case_registry), case_sources.csv
     (cases.registered_pairs: which source registers which case as its own class), identification.csv
-    (identification.identify). A table whose inputs are absent is removed rather than left from an earlier
-    run. Returns the paths written."""
+    (identification.identify), variants.csv (variants.variant_table, over `jobs` processes). A table whose
+    inputs are absent is removed rather than left from an earlier run. Returns the paths written."""
     from externalize.cases import case_registry, load_cases, load_links, registered_pairs
     from externalize.identification import identify
     from externalize.reconcile import disagreements, published_counts, reconcile
@@ -75,7 +76,7 @@ def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: st
         if y_path.is_file():
             from externalize.variants import variant_table
 
-            save("variants", variant_table(events, pd.read_parquet(y_path), study, load_registry()))
+            save("variants", variant_table(events, pd.read_parquet(y_path), study, load_registry(), jobs=jobs))
         pairs = sorted(registered_pairs(cases, events, links))
         save("case_sources", pd.DataFrame(pairs, columns=["case_id", "source"]))
     else:

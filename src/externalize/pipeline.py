@@ -369,7 +369,7 @@ def _run_findings(ctx: Context) -> None:
     from externalize.findings import findings_study
 
     findings_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
-    write_evidence(ctx.output_dir, _study(ctx), ctx.processed_dir)
+    write_evidence(ctx.output_dir, _study(ctx), ctx.processed_dir, jobs=ctx.jobs)
 
 
 def _run_figures(ctx: Context) -> None:

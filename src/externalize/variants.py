@@ -122,26 +122,45 @@ def outcome_counts(events: pd.DataFrame, yearly: pd.DataFrame, outcome: Outcome,
             "rate_before": rb, "rate_after": ra, "rate_ratio": ra / rb if rb and rb > 0 else np.nan}
 
 
-def variant_table(events: pd.DataFrame, yearly: pd.DataFrame, study: StudyConfig,
-                  registry: Mapping[str, SourceSpec] | None = None, taxonomy: Taxonomy | None = None,
-                  coalition: Coalition | None = None, variants: list[Variant] | None = None) -> pd.DataFrame:
-    """Every variant x every outcome of the study: counts before / after the main intervention, the rate
-    ratio, and the change of the "after" count against the primary coding. Events / yearly may be the built
-    (already classified) tables: their class columns are recomputed for each variant."""
-    taxonomy = taxonomy or load_taxonomy()
-    coalition = coalition or load_coalition()
-    variants = variants if variants is not None else load_variants(study)
-    ev = events.drop(columns=[c for c in _CLASSIFIED if c in events.columns])
-    yr = yearly.drop(columns=[c for c in _CLASSIFIED if c in yearly.columns])
+def _variant_rows(task: tuple) -> list[dict]:
+    """Rows of `variant_table` for a chunk of variants (one process's share; the memo is shared within it)."""
+    ev, yr, chunk, study, taxonomy, coalition, registry = task
     rows = []
     memo: dict[str, dict] = {}  # facts that do not depend on the coding choices, computed for the first variant
-    for v in variants:
+    for v in chunk:
         e, y, _ = classify_tables(ev, yr, v.choices, taxonomy, coalition, registry, memo=memo)
         for o in study.outcomes:
             rows.append({"variant": v.name, "description": v.description, "outcome": o.name,
                          "frequency": o.frequency, "source": o.source, "event_class": o.event_class,
                          "family": o.family, **outcome_counts(e, y, o, study)})
-    out = pd.DataFrame(rows)
+    return rows
+
+
+def variant_table(events: pd.DataFrame, yearly: pd.DataFrame, study: StudyConfig,
+                  registry: Mapping[str, SourceSpec] | None = None, taxonomy: Taxonomy | None = None,
+                  coalition: Coalition | None = None, variants: list[Variant] | None = None,
+                  jobs: int = 1) -> pd.DataFrame:
+    """Every variant x every outcome of the study: counts before / after the main intervention, the rate
+    ratio, and the change of the "after" count against the primary coding. Events / yearly may be the built
+    (already classified) tables: their class columns are recomputed for each variant. jobs: processes sharing
+    the variants (`externalize.parallel.run_tasks`; -1 = every core); the table is the same for any value."""
+    from externalize.parallel import resolve_jobs, run_tasks
+
+    taxonomy = taxonomy or load_taxonomy()
+    coalition = coalition or load_coalition()
+    variants = variants if variants is not None else load_variants(study)
+    ev = events.drop(columns=[c for c in _CLASSIFIED if c in events.columns])
+    yr = yearly.drop(columns=[c for c in _CLASSIFIED if c in yearly.columns])
+    # one task per process, not per variant: the events are sent to each process once
+    n_chunks = resolve_jobs(jobs, max(len(variants), 1))
+    chunks = [variants[i::n_chunks] for i in range(n_chunks)]
+    parts = run_tasks(_variant_rows, [(ev, yr, c, study, taxonomy, coalition, registry) for c in chunks],
+                      jobs=n_chunks)
+    by_variant: dict[str, list[dict]] = {}
+    for part in parts:
+        for r in part:
+            by_variant.setdefault(r["variant"], []).append(r)
+    out = pd.DataFrame([r for v in variants for r in by_variant.get(v.name, [])])
     if out.empty:
         return pd.DataFrame(columns=VARIANT_COLUMNS)
     primary = out[out["variant"] == PRIMARY].set_index("outcome")["after"]
