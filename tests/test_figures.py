@@ -1,5 +1,5 @@
 """Figures on hand-made frames: each data function computes what it should, each plot has its key layers, and
-save_figure writes PNG, SVG and the frame as CSV. The coverage figure must show the external arm monthly across
+save_figure writes the PNG (drawn once, the pixels of plotnine's own save) and the frame as CSV. The coverage figure must show the external arm monthly across
 2014 and the clash / joint arms yearly before 2016."""
 
 from __future__ import annotations
@@ -241,7 +241,41 @@ def test_registry_numbers_every_figure_once_and_redraws_byte_identically(tmp_pat
     assert [f.number for f in F.FIGURES] == list(range(1, len(F.FIGURES) + 1))
     assert len(set(F.FIGURE_NAMES)) == len(F.FIGURES) and F.figure("forest").name == "forest"
     f = pd.DataFrame({"x": [1, 2], "y": [1, 2]})
-    plot = p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point() + F.theme_externalize()
-    first = F.save_figure(plot, f, "dots", tmp_path / "a", width=3, height=2)["png"].read_bytes()
-    second = F.save_figure(plot, f, "dots", tmp_path / "b", width=3, height=2)["png"].read_bytes()
+
+    def plot() -> p9.ggplot:
+        return p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point() + F.theme_externalize()
+
+    first = F.save_figure(plot(), f, "dots", tmp_path / "a", width=3, height=2)["png"].read_bytes()
+    second = F.save_figure(plot(), f, "dots", tmp_path / "b", width=3, height=2)["png"].read_bytes()
     assert first == second
+
+
+def test_png_has_the_pixels_of_plotnines_own_save_without_alpha(tmp_path, study):
+    """The one-pass drawing gives the pixels plotnine's ggplot.save gives at the same size and dpi (reference:
+    savefig through plotnine, with its layout pass and second drawing pass), as RGB without an alpha channel."""
+    from PIL import Image
+
+    f = pd.DataFrame({"x": pd.date_range("2013-01-01", periods=24, freq="MS"), "y": np.arange(24.0) % 7,
+                      "panel": ["a"] * 12 + ["b"] * 12})
+
+    def plot() -> p9.ggplot:
+        return (p9.ggplot(f, p9.aes("x", "y")) + p9.geom_line() + p9.geom_point(colour="#b2182b")
+                + p9.facet_wrap("~panel", ncol=1) + p9.labs(title="t", caption="c") + F.theme_externalize())
+
+    ours = F.save_figure(plot(), f, "ours", tmp_path, width=4, height=3)["png"]
+    ref = tmp_path / "reference.png"
+    plot().save(ref, format="png", width=4, height=3, dpi=F.DPI, verbose=False)
+    with Image.open(ours) as a, Image.open(ref) as b:
+        assert a.mode == "RGB" and b.mode == "RGBA"
+        assert np.asarray(b)[..., 3].min() == 255            # the reference is opaque: nothing is lost
+        assert np.array_equal(np.asarray(a), np.asarray(b)[..., :3])
+
+
+def test_a_drawn_plot_is_not_saved_again(tmp_path, study):
+    from externalize.errors import PipelineError
+
+    f = pd.DataFrame({"x": [1, 2], "y": [1, 2]})
+    plot = p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point()
+    F.save_figure(plot, f, "dots", tmp_path)
+    with pytest.raises(PipelineError, match="drawn before"):
+        F.save_figure(plot, f, "dots", tmp_path)

@@ -1,6 +1,6 @@
 """Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
 
-`save_figure` writes the PNG (300 dpi, print resolution) and the frame as CSV beside it, so every figure can be
+`save_figure` writes the PNG (`base.DPI`, 200 dpi: ~200 dpi on the A4 page) and the frame as CSV beside it, so every figure can be
 redrawn or checked from its CSV alone. `FIGURES` is the figure registry (number, caption, data function, plot
 function, height): `make_figures` draws each registered figure from the saved tables (reports/output/tables/)
 and the build (data/processed/), and the report numbers and captions them from the same registry. A new
@@ -240,7 +240,7 @@ def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFr
 
 def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None
                  ) -> dict[str, dict[str, Path]]:
-    """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
+    """Draw every registered figure whose data exists: <name>.png (`base.DPI`) and <name>.csv (the frame drawn)
     into out_dir/figures (marks, e.g. cases, as <name>_cases.csv). out_dir is the report output folder (its
     tables/ are read). Returns name -> {"png": path, "csv": path}."""
     out = Path(out_dir)
