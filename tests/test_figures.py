@@ -279,3 +279,25 @@ def test_a_drawn_plot_is_not_saved_again(tmp_path, study):
     F.save_figure(plot, f, "dots", tmp_path)
     with pytest.raises(PipelineError, match="drawn before"):
         F.save_figure(plot, f, "dots", tmp_path)
+
+
+@pytest.mark.slow
+def test_make_figures_draws_what_exists_and_the_same_files_for_any_jobs(tmp_path, study):
+    """Only the figures whose tables exist are drawn; drawing them in two worker processes gives the files drawn
+    in this process, byte for byte."""
+    periods = pd.period_range("2013-01", "2015-12", freq="M").astype(str)
+    share = pd.DataFrame({"comparison": "c", "period": periods, "numerator": 2, "denominator": 10, "share": 0.2,
+                          "fitted": 0.2, "fitted_low": 0.1, "fitted_high": 0.3, "counterfactual": 0.2})
+    sweep = pd.DataFrame({"period": periods, "f_stat": np.linspace(0, 5, 36), "crit_5pct": 9.0, "outcome": "a",
+                          "source": "s"})
+    files = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        (out / "tables").mkdir(parents=True)
+        share.to_csv(out / "tables" / "share.csv", index=False)
+        sweep.to_csv(out / "tables" / "break_sweep.csv", index=False)
+        written = F.make_figures(out, study, tmp_path / "no_build", jobs=jobs)
+        assert list(written) == ["share", "break_sweep"]                    # registry order
+        files[jobs] = {p.name: p.read_bytes() for p in sorted((out / "figures").iterdir())}
+    assert set(files[1]) == {"share.png", "share.csv", "break_sweep.png", "break_sweep.csv"}
+    assert files[1] == files[2]
