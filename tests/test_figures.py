@@ -301,3 +301,16 @@ def test_make_figures_draws_what_exists_and_the_same_files_for_any_jobs(tmp_path
         files[jobs] = {p.name: p.read_bytes() for p in sorted((out / "figures").iterdir())}
     assert set(files[1]) == {"share.png", "share.csv", "break_sweep.png", "break_sweep.csv"}
     assert files[1] == files[2]
+
+
+def test_arm_figure_height_fills_but_fits_the_page():
+    from externalize.figures.arms import PAGE_HEIGHT, PANEL_HEIGHT, arm_height
+
+    def counts(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"source": [f"s{k}" for k in range(n)]})
+
+    assert arm_height(counts(3)) == pytest.approx(1.4 + 3 * PANEL_HEIGHT)          # one column
+    nine = arm_height(counts(9))                                                     # two columns, five rows
+    assert 1.4 + 5 * PANEL_HEIGHT < nine <= PAGE_HEIGHT
+    assert arm_height(counts(30)) == PAGE_HEIGHT
+    assert PAGE_HEIGHT <= 225 / 25.4                   # the print CSS caps figures at 225 mm
