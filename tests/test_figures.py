@@ -1,5 +1,5 @@
 """Figures on hand-made frames: each data function computes what it should, each plot has its key layers, and
-save_figure writes PNG, SVG and the frame as CSV. The coverage figure must show the external arm monthly across
+save_figure writes the PNG (drawn once, the pixels of plotnine's own save) and the frame as CSV. The coverage figure must show the external arm monthly across
 2014 and the clash / joint arms yearly before 2016."""
 
 from __future__ import annotations
@@ -241,7 +241,76 @@ def test_registry_numbers_every_figure_once_and_redraws_byte_identically(tmp_pat
     assert [f.number for f in F.FIGURES] == list(range(1, len(F.FIGURES) + 1))
     assert len(set(F.FIGURE_NAMES)) == len(F.FIGURES) and F.figure("forest").name == "forest"
     f = pd.DataFrame({"x": [1, 2], "y": [1, 2]})
-    plot = p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point() + F.theme_externalize()
-    first = F.save_figure(plot, f, "dots", tmp_path / "a", width=3, height=2)["png"].read_bytes()
-    second = F.save_figure(plot, f, "dots", tmp_path / "b", width=3, height=2)["png"].read_bytes()
+
+    def plot() -> p9.ggplot:
+        return p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point() + F.theme_externalize()
+
+    first = F.save_figure(plot(), f, "dots", tmp_path / "a", width=3, height=2)["png"].read_bytes()
+    second = F.save_figure(plot(), f, "dots", tmp_path / "b", width=3, height=2)["png"].read_bytes()
     assert first == second
+
+
+def test_png_has_the_pixels_of_plotnines_own_save_without_alpha(tmp_path, study):
+    """The one-pass drawing gives the pixels plotnine's ggplot.save gives at the same size and dpi (reference:
+    savefig through plotnine, with its layout pass and second drawing pass), as RGB without an alpha channel."""
+    from PIL import Image
+
+    f = pd.DataFrame({"x": pd.date_range("2013-01-01", periods=24, freq="MS"), "y": np.arange(24.0) % 7,
+                      "panel": ["a"] * 12 + ["b"] * 12})
+
+    def plot() -> p9.ggplot:
+        return (p9.ggplot(f, p9.aes("x", "y")) + p9.geom_line() + p9.geom_point(colour="#b2182b")
+                + p9.facet_wrap("~panel", ncol=1) + p9.labs(title="t", caption="c") + F.theme_externalize())
+
+    ours = F.save_figure(plot(), f, "ours", tmp_path, width=4, height=3)["png"]
+    ref = tmp_path / "reference.png"
+    plot().save(ref, format="png", width=4, height=3, dpi=F.DPI, verbose=False)
+    with Image.open(ours) as a, Image.open(ref) as b:
+        assert a.mode == "RGB" and b.mode == "RGBA"
+        assert np.asarray(b)[..., 3].min() == 255            # the reference is opaque: nothing is lost
+        assert np.array_equal(np.asarray(a), np.asarray(b)[..., :3])
+
+
+def test_a_drawn_plot_is_not_saved_again(tmp_path, study):
+    from externalize.errors import PipelineError
+
+    f = pd.DataFrame({"x": [1, 2], "y": [1, 2]})
+    plot = p9.ggplot(f, p9.aes("x", "y")) + p9.geom_point()
+    F.save_figure(plot, f, "dots", tmp_path)
+    with pytest.raises(PipelineError, match="drawn before"):
+        F.save_figure(plot, f, "dots", tmp_path)
+
+
+@pytest.mark.slow
+def test_make_figures_draws_what_exists_and_the_same_files_for_any_jobs(tmp_path, study):
+    """Only the figures whose tables exist are drawn; drawing them in two worker processes gives the files drawn
+    in this process, byte for byte."""
+    periods = pd.period_range("2013-01", "2015-12", freq="M").astype(str)
+    share = pd.DataFrame({"comparison": "c", "period": periods, "numerator": 2, "denominator": 10, "share": 0.2,
+                          "fitted": 0.2, "fitted_low": 0.1, "fitted_high": 0.3, "counterfactual": 0.2})
+    sweep = pd.DataFrame({"period": periods, "f_stat": np.linspace(0, 5, 36), "crit_5pct": 9.0, "outcome": "a",
+                          "source": "s"})
+    files = {}
+    for jobs in (1, 2):
+        out = tmp_path / f"jobs{jobs}"
+        (out / "tables").mkdir(parents=True)
+        share.to_csv(out / "tables" / "share.csv", index=False)
+        sweep.to_csv(out / "tables" / "break_sweep.csv", index=False)
+        written = F.make_figures(out, study, tmp_path / "no_build", jobs=jobs)
+        assert list(written) == ["share", "break_sweep"]                    # registry order
+        files[jobs] = {p.name: p.read_bytes() for p in sorted((out / "figures").iterdir())}
+    assert set(files[1]) == {"share.png", "share.csv", "break_sweep.png", "break_sweep.csv"}
+    assert files[1] == files[2]
+
+
+def test_arm_figure_height_fills_but_fits_the_page():
+    from externalize.figures.arms import PAGE_HEIGHT, PANEL_HEIGHT, arm_height
+
+    def counts(n: int) -> pd.DataFrame:
+        return pd.DataFrame({"source": [f"s{k}" for k in range(n)]})
+
+    assert arm_height(counts(3)) == pytest.approx(1.4 + 3 * PANEL_HEIGHT)          # one column
+    nine = arm_height(counts(9))                                                     # two columns, five rows
+    assert 1.4 + 5 * PANEL_HEIGHT < nine <= PAGE_HEIGHT
+    assert arm_height(counts(30)) == PAGE_HEIGHT
+    assert PAGE_HEIGHT <= 225 / 25.4                   # the print CSS caps figures at 225 mm

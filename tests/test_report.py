@@ -524,3 +524,33 @@ def test_figures_are_placed_in_the_report_in_registry_order():
     template = (ROOT / "reports" / "templates" / "report.html.j2").read_text()
     placed = re.findall(r'fig\("(\w+)"', template)
     assert placed == list(FIGURE_NAMES)
+
+
+def _weasy(html: str):
+    import logging
+
+    import weasyprint
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return weasyprint.HTML(string=html).render()
+
+
+def test_layout_problems_finds_wide_tables_and_split_rows_only():
+    from externalize.report import layout_problems
+
+    page = "<style>@page { size: A5; margin: 10mm } td { border: 1px solid }</style>"
+    ok = page + "<table><thead><tr><th>h</th></tr></thead><tbody>" + "<tr><td>row</td></tr>" * 80 + "</tbody></table>"
+    assert layout_problems(_weasy(ok)) == []                # runs over pages; only the header row repeats
+    wide = page + "<table style='width: 300mm'><tr><td>wide</td></tr></table>"
+    found = layout_problems(_weasy(wide))
+    assert len(found) == 1 and "wider than the page" in found[0] and "page 1" in found[0]
+    tall = page + "<p>x</p><table><tr><td>" + "<br>".join(["line"] * 80) + "</td></tr></table>"
+    found = layout_problems(_weasy(tall))
+    assert len(found) == 1 and "row is split" in found[0]
+
+
+@pytest.mark.slow
+def test_the_rendered_report_has_no_layout_problems(rendered):
+    from externalize.report import layout_problems
+
+    assert layout_problems(_weasy(rendered["text"])) == []

@@ -26,8 +26,6 @@ from markupsafe import Markup
 
 from externalize import __version__
 from externalize.config import StudyConfig, load_study
-from externalize.designs.notes import SCOPE as DESIGN_SCOPE
-from externalize.designs.notes import did_versus_its
 from externalize.identification import RIVAL_EVENTS
 from externalize.paths import PROJECT_ROOT, OutputPaths
 from externalize.tables import (
@@ -331,6 +329,8 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     coverage = _read_csv(processed_dir / "coverage.csv")
     manifest_path = processed_dir / "build_manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    from externalize.designs.notes import SCOPE as DESIGN_SCOPE    # here: the designs package imports statsmodels
+    from externalize.designs.notes import did_versus_its
     from externalize.registry import load_registry, registry_frame
 
     registry = registry_frame(load_registry())
@@ -450,9 +450,42 @@ def render_html(context: Mapping[str, object], templates: Path = TEMPLATES) -> s
     return env.get_template("report.html.j2").render(css=css, **context)
 
 
+def layout_problems(document: Any) -> list[str]:
+    """What a reader would see as broken in a rendered PDF (a `weasyprint.Document`): tables wider than the
+    page's content box (they run into the margin or off the page) and table body rows split across a page
+    break (the print CSS forbids it; a row taller than a page would still split). Header rows repeated on each
+    page a table runs over are not splits. Returns one sentence per problem, empty when there is none."""
+    from weasyprint.formatting_structure import boxes
+
+    problems: list[str] = []
+    pages_of_row: dict[object, set[int]] = {}
+    header_rows: set[object] = set()
+
+    def walk(box: Any, page: int, limit: float) -> None:
+        if isinstance(box, boxes.TableBox) and box.margin_width() > limit + 0.5:
+            problems.append(f"page {page}: a table is {box.margin_width() - limit:.0f} px wider than the page "
+                            f"content ({''.join(box.element.itertext())[:60].split()!r})")
+        if isinstance(box, boxes.TableRowGroupBox) and box.is_header:
+            header_rows.update(r.element for r in box.children)
+        if isinstance(box, boxes.TableRowBox):
+            pages_of_row.setdefault(box.element, set()).add(page)
+        for child in box.all_children():
+            walk(child, page, limit)
+
+    for number, page in enumerate(document.pages, start=1):
+        root = page._page_box   # WeasyPrint keeps the laid-out page box here (no public accessor)
+        walk(root, number, root.width)
+    for element, pages in pages_of_row.items():
+        if len(pages) > 1 and element not in header_rows:
+            problems.append(f"pages {min(pages)}-{max(pages)}: a table row is split "
+                            f"({' '.join(''.join(element.itertext()).split())[:60]!r})")
+    return problems
+
+
 def render_report(output_dir: str | Path | None = None, study: StudyConfig | None = None,
                   processed_dir: str | Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
-    """Render reports/output/report.html (self-contained) and report.pdf (WeasyPrint, A4, page numbers)."""
+    """Render reports/output/report.html (self-contained) and report.pdf (WeasyPrint, A4, page numbers) from the
+    same HTML, laid out once; layout problems (`layout_problems`) are logged as warnings."""
     from externalize.build import DEFAULT_OUT
 
     out = Path(output_dir) if output_dir else DEFAULT_OUTPUT
@@ -470,5 +503,8 @@ def render_report(output_dir: str | Path | None = None, study: StudyConfig | Non
 
     # WeasyPrint logs unsupported CSS properties at WARNING; the print CSS is written for it, so keep it quiet
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    weasyprint.HTML(string=html, base_url=str(out)).write_pdf(pdf_path)
+    document = weasyprint.HTML(string=html, base_url=str(out)).render()
+    for problem in layout_problems(document):
+        logging.getLogger(__name__).warning("report.pdf layout: %s", problem)
+    document.write_pdf(pdf_path)
     return html_path, pdf_path

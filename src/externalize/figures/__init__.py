@@ -1,6 +1,6 @@
 """Figures: each one is a tidy frame (computed by `<name>_data`) plus a plotnine call (`plot_<name>`).
 
-`save_figure` writes the PNG (300 dpi, print resolution) and the frame as CSV beside it, so every figure can be
+`save_figure` writes the PNG (`base.DPI`, 200 dpi: ~200 dpi on the A4 page) and the frame as CSV beside it, so every figure can be
 redrawn or checked from its CSV alone. `FIGURES` is the figure registry (number, caption, data function, plot
 function, height): `make_figures` draws each registered figure from the saved tables (reports/output/tables/)
 and the build (data/processed/), and the report numbers and captions them from the same registry. A new
@@ -238,26 +238,39 @@ def _nonempty(frame: pd.DataFrame | None, fn: Callable[[pd.DataFrame], pd.DataFr
     return None if frame is None or frame.empty else fn(frame)
 
 
-def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None
-                 ) -> dict[str, dict[str, Path]]:
-    """Draw every registered figure whose data exists: <name>.png (300 dpi) and <name>.csv (the frame drawn)
+def _draw(task: tuple[str, pd.DataFrame, pd.DataFrame | None, pd.DataFrame, float, Path]) -> Path:
+    """Draw one registered figure from its frame (and marks) into figdir: the PNG path (a worker task of
+    make_figures; module-level so that it pickles)."""
+    name, frame, marks, ivs, height, figdir = task
+    fig = figure(name)
+    plot = fig.plot(frame, ivs, marks) if fig.marks is not None else fig.plot(frame, ivs)
+    return save_figure(plot, frame, name, figdir, height=height)["png"]
+
+
+def make_figures(out_dir: str | Path, study: StudyConfig, processed_dir: str | Path | None = None,
+                 jobs: int = -1) -> dict[str, dict[str, Path]]:
+    """Draw every registered figure whose data exists: <name>.png (`base.DPI`) and <name>.csv (the frame drawn)
     into out_dir/figures (marks, e.g. cases, as <name>_cases.csv). out_dir is the report output folder (its
-    tables/ are read). Returns name -> {"png": path, "csv": path}."""
+    tables/ are read). Returns name -> {"png": path, "csv": path}.
+
+    The frames are computed here; the figures, independent of each other, are drawn in `jobs` processes
+    (`parallel.run_tasks`; -1: every core, 1: in this process). Each figure is the same file whatever `jobs`."""
+    from externalize.parallel import run_tasks
+
     out = Path(out_dir)
     processed = Path(processed_dir) if processed_dir else output_paths().processed
     inp = FigureInputs(OutputPaths(processed, out), study)
     ivs = intervention_frame(study)
     figdir = out / "figures"
-    written: dict[str, dict[str, Path]] = {}
+    tasks: list[tuple[str, pd.DataFrame, pd.DataFrame | None, pd.DataFrame, float, Path]] = []
     for fig in FIGURES:
         frame = fig.data(inp)
         if frame is None or frame.empty:
             continue
+        marks = None
         if fig.marks is not None:
             marks = fig.marks(frame, inp)
-            plot = fig.plot(frame, ivs, marks)
             write_frame(marks, figdir / f"{fig.name}_cases.csv")
-        else:
-            plot = fig.plot(frame, ivs)
-        written[fig.name] = save_figure(plot, frame, fig.name, figdir, height=fig.height(frame))
-    return written
+        tasks.append((fig.name, frame, marks, ivs, fig.height(frame), figdir))
+    pngs = run_tasks(_draw, tasks, jobs=jobs, chunksize=1)
+    return {t[0]: {"png": png, "csv": figdir / f"{t[0]}.csv"} for t, png in zip(tasks, pngs, strict=True)}

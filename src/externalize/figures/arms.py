@@ -20,6 +20,8 @@ from externalize.figures.study import monthly_counts_data
 
 PANEL_HEIGHT = 1.3    # inches per row of source panels
 MAX_ONE_COLUMN = 5    # more sources than this: two columns, so that the figure fits an A4 page
+TWO_COLUMN_PANEL_HEIGHT = 1.5   # inches per row of two-column panels (a half-width panel needs the height more)
+PAGE_HEIGHT = 8.7     # inches: the tallest figure the print CSS shows at full width (max-height 225 mm)
 WIDTH = 7.0           # inches: the A4 text width at the report's margins
 
 
@@ -59,9 +61,12 @@ def arm_cases_data(registry: pd.DataFrame, registered: set[tuple[str, str]], cou
 
 
 def arm_height(counts: pd.DataFrame) -> float:
-    """Inches: one row of panels per source up to MAX_ONE_COLUMN sources, then two columns."""
+    """Inches: one row of panels per source up to MAX_ONE_COLUMN sources; then two columns of taller panels,
+    up to the height an A4 page shows at full width (PAGE_HEIGHT)."""
     n = counts["source"].nunique()
-    return 1.4 + PANEL_HEIGHT * (n if n <= MAX_ONE_COLUMN else -(-n // 2))
+    if n <= MAX_ONE_COLUMN:
+        return 1.4 + PANEL_HEIGHT * n
+    return min(PAGE_HEIGHT, 1.4 + TWO_COLUMN_PANEL_HEIGHT * -(-n // 2))
 
 
 def plot_arm(counts: pd.DataFrame, ivs: pd.DataFrame, cases: pd.DataFrame | None, arm: str) -> p9.ggplot:
