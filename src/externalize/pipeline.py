@@ -375,7 +375,7 @@ def _run_findings(ctx: Context) -> None:
 def _run_figures(ctx: Context) -> None:
     from externalize.figures import make_figures
 
-    make_figures(ctx.output_dir, _study(ctx), ctx.processed_dir)
+    make_figures(ctx.output_dir, _study(ctx), ctx.processed_dir, jobs=ctx.jobs)
 
 
 def _run_report(ctx: Context) -> None:

@@ -329,7 +329,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
     coverage = _read_csv(processed_dir / "coverage.csv")
     manifest_path = processed_dir / "build_manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
-    from externalize.designs.notes import SCOPE as DESIGN_SCOPE    # here: the designs package imports statsmodels
+    from externalize.designs.notes import SCOPE as DESIGN_SCOPE
     from externalize.designs.notes import did_versus_its
     from externalize.registry import load_registry, registry_frame
 

@@ -14,6 +14,19 @@
 
 from __future__ import annotations
 
-from externalize.designs.run import run_designs
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from externalize.designs.run import run_designs
+
+
+def __getattr__(name: str) -> Any:
+    # imported on first use (PEP 562): the report reads `designs.notes` without loading the models
+    if name == "run_designs":
+        from externalize.designs.run import run_designs
+
+        return run_designs
+    raise AttributeError(f"module 'externalize.designs' has no attribute {name!r}")
+
 
 __all__ = ["run_designs"]
