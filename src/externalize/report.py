@@ -458,8 +458,8 @@ def layout_problems(document: Any) -> list[str]:
     from weasyprint.formatting_structure import boxes
 
     problems: list[str] = []
-    pages_of_row: dict[object, set[int]] = {}
-    header_rows: set[object] = set()
+    pages_of_row: dict[Any, set[int]] = {}
+    header_rows: set[Any] = set()
 
     def walk(box: Any, page: int, limit: float) -> None:
         if isinstance(box, boxes.TableBox) and box.margin_width() > limit + 0.5:
