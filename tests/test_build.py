@@ -109,3 +109,4 @@ def test_checksum_mismatch_is_refused(tmp_path, fake_adapter, monkeypatch):
     with pytest.raises(ChecksumError, match="demo.csv"):
         build.read_sources(reg, data)
     assert fake_adapter["n"] == 0
+

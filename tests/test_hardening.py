@@ -170,6 +170,24 @@ def test_gtd_release_in_two_files_is_read_as_one_and_both_are_in_the_ledger(tmp_
     assert built.manifest["coverage_observed"]["gtd_full"] == ["1970-01", "2021-06"]
 
 
+def test_load_built_without_tables_reads_the_series_only(tmp_path):
+    """`load_built(tables=False)` (what the figures and report steps use to resolve the study) has the series
+    and the registry of the full read, and empty event tables with the schema's columns."""
+    from externalize.build import load_built
+
+    data = tmp_path / "data"
+    write_csv(gtd_rows(gtd_month_rows("2020-01", "2020-06", lambda p: 2)), data / "globalterrorismdb_0522dist.csv")
+    study = dataclasses.replace(load_study(), window_start=pd.Period("2020-01", "M"),
+                                window_end=pd.Period("2020-12", "M"), outcomes=(), comparisons=())
+    build_study(study, data, tmp_path / "out", registry=only("gtd_full"), console=QUIET, use_cache=False)
+    full, light = load_built(tmp_path / "out"), load_built(tmp_path / "out", tables=False)
+    pd.testing.assert_frame_equal(full.monthly, light.monthly)
+    pd.testing.assert_frame_equal(full.yearly_series, light.yearly_series)
+    assert light.registry == full.registry and len(full.events) == 12
+    assert light.events.empty and list(light.events.columns) == list(full.events.columns)
+    assert light.yearly.empty and list(light.yearly.columns) == list(full.yearly.columns)
+
+
 def test_two_releases_side_by_side_are_refused_naming_both(tmp_path):
     data = tmp_path / "data"
     rows = gtd_rows(gtd_month_rows("2016-01", "2016-06", lambda p: 1))

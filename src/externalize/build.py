@@ -411,8 +411,19 @@ def write_outputs(result: BuildResult, out: Path) -> None:
     write_json(out / "build_manifest.json", result.manifest)
 
 
-def load_built(out_dir: str | Path | None = None) -> BuildResult:
-    """Read a finished build back (periods as pd.Period). The ledger comes back as its two tables."""
+def _read_saved(path: Path, rows: bool = True) -> pd.DataFrame:
+    """A saved table, or (rows=False) its columns and types without reading its rows."""
+    if rows:
+        return pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path).empty_table().to_pandas()
+
+
+def load_built(out_dir: str | Path | None = None, *, tables: bool = True) -> BuildResult:
+    """Read a finished build back (periods as pd.Period). The ledger comes back as its two tables.
+    tables=False leaves `events` and `yearly` empty (their saved columns and types, no rows) and reads the
+    series only: enough for `resolve_study`, and the event table is most of a build's reading time."""
     out = Path(out_dir) if out_dir else DEFAULT_OUT
     if not (out / "build_manifest.json").is_file():
         raise PipelineError(f"no build in {out}: run `externalize build` first")
@@ -421,7 +432,7 @@ def load_built(out_dir: str | Path | None = None) -> BuildResult:
     ledger = Ledger()
     ledger_summary = pd.read_csv(out / "ledger.csv")
     result = BuildResult(
-        events=pd.read_parquet(out / "events.parquet"), yearly=pd.read_parquet(out / "yearly.parquet"),
+        events=_read_saved(out / "events.parquet", rows=tables), yearly=_read_saved(out / "yearly.parquet", rows=tables),
         monthly=monthly, yearly_series=pd.read_parquet(out / "series_yearly.parquet"), ledger=ledger,
         coverage=pd.read_csv(out / "coverage.csv"), registry=load_registry(),
         manifest=json.loads((out / "build_manifest.json").read_text()))

@@ -332,10 +332,11 @@ def _built(ctx: Context) -> Any:
 def _study(ctx: Context) -> StudyConfig:
     """The study with each outcome's source resolved to the best source present in the build (a full GTD or
     GED the researcher supplied wins over the partial releases; see `build.resolve_study`)."""
-    from externalize.build import resolve_study
+    from externalize.build import load_built, resolve_study
 
-    if "study" not in ctx.extra:
-        ctx.extra["study"] = resolve_study(ctx.config(), _built(ctx))
+    if "study" not in ctx.extra:   # the series decide; the event tables are read only by steps that use them
+        built = ctx.extra.get("built") or load_built(ctx.processed_dir, tables=False)
+        ctx.extra["study"] = resolve_study(ctx.config(), built)
     return ctx.extra["study"]
 
 
