@@ -1,7 +1,7 @@
 """Step 2: fit every outcome x model of the study (analysis/study.toml); write the estimate tables to
 reports/output/tables/.
 
-The same as `externalize run --step fit`, with the same options (--data-dir, --study, --out-dir,
+The same as `externalize run --step fit`, with the same options (--data-dir, --study, --out-dir, --jobs,
 --allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
 change since its last run (--force redoes it).
 """
@@ -10,4 +10,6 @@ import sys
 
 from externalize.cli import app
 
-app(["run", "--step", "fit", *sys.argv[1:]], prog_name="python analysis/02_models.py")
+# the guard matters: worker processes (--jobs) import this module and must not start the step again
+if __name__ == "__main__":
+    app(["run", "--step", "fit", *sys.argv[1:]], prog_name="python analysis/02_models.py")

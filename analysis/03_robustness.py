@@ -1,8 +1,7 @@
-"""Step 3: placebo dates, break-date sweeps, block bootstrap, specification curve; then the findings: the
-registered primary estimands with Holm, rival dates, the direct test and the cached simulation study
-(analysis/cache/simulation_study.csv, made by analysis/simulation_grid.py); tables to reports/output/tables/.
+"""Step 3: placebo dates, break-date sweeps, block bootstrap, specification curve; tables to
+reports/output/tables/.
 
-The same as `externalize run --step robustness`, with the same options (--data-dir, --study, --out-dir,
+The same as `externalize run --step robustness`, with the same options (--data-dir, --study, --out-dir, --jobs,
 --allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
 change since its last run (--force redoes it).
 """
@@ -11,4 +10,6 @@ import sys
 
 from externalize.cli import app
 
-app(["run", "--step", "robustness", *sys.argv[1:]], prog_name="python analysis/03_robustness.py")
+# the guard matters: worker processes (--jobs) import this module and must not start the step again
+if __name__ == "__main__":
+    app(["run", "--step", "robustness", *sys.argv[1:]], prog_name="python analysis/03_robustness.py")

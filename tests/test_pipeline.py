@@ -164,8 +164,8 @@ def test_code_fingerprint_per_step():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("script", ["01_build.py", "02_models.py", "03_robustness.py", "04_figures.py",
-                                    "05_report.py"])
+@pytest.mark.parametrize("script", ["01_build.py", "02_models.py", "03_robustness.py", "04_designs.py",
+                                    "05_findings.py", "06_figures.py", "07_report.py"])
 def test_analysis_scripts_take_the_study_options(script):
     import subprocess
     import sys
@@ -174,4 +174,20 @@ def test_analysis_scripts_take_the_study_options(script):
     proc = subprocess.run([sys.executable, str(root / "analysis" / script), "--help"], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "--data-dir" in proc.stdout and "--study" in proc.stdout
+    assert "--data-dir" in proc.stdout and "--study" in proc.stdout and "--jobs" in proc.stdout
+    # worker processes (--jobs; forkserver / spawn) import the script as __mp_main__: it must not run the step
+    # again there (it would wait on the parent's lock and the pool would break)
+    import runpy
+
+    runpy.run_path(str(root / "analysis" / script), run_name="__mp_main__")
+
+
+@pytest.mark.parametrize("step, needs", [("report", "build and fit and robustness and designs and findings and "
+                                                    "figures"),
+                                         ("findings", "build and fit and robustness"), ("fit", "build")])
+def test_a_step_run_alone_where_earlier_steps_never_ran_is_refused(tmp_path, step, needs):
+    """`--step report` (or analysis/07_report.py) into a folder where the findings never ran would render a
+    report from nothing; the step is refused, naming the steps whose outputs it reads, before it runs."""
+    with pytest.raises(PipelineError, match=f"step {step} reads what the {needs} step") as err:
+        run_pipeline(steps=[step], out_dir=tmp_path, console=Console(file=io.StringIO()))
+    assert "is missing" in str(err.value) and not (tmp_path / "reports" / "output" / "report.html").exists()

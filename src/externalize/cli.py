@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from externalize.errors import ExternalizeError
+from externalize.vocab import STEPS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Test whether the 2014 coalition intervention externalized AQ-IS competition.")
@@ -152,16 +153,20 @@ def run(data_dir: DataDir = None, study: StudyPath = None, allow_checksum_mismat
         out_dir: OutDir = None,
         force: Annotated[bool, typer.Option("--force", help="Redo every step.")] = False,
         step: Annotated[Optional[list[str]], typer.Option("--step", help="Run only this step (repeatable): "
-                        "build, fit, robustness, figures, report.")] = None,
+                        f"{', '.join(STEPS)}.")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes for the compute-heavy steps "
-                        "(designs, findings, robustness); -1 = every core. Results do not depend on it.")] = -1,
+                        "(designs, findings, figures); -1 = every core. Results do not depend on it.")] = -1,
         ) -> None:
-    """Build -> fit -> robustness -> figures -> report, skipping steps whose inputs did not change."""
+    """Run the study's steps in order, skipping those whose inputs did not change."""
     from externalize.pipeline import run_pipeline
 
     guarded(lambda: run_pipeline(study_path=study, data_dir=checked_data_dir(data_dir), force=force,
                                  steps=step or None, console=console,
                                  allow_checksum_mismatch=allow_checksum_mismatch, out_dir=out_dir, jobs=jobs))
+
+
+run.__doc__ = (f"{' -> '.join(STEPS).capitalize()}: the study's steps in order, skipping those whose inputs did "
+               "not change.")
 
 
 @app.command()

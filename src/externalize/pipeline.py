@@ -458,6 +458,13 @@ def default_steps() -> dict[str, Step]:
 
 
 # ---------------------------------------------------------------- running
+def _absent_inputs(step: Step, ctx: Context) -> list[tuple[str, Path]]:
+    """(step that writes it, path) for each input of `step` that another study step always writes and that is
+    absent: a step run alone (--step, an analysis script) into a folder where an earlier step never ran."""
+    made = {p: name for name, s in default_steps().items() for p in s.outputs(ctx)}
+    return [(made[p], p) for p in step.inputs(ctx) if made.get(p, step.name) != step.name and not p.exists()]
+
+
 def _validation_path(ctx: Context) -> Path:
     return ctx.stamps_dir / "study-validated.json"
 
@@ -543,6 +550,13 @@ def run_pipeline(study_path: str | Path | None = None, data_dir: str | Path | No
                 continue
             reason = "forced" if force else what_changed(step, ctx, meta)
             console.rule(f"[bold]{k}/{len(plan)} {step.name}[/] [dim]({reason})[/]")
+            absent = _absent_inputs(step, ctx)
+            if absent:   # never render or fit from nothing
+                by = sorted({s for s, _ in absent}, key=STEP_ORDER.index)
+                raise PipelineError(
+                    f"step {step.name} reads what the {' and '.join(by)} step{'s' if len(by) > 1 else ''} "
+                    f"write{'' if len(by) > 1 else 's'}, and {absent[0][1]} is missing: run `externalize run` "
+                    f"(every step, skipping what is done) or `--step {by[0]}` first")
             _stamp_path(step, ctx).unlink(missing_ok=True)   # a step killed from here on leaves no stamp
             step.run(ctx)
             missing = [p for p in step.outputs(ctx) if not p.exists()]

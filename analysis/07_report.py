@@ -1,0 +1,14 @@
+"""Step 7: render the report (self-contained HTML and PDF) from the saved tables and figures.
+
+The same as `externalize run --step report`, with the same options (--data-dir, --study, --out-dir, --jobs,
+--allow-checksum-mismatch, --force) and the same one-line errors; the step is skipped when its inputs did not
+change since its last run (--force redoes it).
+"""
+
+import sys
+
+from externalize.cli import app
+
+# the guard matters: worker processes (--jobs) import this module and must not start the step again
+if __name__ == "__main__":
+    app(["run", "--step", "report", *sys.argv[1:]], prog_name="python analysis/07_report.py")
