@@ -223,3 +223,14 @@ def test_nearest_scenario_states_size_and_dependence():
     assert "more autocorrelated than any simulated scenario" in text
     assert "m30_ar0" in nearest_scenario(sim, 25.0, -0.3, "m")
     assert nearest_scenario(sim, 2.0, 0.0, "other") == ""
+
+
+@pytest.mark.slow
+def test_direct_row_counts_the_clash_series_only(findings):
+    """The direct arm's events are its outcome's (the clash series); the external series' counts are named in
+    the caveat and stored in direct_test.csv, never summed with the clash counts."""
+    t, out = findings
+    prim = pd.read_csv(out / "primary_estimands.csv").set_index("arm").loc["direct"]
+    d = pd.read_csv(out / "direct_test.csv").iloc[0]
+    assert (prim["events_pre"], prim["events_post"]) == (d["clash_pre"], d["clash_post"])
+    assert f"{int(d['external_pre'])} before, {int(d['external_post'])} after" in prim["caveat"]

@@ -7,7 +7,8 @@ votes: the report renders these tables as they are.
 Outputs (tables directory):
 * primary_estimands.csv: arm, outcome, source, model, inference, date, direction, status ("tested" or
   "descriptive"), estimate, ci_low, ci_high (rate ratio scale), p_value, p_holm, n_pre, n_post (periods),
-  events_pre, events_post, caveat.
+  events_pre, events_post (events of the outcome; for the direct arm the clash series, the external series'
+  counts being in the caveat and direct_test.csv), caveat.
 * break_date_profile.csv: outcome, period, eligible / in_profile_window flags, placebo t statistic at every
   eligible month, and in the profile window the level rate ratio, its interval, the LR statistic and
   in_set (the break-date confidence set), rival (name of a candidate date in that month).
@@ -222,13 +223,16 @@ def _direct(p: PrimaryEstimand, built: BuildResult, study: StudyConfig, cfg: Inf
     detail.update(estimate=er.estimate, ci_low=er.ci_low, ci_high=er.ci_high, p_value=er.p_value,
                   sample_ratio=er.sample_ratio, status="tested" if elig.testable else "descriptive",
                   reason=elig.reason)
-    row: dict[str, object] = {"n_pre": len(pre_y), "n_post": len(post_y), "events_pre": float(b + d), "events_post": float(a + c)}
+    # the row's events are its outcome's (the clash series); the external series' counts are in the caveat, never
+    # summed with them
+    row: dict[str, object] = {"n_pre": len(pre_y), "n_post": len(post_y), "events_pre": float(b), "events_post": float(a)}
+    counts = f"external series {p.reference}: {d} before, {c} after"
     if not elig.testable:
-        row.update(status="descriptive", caveat=elig.reason + f"; exact conditional ratio {er.estimate:.3g} "
-                   f"[{er.ci_low:.3g}, {er.ci_high:.3g}] shown in direct_test.csv as description only")
+        row.update(status="descriptive", caveat=elig.reason + f"; {counts}; exact conditional ratio "
+                   f"{er.estimate:.3g} [{er.ci_low:.3g}, {er.ci_high:.3g}] shown in direct_test.csv as description only")
         return row, detail
     row.update(status="tested", estimate=er.estimate, ci_low=er.ci_low, ci_high=er.ci_high, p_value=er.p_value,
-               caveat=f"{elig.reason}; exact conditional test assumes Poisson counts given the totals "
+               caveat=f"{elig.reason}; {counts}; exact conditional test assumes Poisson counts given the totals "
                "(no widening for overdispersion between years)")
     return row, detail
 
