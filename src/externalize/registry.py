@@ -187,14 +187,19 @@ def _coding_fields(key: str, raw: dict) -> dict:
             "duplicates_of": str(raw.get("duplicates_of", ""))}
 
 
-def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
-    """Read and validate the registry; keys keep the file's order."""
+def _sources_table(path: Path | None) -> tuple[Path, dict]:
+    """The registry file's path and its [sources.*] tables (tomllib); ConfigError when there are none."""
     path = Path(path) if path else DEFAULT_REGISTRY
     with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    sources = data.get("sources")
+        sources = tomllib.load(fh).get("sources")
     if not sources:
         raise ConfigError(f"{path}: no [sources.*] tables")
+    return path, sources
+
+
+def load_registry(path: Path | None = None) -> dict[str, SourceSpec]:
+    """Read and validate the registry; keys keep the file's order."""
+    path, sources = _sources_table(path)
     out = {key: _spec_from_toml(key, raw) for key, raw in sources.items()}
     for s in out.values():
         if s.duplicates_of and s.duplicates_of not in out:
@@ -241,12 +246,7 @@ def release_files(path: Path | None = None) -> dict[str, Release]:
     Not a validation: `load_registry` validates the same file (the pipeline calls it, through `load_study`,
     whenever the registry changed since the last validated run). An entry this reader cannot take apart
     falls back to `load_registry(path)`, whose ConfigError names the problem."""
-    path = Path(path) if path else DEFAULT_REGISTRY
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
-    sources = data.get("sources")
-    if not sources:
-        raise ConfigError(f"{path}: no [sources.*] tables")
+    path, sources = _sources_table(path)
     try:
         return {key: ReleaseFiles(key=key, table=str(raw["table"]),
                                   files=tuple(SourceFile(role=f["role"], path=f["path"], sha256=f.get("sha256", ""))
