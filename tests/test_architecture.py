@@ -109,9 +109,10 @@ def test_cli_refuses_a_data_dir_that_does_not_exist(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_debug_shows_the_traceback(tmp_path):
+def test_debug_shows_the_traceback_with_the_same_exit_code(tmp_path):
     result = runner.invoke(app, ["--debug", "run", "--data-dir", str(tmp_path / "nope")])
-    assert isinstance(result.exception, ExternalizeError)
+    assert result.exit_code == 2
+    assert "Traceback" in result.output and "DataNotFoundError" in result.output
 
 
 def test_outputs_go_where_the_user_says(tmp_path, monkeypatch):

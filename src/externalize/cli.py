@@ -40,13 +40,15 @@ def _main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks o
 
 
 def guarded(fn: Callable[[], R]) -> R:
-    """Run `fn`; a package error becomes one red line on stderr and exit code 2 (unless --debug)."""
+    """Run `fn`; a package error becomes one red line on stderr and exit code 2 (--debug: its traceback, and
+    the same exit code)."""
     try:
         return fn()
     except ExternalizeError as exc:
         if _state["debug"]:
-            raise
-        console.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+            console.print_exception()
+        else:
+            console.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
 
 
