@@ -27,24 +27,33 @@ YEARLY_COLUMNS = ["source", "event_class", "family", "year", "count", "fatalitie
                   "months_covered"]
 
 
-def _with_totals(df: pd.DataFrame) -> pd.DataFrame:
-    """Add event_class 'all' and family 'all' rows (sums) to a frame with event_class, family, n, fatalities.
+def _sums_with_totals(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Grouped sums of a frame with source, event_class, family, the time key, n and fatalities, plus the
+    event_class 'all' and family 'all' groups, indexed by `keys`: count = sum of n; fatalities = sum, NaN when
+    every value of the group is missing (as Series.sum(min_count=1)).
 
-    source, event_class and family come back as categoricals (with 'all' among the categories): the four
-    copies of the rows hold one-byte codes instead of strings, and the grouped sums run on the codes. Rows
-    keep their order, so each group's sum adds the same values in the same order as on strings."""
+    The rows are summed once by (source, class, family, time); the 'all' groups are sums of those sums (exact:
+    counts and fatalities are whole numbers held as floats). source, event_class and family come back as
+    categoricals with 'all' among the categories."""
     def cat(values: pd.Series) -> pd.Categorical:
         c = pd.Categorical(values.astype("string").to_numpy(dtype=object))
         return c if "all" in c.categories else c.add_categories(["all"])
 
-    cls, fam = cat(df["event_class"]), cat(df["family"].fillna("none"))
     df = df.assign(source=pd.Categorical(df["source"].astype("string").to_numpy(dtype=object)),
-                   event_class=cls, family=fam)
-    all_class = df.assign(event_class=pd.Categorical.from_codes(
-        np.full(len(df), cls.categories.get_loc("all")), dtype=cls.dtype))
-    both = pd.concat([df, all_class], ignore_index=True)
-    return pd.concat([both, both.assign(family=pd.Categorical.from_codes(
-        np.full(len(both), fam.categories.get_loc("all")), dtype=fam.dtype))], ignore_index=True)
+                   event_class=cat(df["event_class"]), family=cat(df["family"].fillna("none")))
+    base = df.groupby(keys, observed=True, sort=False).agg(
+        count=("n", "sum"), fatalities=("fatalities", "sum"), known=("fatalities", "count")).reset_index()
+    parts = [base]
+    for total in (["event_class"], ["family"], ["event_class", "family"]):
+        rest = [k for k in keys if k not in total]
+        part = base.groupby(rest, observed=True, sort=False)[["count", "fatalities", "known"]].sum().reset_index()
+        for k in total:
+            part[k] = pd.Categorical.from_codes(np.full(len(part), base[k].cat.categories.get_loc("all")),
+                                                dtype=base[k].dtype)
+        parts.append(part[base.columns])
+    out = pd.concat(parts, ignore_index=True)
+    out["fatalities"] = out["fatalities"].where(out["known"] > 0, np.nan)
+    return out.drop(columns="known").set_index(keys)
 
 
 def _string_keys(agg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -101,9 +110,8 @@ def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
     src = pd.DataFrame({"source": ev["source"].astype("string"), "event_class": ev["event_class"].astype("string"),
                         "family": _family_label(ev), "period": ev["period"], "n": ev["n"].astype("float64"),
                         "fatalities": ev["fatalities"].astype("float64")})
-    src = _with_totals(src)
     keys = ["source", "event_class", "family", "period"]
-    agg = _string_keys(_sum_by(src, keys), keys)
+    agg = _string_keys(_sums_with_totals(src, keys), keys)
     del src
     # sources with at least one row at all (any date): one grouped count, not a Python pass over the rows
     rows_by_source = events.groupby(events["source"].astype("string"), observed=True).size()
@@ -116,15 +124,6 @@ def monthly_counts(events: pd.DataFrame, registry: Mapping[str, SourceSpec],
     out["count"] = out["count"].fillna(0.0).where(out["in_coverage"], np.nan)
     out["fatalities"] = out["fatalities"].where(out["in_coverage"], np.nan)
     return out[MONTHLY_COLUMNS].sort_values(["source", "event_class", "family", "period"]).reset_index(drop=True)
-
-
-def _sum_by(src: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """count = sum of n; fatalities = sum, NaN when every value of the group is missing (as
-    Series.sum(min_count=1)), from grouped sums and counts instead of a Python function per group."""
-    g = src.groupby(keys, observed=True, sort=False)
-    agg = g.agg(count=("n", "sum"), fatalities=("fatalities", "sum"), known=("fatalities", "count"))
-    agg["fatalities"] = agg["fatalities"].where(agg["known"] > 0, np.nan)
-    return agg.drop(columns="known")
 
 
 def _covered(out: pd.DataFrame, registry: Mapping[str, SourceSpec], time_name: str) -> pd.Series:
@@ -164,10 +163,10 @@ def yearly_counts(events: pd.DataFrame, yearly: pd.DataFrame, registry: Mapping[
                                     "fatalities": yearly["fatalities"].astype("float64")}))
     if not frames:
         return pd.DataFrame(columns=YEARLY_COLUMNS)
-    src = _with_totals(pd.concat(frames, ignore_index=True))
+    src = pd.concat(frames, ignore_index=True)
     src = src[src["year"].between(first_year, last_year)]
     keys = ["source", "event_class", "family", "year"]
-    agg = _string_keys(_sum_by(src, keys), keys)
+    agg = _string_keys(_sums_with_totals(src, keys), keys)
     del src
     present = sorted(set(agg["source"].astype(str).unique()))
     grid = _grid(present, _class_family_keys(agg), years, "year")
