@@ -14,8 +14,17 @@ SLOW_FLAG = $(if $(filter true 1 yes,$(CI)),,-m "not slow")
 
 .PHONY: install system-deps-report system-deps-test report test test-all bench lock clean
 
+# pip runs only when needed: no stamp for this Python environment, pyproject.toml or the lock newer than the
+# stamp, or `externalize` not importable from this checkout (another checkout's install, an uninstall)
+ENV_ID := $(shell $(PYTHON) -c "import hashlib, sys; print(hashlib.sha256(sys.prefix.encode()).hexdigest()[:12])")
+INSTALL_STAMP = .make/install-$(ENV_ID)
+
 install:
-	$(PIP) install --quiet $(CONSTRAINTS) -e '.[dev]'
+	@if [ -f $(INSTALL_STAMP) ] && [ $(INSTALL_STAMP) -nt pyproject.toml ] \
+	    && { [ -z "$(LOCK)" ] || [ $(INSTALL_STAMP) -nt "$(LOCK)" ]; } \
+	    && $(PYTHON) -c "import sys, externalize; sys.exit(not externalize.__file__.startswith('$(CURDIR)/'))" \
+	       2>/dev/null; then echo "installed (pyproject.toml and $(or $(LOCK),no lock) unchanged)"; \
+	else $(PIP) install --quiet $(CONSTRAINTS) -e '.[dev]' && mkdir -p .make && touch $(INSTALL_STAMP); fi
 
 system-deps-report:
 	@bash scripts/system_deps.sh report
@@ -42,4 +51,4 @@ lock:
 	bash scripts/make_lock.sh
 
 clean:
-	rm -rf data/processed reports/output
+	rm -rf data/processed reports/output .make
