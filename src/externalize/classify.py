@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -90,8 +91,6 @@ class Coalition:
 
     table: pd.DataFrame  # country, joined (Timestamp or NaT), western (bool)
     alias: dict[str, str] = field(default_factory=dict)  # casefolded alias -> canonical country
-    # the table indexed by country, built once per table object (not on every call)
-    _info_cache: tuple[int, pd.DataFrame] | None = field(default=None, init=False, repr=False, compare=False)
 
     def canonical(self, name: str) -> str | None:
         return self.alias.get(name.strip().casefold())
@@ -110,27 +109,27 @@ class Coalition:
         out[valid] = per[codes[valid]]
         return out
 
+    @cached_property
     def _info(self) -> pd.DataFrame:
-        if self._info_cache is None or self._info_cache[0] != id(self.table):
-            self._info_cache = (id(self.table), self.table.set_index("country"))
-        return self._info_cache[1]
+        """The table indexed by country, built once (the table is not changed after loading)."""
+        return self.table.set_index("country")
 
     def non_western_member_set(self, value: str) -> frozenset[str]:
         """The non-Western coalition members (canonical names) named in one country string."""
-        info = self._info()
+        info = self._info
         return frozenset(c for c in self._parts(value) if c is not None and not bool(info.at[c, "western"])
                          and pd.notna(info.at[c, "joined"]))
 
     def western(self, countries: pd.Series, how: str = "any") -> np.ndarray:
         """Every (how="all") or some (how="any") country named is Western."""
-        info = self._info()
+        info = self._info
         agg = all if how == "all" else any
         return self._per_unique(countries, lambda cs: bool(cs) and agg(
             c is not None and bool(info.at[c, "western"]) for c in cs))
 
     def in_target_set(self, countries: pd.Series, how: str = "any") -> np.ndarray:
         """Some / every country named is Western or a coalition member at any date (the fixed target set)."""
-        info = self._info()
+        info = self._info
         agg = all if how == "all" else any
         return self._per_unique(countries, lambda cs: bool(cs) and agg(
             c is not None and (bool(info.at[c, "western"]) or pd.notna(info.at[c, "joined"])) for c in cs))
@@ -145,7 +144,7 @@ class Coalition:
     def member_on(self, countries: pd.Series, dates: pd.Series, how: str = "any") -> np.ndarray:
         """Western (any date) or a coalition member on or after its joined date: some / every country named.
         Descriptive only (rules 1.0.0 used it; 2.0.0 uses the fixed `in_target_set`)."""
-        info = self._info()
+        info = self._info
         s = countries.astype("string").reset_index(drop=True)
         d = pd.to_datetime(dates).reset_index(drop=True)
         out = np.zeros(len(s), dtype=bool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import contextlib
 import importlib
 import contextvars
@@ -292,14 +293,10 @@ def _arrow_text_csv(data: bytes | Path, sep: str, usecols: list[str] | None, na_
     return out
 
 
-_TEXT_DTYPE: list[object] = []
-
-
+@functools.cache
 def _pandas_text_dtype() -> object:
     """The dtype `pd.read_csv(dtype=str)` gives text columns with the installed pandas (str in pandas 3)."""
-    if not _TEXT_DTYPE:
-        _TEXT_DTYPE.append(pd.read_csv(io.StringIO("a\nx\n"), dtype=str)["a"].dtype)
-    return _TEXT_DTYPE[0]
+    return pd.read_csv(io.StringIO("a\nx\n"), dtype=str)["a"].dtype
 
 
 def read_text_csv(data: bytes, path: Path | str, sep: str = ",", usecols: list[str] | None = None,
@@ -391,10 +388,10 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
     data = read_bytes(path)
     check_not_truncated(data, path)
     if set(kwargs) <= {"usecols", "na_values", "sep"} and not isinstance(kwargs.get("na_values", []), dict):
-        usecols = kwargs.get("usecols")
+        usecols, header = kwargs.get("usecols"), csv_header(data, kwargs.get("sep", ","))
         if callable(usecols):
-            usecols = [c for c in csv_header(data, kwargs.get("sep", ",")) if usecols(c)]
-        if usecols is None or set(usecols) <= set(csv_header(data, kwargs.get("sep", ","))):
+            usecols = [c for c in header if usecols(c)]
+        if usecols is None or set(usecols) <= set(header):
             try:
                 return read_text_csv(data, path, sep=kwargs.get("sep", ","), usecols=usecols,
                                      na_values=tuple(kwargs.get("na_values", [""])))
