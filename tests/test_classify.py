@@ -743,3 +743,18 @@ def test_real_rows_of_each_kind(tax, coal, shared_data_dir, key, where, rule, fa
     assert hit.sum() >= 1, key
     assert set(out.loc[hit, "rule_id"]) == {rule}
     assert set(out.loc[hit, "family_a"]) == {family}
+
+
+def test_month_end_and_year_spans_by_hand():
+    from externalize.classify import _date_span, _month_end
+
+    days = pd.Series(pd.to_datetime(["2016-02-05", "2015-02-28", None, "2014-12-31"])).astype("datetime64[ns]")
+    ends = _month_end(days)
+    assert [None if pd.isna(d) else str(d.date()) for d in ends] == ["2016-02-29", "2015-02-28", None, "2014-12-31"]
+    rows = pd.DataFrame({"year": [2014, 2014, 2014], "date": pd.to_datetime(["2014-03-09", "2014-03-01", "2014-07-01"]),
+                         "date_precision": pd.array(["day", "month", "year"], dtype="string")})
+    first, last = _date_span(rows)
+    assert [str(d)[:10] for d in first] == ["2014-03-09", "2014-03-01", "2014-01-01"]
+    assert [str(d)[:10] for d in last] == ["2014-03-09", "2014-03-31", "2014-12-31"]
+    first, last = _date_span(pd.DataFrame({"year": [2016]}))  # a yearly row: the whole year
+    assert (str(first[0])[:10], str(last[0])[:10]) == ("2016-01-01", "2016-12-31")

@@ -278,3 +278,13 @@ def test_contested_column_is_validated(tmp_path):
     pd.DataFrame([row]).to_csv(path, index=False)
     with pytest.raises(TaxonomyError, match="contested must be"):
         load_taxonomy(path)
+
+
+def test_first_of_month_is_the_calendar_date():
+    from externalize.taxonomy import first_of_month
+
+    years = pd.Series([1970, 2014, 2016, 1969], index=[5, 6, 7, 8])
+    got = first_of_month(years, 7)
+    assert list(got.index) == [5, 6, 7, 8] and str(got.dtype) == "datetime64[ns]"
+    assert [str(d.date()) for d in got] == ["1970-07-01", "2014-07-01", "2016-07-01", "1969-07-01"]
+    assert str(first_of_month(years, 1).iloc[2].date()) == "2016-01-01"

@@ -22,7 +22,7 @@ Conventions (rules.md gives the sources):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,11 +30,13 @@ from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from externalize.config import TaxonomyChoices
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec, load_registry
-from externalize.taxonomy import Taxonomy, TaxonomyError, load_taxonomy, reference_dates
+from externalize.taxonomy import Taxonomy, TaxonomyError, first_of_month, load_taxonomy, reference_dates
 from externalize.vocab import EVENT_CLASSES, FAMILY_ACTORS, NAMED_FAMILIES, EventClass
 
 RULES_VERSION = "2.1.0"
@@ -238,15 +240,15 @@ class RowFacts:
 
     n: int
     choices: TaxonomyChoices
-    fam_a: np.ndarray
-    fam_b: np.ndarray
+    fam_a: Labels
+    fam_b: Labels
     zero: np.ndarray            # n == 0: a zero-count cell, not an event
     a_fam: np.ndarray           # side_a is a family actor (AQ, IS, AQ+IS, JIH): the perpetrator
     any_fam: np.ndarray
     jih_only: np.ndarray        # the only family actors are unnamed jihadists
     named: np.ndarray           # a named AQ / IS family actor on either side
     mmp: np.ndarray             # an MMP relationship row
-    relation: np.ndarray
+    relation: Labels
     dyadic: np.ndarray          # a fighting row with an opponent in side_b (UCDP, Gade), not MMP
     across: np.ndarray          # AQ on one side and IS on the other, after the split
     both_one_side: np.ndarray   # AQ and IS on one side, after the split
@@ -285,21 +287,48 @@ class Rule:
     applies: Callable[[RowFacts], np.ndarray]
 
 
-def _isin(values: np.ndarray, allowed: list[str]) -> np.ndarray:
-    """np.isin for an object array of labels, decided once per distinct label (one hash per row instead of
-    sorting half a million Python strings)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    allowed_set = set(allowed)
-    per = np.fromiter((u in allowed_set for u in uniques), dtype=bool, count=len(uniques))
-    return per[codes] if len(uniques) else np.zeros(len(values), dtype=bool)
+@dataclass(frozen=True)
+class Labels:
+    """A label column (families, MMP relations) as codes into its few distinct labels, missing as "": a test
+    on the labels is decided once per distinct label, not once per row."""
+
+    codes: np.ndarray    # int, one per row, positional
+    uniques: np.ndarray  # object array of str; "" stands for a missing value
+
+    @classmethod
+    def of(cls, values: pd.Series | np.ndarray) -> Labels:
+        """From a text column or an object array (NA / None -> "")."""
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        table = np.array([*map(str, uniques), ""], dtype=object)  # code -1 (missing) -> the last entry, ""
+        return cls(np.where(codes < 0, len(uniques), codes), table)
+
+    def isin(self, allowed: Iterable[str]) -> np.ndarray:
+        """Boolean per row: the row's label is one of `allowed`."""
+        allowed_set = set(allowed)
+        per = np.fromiter((u in allowed_set for u in self.uniques), dtype=bool, count=len(self.uniques))
+        return per[self.codes]
+
+    @property
+    def values(self) -> np.ndarray:
+        """The labels as an object array, one per row ("" where missing)."""
+        return self.uniques[self.codes]
+
+    def where(self, test: Callable[[str], bool]) -> np.ndarray:
+        """Boolean per row: `test` holds for the row's label (False where missing); a substring search on a
+        column with few distinct values (GTD target types) is decided once per value."""
+        per = np.fromiter((bool(u) and test(u) for u in self.uniques), dtype=bool, count=len(self.uniques))
+        return per[self.codes]
+
+    def as_text(self) -> pd.Series:
+        """The labels as a pandas text column, <NA> where missing."""
+        return _text_column([u or None for u in self.uniques], self.codes)
 
 
-def _labels(values: pd.Series) -> np.ndarray:
-    """A label column as an object array, missing as "": one Python string per distinct label, shared by
-    its rows (`to_numpy(dtype=object)` makes one string object per row: 50 MB a million rows)."""
-    codes, uniques = pd.factorize(values.astype("string").reset_index(drop=True), use_na_sentinel=True)
-    table = np.array([*map(str, uniques), ""], dtype=object)  # code -1 (missing) -> the last entry, ""
-    return table[codes]
+def _text_column(labels: list[str | None], codes: np.ndarray) -> pd.Series:
+    """pandas text column whose row i is labels[codes[i]] (None -> <NA>): one Arrow `take`, not one Python
+    string per row."""
+    taken = pc.take(pa.array(labels, type=pa.large_string()), pa.array(codes))
+    return pd.Series(pd.array(taken, dtype="string"))
 
 
 def _ext(f: RowFacts) -> np.ndarray:
@@ -324,7 +353,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("STMT-1", "statement", "MMP rivalry / alliance / affiliation / merger between an AQ- and an IS-family "
          "group, after the split, whose description records a statement, ruling or video rather than fighting "
          "or cooperation",
-         lambda f: f.mmp & f.across & f.statement & ~_isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & f.across & f.statement & ~f.relation.isin(MMP_SPLIT)),
     Rule("CLASH-UNV-1", "clash_unverified", "fighting row between the two families known only to a year or "
          "month that contains the split date, under the study choice split_period_clashes = 'unverified' "
          "(the variant split_period_unverified)",
@@ -334,7 +363,7 @@ RULE_LIST: tuple[Rule, ...] = (
     Rule("CLASH-GTD-1", "clash", "GTD attack by one family whose target (Terrorists/Non-State Militia) names "
          "a group of the other family in corp1 / target1, after the split", lambda f: f.gtd_clash),
     Rule("CLASH-2", "clash", "MMP rivalry between an AQ- and an IS-family group, after the split",
-         lambda f: f.mmp & f.across & _isin(f.relation, list(MMP_RIVALRY))),
+         lambda f: f.mmp & f.across & f.relation.isin(MMP_RIVALRY)),
     Rule("JOINT-EXT-1", "joint", "as JOINT-1, and the row's target is external",
          lambda f: f.both_one_side & f.verified & ~f.straddles_split & ~f.mmp & ~f.plot & f.external_target),
     Rule("JOINT-1", "joint", "AQ and IS on one side after the split, co-perpetration verified: a UCDP side "
@@ -345,17 +374,17 @@ RULE_LIST: tuple[Rule, ...] = (
          lambda f: f.both_one_side & f.unverified & ~f.mmp & ~f.plot),
     Rule("JOINT-2", "joint", "MMP alliance, affiliation or merger between an AQ- and an IS-family group, "
          "after the split", lambda f: f.mmp & f.across & ~f.straddles_split &
-         _isin(f.relation, list(MMP_COOPERATION))),
+         f.relation.isin(MMP_COOPERATION)),
     Rule("JOINT-UNV-2", "joint_unverified", "AQ and IS on one side (or MMP cooperation between them) on a row "
          "known only to a year or month that contains the split date: it cannot be placed after the split",
          lambda f: f.straddles_split & ((f.both_one_side & ~f.mmp & ~f.plot) |
-                                        (f.mmp & f.across & _isin(f.relation, list(MMP_COOPERATION))))),
+                                        (f.mmp & f.across & f.relation.isin(MMP_COOPERATION)))),
     Rule("COAL-CONTACT-1", "coalition_contact", "fighting row: a family actor against the forces of a "
          "Western or coalition state (the coalition's action, not the jihadists' external attack)",
          lambda f: f.contact),
     Rule("NONE-EXPOSURE", "none", "an individual (PIRUS) exposed without a violent plot against a target in "
          "the West: travellers, material support, membership, plots abroad; not an attack or a plot",
-         lambda f: f.plot & (f.relation == "exposure")),
+         lambda f: f.plot & f.relation.isin(["exposure"])),
     Rule("EXT-PLOT-1", "external", "a plot / individual source (registry plot_source) and a family actor",
          lambda f: f.plot & f.any_fam),
     Rule("EXT-NAT-1", "external", "family perpetrator, and a target nationality is Western (any place)",
@@ -372,7 +401,7 @@ RULE_LIST: tuple[Rule, ...] = (
          "only rule; off in the variant location_only_rules = false)",
          lambda f: _ext(f) & f.west_location & f.choices.location_only_rules),
     Rule("OTHER-2", "other", "MMP split between an AQ- and an IS-family group",
-         lambda f: f.mmp & (f.across | f.pre_split_tie) & _isin(f.relation, list(MMP_SPLIT))),
+         lambda f: f.mmp & (f.across | f.pre_split_tie) & f.relation.isin(MMP_SPLIT)),
     Rule("NET-1", "other", "AQ and IS family actors on a row dated before the split: relations inside one "
          "network (AQ and its then branch ISI/ISIS, or ISI's Syrian front)", lambda f: f.pre_split_tie),
     Rule("MULTI-CLAIM-1", "other", "GTD perpetrators naming both families with competing claims (compclaim "
@@ -391,15 +420,15 @@ assert len(RULES) == len(RULE_LIST), "rule ids repeat"
 
 
 # ---------------------------------------------------------------------------------------------- facts
-def _has(fam: np.ndarray, family: str) -> np.ndarray:
+def _has(fam: Labels, family: str) -> np.ndarray:
     """Side includes the family (AQ+IS includes both)."""
-    return (fam == family) | (fam == "AQ+IS")
+    return fam.isin([family, "AQ+IS"])
 
 
-def _coalition_side(side: pd.Series, fam: np.ndarray, taxonomy: Taxonomy, coalition: Coalition,
+def _coalition_side(side: pd.Series, fam: Labels, taxonomy: Taxonomy, coalition: Coalition,
                     schemes: pd.Series) -> np.ndarray:
     """Side is the forces of a state in the fixed target set (Western, or a coalition member at any date)."""
-    is_coal = fam == "coalition"
+    is_coal = fam.isin(["coalition"])
     out = np.zeros(len(side), dtype=bool)
     if not is_coal.any():
         return out
@@ -417,13 +446,13 @@ def _coalition_side(side: pd.Series, fam: np.ndarray, taxonomy: Taxonomy, coalit
     return out
 
 
-def _target_families(target_name: pd.Series, target_type: pd.Series, dates: pd.Series,
+def _target_families(target_name: pd.Series, target_type: Labels, dates: pd.Series,
                      choices: TaxonomyChoices) -> tuple[np.ndarray, np.ndarray]:
     """(names an AQ-family group, names an IS-family group) in GTD corp1 / target1 where the target type is
     Terrorists/Non-State Militia. Per unique text, then dated for the Nusra cut-off and al-Shabaab."""
     n = len(target_name)
     aq, is_ = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-    militia = target_type.astype("string").str.contains(MILITIA_TARGET, regex=False).fillna(False).to_numpy()
+    militia = target_type.where(lambda t: MILITIA_TARGET in t)
     if not militia.any():
         return aq, is_
     rows = np.flatnonzero(militia)  # only militia targets are read (no copy of the whole column)
@@ -474,19 +503,26 @@ def _nationals_abroad(coalition: Coalition, nationality: pd.Series, country: pd.
     return has, abroad
 
 
+def _month_end(days: pd.Series) -> pd.Series:
+    """The last day of each date's month (`pd.offsets.MonthEnd(0)` for dates at midnight; NaT stays NaT)."""
+    d = days.to_numpy(dtype="datetime64[ns]")
+    end = ((d.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype("datetime64[ns]")
+    return pd.Series(end, index=days.index)
+
+
 def _date_span(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """First and last day a row can stand for: the day; the month; the year (year precision, yearly rows)."""
     if "date" in df.columns:
         first = pd.to_datetime(df["date"]).astype("datetime64[ns]")
         prec = df["date_precision"].astype("string") if "date_precision" in df.columns else \
             pd.Series("day", index=df.index, dtype="string")
-        year_start = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
+        year_start = first_of_month(df["year"], 1)
         first = first.where(prec != "year", year_start)
-        last = first.where(prec != "month", first + pd.offsets.MonthEnd(0))
-        last = last.where(prec != "year", year_start + pd.offsets.YearEnd(0))
+        last = first.where(prec != "month", _month_end(first))
+        last = last.where(prec != "year", first_of_month(df["year"], 12) + pd.Timedelta(days=30))
     else:
-        first = pd.to_datetime(pd.DataFrame({"year": df["year"].astype("int64"), "month": 1, "day": 1}))
-        last = first + pd.offsets.YearEnd(0)
+        first = first_of_month(df["year"], 1)
+        last = first_of_month(df["year"], 12) + pd.Timedelta(days=30)
     return (first.astype("datetime64[ns]").to_numpy(), last.astype("datetime64[ns]").to_numpy())
 
 
@@ -524,21 +560,20 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         vals = np.asarray([getattr(c, attr) for c in codings], dtype=object)
         return vals[src_codes] if len(src_u) else np.zeros(0, dtype=object)
 
-    schemes = pd.Series(per_source("actor_scheme"), index=df.index, dtype="string")
+    schemes = pd.Series(pd.Categorical(per_source("actor_scheme")), index=df.index)
     plot = per_source("plot_source").astype(bool)
     is_gtd = per_source("is_gtd").astype(bool)
     ref = once("ref", lambda: reference_dates(df))
-    fam_a_s = taxonomy.family_of(col("side_a"), ref, choices, schemes)
-    fam_b_s = taxonomy.family_of(col("side_b"), ref, choices, schemes)
+    fam_a_arr = taxonomy.family_array(col("side_a"), ref, choices, schemes)
     jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
-    fam_a = _labels(fam_a_s.mask(jih_src, "JIH"))
-    fam_b = _labels(fam_b_s)
+    fam_a_arr[jih_src] = "JIH"
+    fam_a = Labels.of(fam_a_arr)
+    fam_b = Labels.of(taxonomy.family_array(col("side_b"), ref, choices, schemes))
 
-    fam_set = list(FAMILY_ACTORS)
-    a_fam, b_fam = _isin(fam_a, fam_set), _isin(fam_b, fam_set)
-    named = _isin(fam_a, list(NAMED_FAMILIES)) | _isin(fam_b, list(NAMED_FAMILIES))
-    relation = _labels(col("relation"))
-    mmp = _isin(relation, list(MMP_RELATIONS))
+    a_fam, b_fam = fam_a.isin(FAMILY_ACTORS), fam_b.isin(FAMILY_ACTORS)
+    named = fam_a.isin(NAMED_FAMILIES) | fam_b.isin(NAMED_FAMILIES)
+    relation = Labels.of(col("relation").astype("string").reset_index(drop=True))
+    mmp = relation.isin(MMP_RELATIONS)
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))
     pre = ref.to_numpy() < split
@@ -546,16 +581,24 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     straddles = (first_day < split) & (last_day >= split)
     a_aq, a_is, b_aq, b_is = _has(fam_a, "AQ"), _has(fam_a, "IS"), _has(fam_b, "AQ"), _has(fam_b, "IS")
     across_any = (a_aq & b_is) | (a_is & b_aq)
-    both_any = (fam_a == "AQ+IS") | (fam_b == "AQ+IS")
+    both_any = fam_a.isin(["AQ+IS"]) | fam_b.isin(["AQ+IS"])
 
-    def text_facts() -> tuple[np.ndarray, np.ndarray]:
-        summary = col("summary").astype("string")
-        stmt_text = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
-        hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
-        return stmt_text, summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+    def statement_text() -> np.ndarray:
+        # read on MMP rows only: `statement` is a fact of MMP relationship descriptions
+        rows = np.flatnonzero(mmp)
+        out = np.zeros(n, dtype=bool)
+        if len(rows):
+            summary = col("summary").astype("string").iloc[rows]
+            words = summary.str.contains(STATEMENT_RE).fillna(False).to_numpy(dtype=bool)
+            hedged = summary.str.contains(_HEDGED_DEED_RE).fillna(False).to_numpy(dtype=bool)
+            deeds = summary.str.contains(_DEED_RE).fillna(False).to_numpy(dtype=bool) & ~hedged
+            out[rows] = words & ~deeds
+        return out
 
-    stmt_text, deed_text = once("text", text_facts)
-    t_aq, t_is = _target_families(col("target_name"), col("target_type"), ref, choices)
+    statement = once("statement", statement_text)
+    ttype = col("target_type").astype("string")
+    ttype_labels = once("ttype", lambda: Labels.of(ttype))
+    t_aq, t_is = _target_families(col("target_name"), ttype_labels, ref, choices)
     gtd_clash = is_gtd & ~pre & ((a_aq & ~a_is & t_is) | (a_is & ~a_aq & t_aq))
 
     uncertain, doubt = flag("attribution_uncertain"), flag("doubt_terrorism")
@@ -574,15 +617,8 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     contact = dyadic & ((a_fam & _coalition_side(col("side_b"), fam_b, taxonomy, coalition, schemes)) |
                         (b_fam & _coalition_side(col("side_a"), fam_a, taxonomy, coalition, schemes)))
     nationality, country = col("target_nationality"), col("country")
-    ttype = col("target_type").astype("string")
 
-    def state_types() -> np.ndarray:
-        state_type = np.zeros(n, dtype=bool)
-        for t in STATE_TARGETS:
-            state_type |= ttype.str.contains(t, regex=False).fillna(False).to_numpy(dtype=bool)
-        return state_type
-
-    state_type = once("state_type", state_types)
+    state_type = once("state_type", lambda: ttype_labels.where(lambda t: any(s in t for s in STATE_TARGETS)))
     has_nw, nationals_abroad = once("nationals", lambda: _nationals_abroad(coalition, nationality, country))
     zero = (pd.to_numeric(col("n"), errors="coerce").fillna(1).to_numpy() == 0)
     return RowFacts(
@@ -590,12 +626,11 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         jih_only=(a_fam | b_fam) & ~named, named=named, mmp=mmp, relation=relation, dyadic=dyadic,
         across=across_any & ~pre, both_one_side=both_any & ~pre, pre_split_tie=(across_any | both_any) & pre,
         straddles_split=straddles,
-        statement=stmt_text & ~deed_text, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
+        statement=statement, gtd_clash=gtd_clash, verified=verified, unverified=unverified,
         competing=competing, plot=plot, plot_excluded=plot_excluded, uncertain=uncertain, doubt=doubt,
         contact=contact, nat_west=once("nat_west", lambda: coalition.western(nationality)),
         state_target=has_nw & state_type, nationals_abroad=nationals_abroad,
-        tourists=once("tourists", lambda: ttype.str.contains(TOURIST_TARGET, regex=False).fillna(False)
-                      .to_numpy(dtype=bool)),
+        tourists=once("tourists", lambda: ttype_labels.where(lambda t: TOURIST_TARGET in t)),
         west_location=once("west_location", lambda: coalition.western(country, how="all")),
         unseen=(~mmp & ~dyadic & ~plot & country.isna().to_numpy() & ttype.isna().to_numpy()
                 & nationality.isna().to_numpy()),
@@ -615,12 +650,11 @@ def _classify(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
         todo = (rule < 0) & r.applies(facts)
         rule[todo] = i
     out = df.reset_index(drop=True)  # copy-on-write (pandas >= 3): the columns are not copied
-    out["family_a"] = pd.Series(facts.fam_a, dtype="string").replace("", pd.NA)
-    out["family_b"] = pd.Series(facts.fam_b, dtype="string").replace("", pd.NA)
-    out["event_class"] = pd.Series(np.array([r.event_class for r in RULE_LIST], dtype=object)[rule],
-                                   dtype="string")
-    out["rule_id"] = pd.Series(np.array([r.id for r in RULE_LIST], dtype=object)[rule], dtype="string")
-    out["rules_version"] = pd.Series(RULES_VERSION, index=out.index, dtype="string")
+    out["family_a"] = facts.fam_a.as_text()
+    out["family_b"] = facts.fam_b.as_text()
+    out["event_class"] = _text_column([r.event_class for r in RULE_LIST], rule)
+    out["rule_id"] = _text_column([r.id for r in RULE_LIST], rule)
+    out["rules_version"] = _text_column([RULES_VERSION], np.zeros(facts.n, dtype=np.int8))
     return out.set_axis(index)
 
 
