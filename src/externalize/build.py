@@ -21,8 +21,10 @@ import platform
 import subprocess
 import warnings
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow
@@ -48,6 +50,10 @@ from externalize.schema import conform_events, conform_yearly, empty_events, emp
 from externalize.series import monthly_counts, undated_month_rows, yearly_counts
 from externalize.sources import adapter_for
 from externalize.sources.base import AdapterOutput, collect_notes, combine_parts
+
+if TYPE_CHECKING:  # classification is imported late (it loads the taxonomy)
+    from externalize.classify import ClassCounts
+    from externalize.taxonomy import Taxonomy
 
 DEFAULT_OUT = PROJECT_ROOT / "data" / "processed"
 
@@ -339,7 +345,7 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
                 allow_checksum_mismatch: bool = False, console: Console | None = None,
                 registry: dict[str, SourceSpec] | None = None, use_cache: bool = True) -> BuildResult:
     """Run the data half of the study and write its outputs under out_dir (default data/processed/)."""
-    from externalize.classify import classify_tables, unknown_actor_names  # late: depends on the taxonomy
+    from externalize.classify import classify_tables  # late: depends on the taxonomy
     from externalize.taxonomy import load_taxonomy
 
     console = console or Console(stderr=True)
@@ -361,6 +367,35 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     taxonomy = load_taxonomy()
     events, yearly, class_counts = classify_tables(events, yearly, study.taxonomy, taxonomy=taxonomy,
                                                    registry=registry)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the two row tables are final here: written in the background (Arrow encodes parquet outside the
+        # GIL) while the series are counted
+        rows_written = pool.submit(write_row_tables, events, yearly, out)
+        result, used = _summarise(study, events, yearly, class_counts, ledger, registry, files_info, taxonomy, out,
+                            console)
+        rows_written.result()
+    write_outputs(result, out)
+    write_frame(used, out / "outcome_sources.csv")
+    for r in used.itertuples():
+        if r.note:
+            console.print(f"[yellow]NOTE[/]: outcome {r.outcome}: {r.note}"
+                          + ("" if pd.isna(r.used) else f"; using {r.used}"))
+    if len(used) and used["used"].isna().all():
+        raise DataNotFoundError(
+            "nothing can be estimated: no outcome of the study has a source in this build ("
+            + "; ".join(f"{r.outcome} accepts {r.acceptable}" for r in used.itertuples())
+            + f"). Looked in {describe_search(data_dir)}. Build outputs are in {out} for inspection.")
+    console.print(f"[green]build written to {out}[/]")
+    return result
+
+
+def _summarise(study: StudyConfig, events: pd.DataFrame, yearly: pd.DataFrame, class_counts: ClassCounts,
+               ledger: Ledger, registry: dict[str, SourceSpec], files_info: dict, taxonomy: Taxonomy, out: Path,
+               console: Console) -> tuple[BuildResult, pd.DataFrame]:
+    """What the build derives from the classified rows: unknown names, rule counts in the ledger, series,
+    coverage and the manifest; and the source each outcome uses (`outcome_sources`)."""
+    from externalize.classify import unknown_actor_names
+
     # jihadist-looking actor names not curated in actors.csv: warned here, tabled for the report
     unknown = unknown_actor_names(events, yearly, taxonomy, registry)
     write_frame(unknown, out / "unknown_actor_names.csv")
@@ -382,26 +417,18 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
                               if s.ends_at_last_event and k in ledger.entries},
         "outcome_sources": {r.outcome: (None if pd.isna(r.used) else r.used) for r in used.itertuples()},
     }
-    result = BuildResult(events, yearly, monthly, yearly_series, ledger, coverage, registry, manifest)
-    write_outputs(result, out)
-    write_frame(used, out / "outcome_sources.csv")
-    for r in used.itertuples():
-        if r.note:
-            console.print(f"[yellow]NOTE[/]: outcome {r.outcome}: {r.note}"
-                          + ("" if pd.isna(r.used) else f"; using {r.used}"))
-    if len(used) and used["used"].isna().all():
-        raise DataNotFoundError(
-            "nothing can be estimated: no outcome of the study has a source in this build ("
-            + "; ".join(f"{r.outcome} accepts {r.acceptable}" for r in used.itertuples())
-            + f"). Looked in {describe_search(data_dir)}. Build outputs are in {out} for inspection.")
-    console.print(f"[green]build written to {out}[/]")
-    return result
+    return BuildResult(events, yearly, monthly, yearly_series, ledger, coverage, registry, manifest), used
+
+
+def write_row_tables(events: pd.DataFrame, yearly: pd.DataFrame, out: Path) -> None:
+    """The classified event and yearly tables, each written atomically."""
+    write_frame(events, out / "events.parquet")
+    write_frame(yearly, out / "yearly.parquet")
 
 
 def write_outputs(result: BuildResult, out: Path) -> None:
-    """Every build artefact, each written atomically (a killed build leaves no half-written file)."""
-    write_frame(result.events, out / "events.parquet")
-    write_frame(result.yearly, out / "yearly.parquet")
+    """Every build artefact but the row tables (`write_row_tables`), each written atomically (a killed build
+    leaves no half-written file)."""
     write_frame(result.monthly.assign(period=result.monthly["period"].astype(str)), out / "series_monthly.parquet")
     write_frame(result.yearly_series, out / "series_yearly.parquet")
     write_frame(result.ledger.summary(), out / "ledger.csv")
