@@ -81,11 +81,16 @@ def _family_mask(df: pd.DataFrame, family: str) -> pd.Series:
     return ((fa == family) | (fb == family)).fillna(False)
 
 
+_COUNTED = ["source", "event_class", "family_a", "family_b", "n", "date_precision", "date", "year"]
+
+
 def outcome_counts(events: pd.DataFrame, yearly: pd.DataFrame, outcome: Outcome, study: StudyConfig
                    ) -> dict[str, float]:
     """Before / after counts of one outcome on classified tables (see the module docstring)."""
     main = next(i for i in study.interventions if i.name == study.main_intervention)
-    tables = [t for t in (events, yearly) if t is not None and len(t)]
+    # only the columns counted here are filtered (a row mask on every column of the event table costs more
+    # than the classification)
+    tables = [t[[c for c in _COUNTED if c in t.columns]] for t in (events, yearly) if t is not None and len(t)]
     parts = [t[(t["source"] == outcome.source).to_numpy()] for t in tables]
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if len(rows):
