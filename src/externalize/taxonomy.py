@@ -126,6 +126,8 @@ class Taxonomy:
     _by_name: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
     _by_norm: dict[str, list[Entry]] = field(default_factory=dict, repr=False)
     _undated: dict[tuple[str, str | None, bool], str] = field(default_factory=dict, repr=False)
+    # entries per (string, scheme): the same actor strings recur across sources, sides and coding variants
+    _entries: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         contested = self.table["contested"] if "contested" in self.table.columns else \
@@ -139,6 +141,12 @@ class Taxonomy:
     # ------------------------------------------------------------------ lookup of one string
     def entries(self, name: str, scheme: str | None = None) -> list[Entry]:
         """Entries for an exact (else loosely normalised) name; a scheme's own rows win over 'any' rows."""
+        key = (name, scheme)
+        if key not in self._entries:
+            self._entries[key] = self._lookup(name, scheme)
+        return self._entries[key]
+
+    def _lookup(self, name: str, scheme: str | None) -> list[Entry]:
         found = self._by_name.get(name) or self._by_norm.get(normalise_name(name)) or []
         if not found and IS_NAME_RE.search(name.strip()):
             return [Entry("any", name, "IS", PATTERN_BRANCH, None, None, "", 0)]
