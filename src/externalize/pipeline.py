@@ -329,13 +329,26 @@ def _built(ctx: Context) -> Any:
     return ctx.extra["built"]
 
 
+def _series_built(ctx: Context) -> Any:
+    """The build for steps that read only its series (fit, robustness, findings): the event tables are left
+    unread unless the build ran in this process (they are most of a build's reading time)."""
+    from externalize.build import load_built
+
+    if "built" in ctx.extra:
+        return ctx.extra["built"]
+    if "built_series" not in ctx.extra:
+        ctx.extra["built_series"] = load_built(ctx.processed_dir, tables=False)
+    return ctx.extra["built_series"]
+
+
 def _study(ctx: Context) -> StudyConfig:
     """The study with each outcome's source resolved to the best source present in the build (a full GTD or
     GED the researcher supplied wins over the partial releases; see `build.resolve_study`)."""
     from externalize.build import load_built, resolve_study
 
     if "study" not in ctx.extra:   # the series decide; the event tables are read only by steps that use them
-        built = ctx.extra.get("built") or load_built(ctx.processed_dir, tables=False)
+        built = ctx.extra.get("built") or ctx.extra.get("built_series") or load_built(ctx.processed_dir,
+                                                                                    tables=False)
         ctx.extra["study"] = resolve_study(ctx.config(), built)
     return ctx.extra["study"]
 
@@ -350,13 +363,13 @@ def _run_build(ctx: Context) -> None:
 def _run_fit(ctx: Context) -> None:
     from externalize.estimates import fit_study
 
-    fit_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
+    fit_study(_series_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_robustness(ctx: Context) -> None:
     from externalize.estimates import robustness_study
 
-    robustness_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
+    robustness_study(_series_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
 
 
 def _run_designs(ctx: Context) -> None:
@@ -369,7 +382,7 @@ def _run_findings(ctx: Context) -> None:
     from externalize.evidence import write_evidence
     from externalize.findings import findings_study
 
-    findings_study(_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
+    findings_study(_series_built(ctx), _study(ctx), ctx.tables_dir, console=ctx.console)
     write_evidence(ctx.output_dir, _study(ctx), ctx.processed_dir, jobs=ctx.jobs)
 
 
