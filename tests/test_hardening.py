@@ -487,3 +487,22 @@ def test_raw_files_lists_every_part_of_a_supplied_release(tmp_path):
     b = write_csv(gtd_rows(gtd_month_rows("2021-01", "2021-01", lambda p: 1)),
                   data / "globalterrorismdb_2021Jan-June_1222dist.csv")
     assert raw_files(only("gtd_full", "crenshaw_cym"), data) == [a, b]
+
+
+def test_a_failed_write_of_the_event_table_fails_the_build(tmp_path, monkeypatch):
+    """The event and yearly tables are written in the background while the series are counted: an error
+    there must stop the build, not be lost with its thread."""
+    import externalize.build as build_module
+
+    data = tmp_path / "data"
+    write_csv(gtd_rows(gtd_month_rows("2020-01", "2020-03", lambda p: 1)), data / "globalterrorismdb_0522dist.csv")
+    study = dataclasses.replace(load_study(), window_start=pd.Period("2020-01", "M"),
+                                window_end=pd.Period("2020-12", "M"), outcomes=(), comparisons=())
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(build_module, "write_row_tables", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        build_study(study, data, tmp_path / "out", registry=only("gtd_full"), console=QUIET, use_cache=False)
+    assert not (tmp_path / "out" / "build_manifest.json").exists()
