@@ -133,7 +133,9 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
       the cells by cohort shares n_g / N normalised to sum 1, and add to the influence function the term for
       the estimated weights: [(d - s) / sum(s) - rowsum(d - s) s' / sum(s)^2] @ ATT, d the units x cells
       cohort dummies, s their means.
-    - Intervals: estimate -/+ z_{1-alpha/2} * std_error (pointwise normal).
+    - Intervals: estimate -/+ z_{1-alpha/2} * std_error (pointwise normal). A standard error or bound that
+      is exactly 0 is reported as NaN (the library's `fix_std_error_cols`): a cell whose outcome changes are
+      constant within the treated and within the controls (e.g. no plot in either month anywhere) has none.
     """
     from scipy.stats import norm
 
@@ -164,11 +166,22 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
         horizon = times[np.maximum(t_idx, b_idx)]
         with np.errstate(invalid="ignore"):
             ctrl |= (cohort[:, None] > horizon[None, :]) & ~treat
+    def _group_mean_and_deviation(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # a group whose changes are all equal has that change as its mean and deviations exactly 0, so a
+        # degenerate cell gets a standard error of exactly 0 (reported as NaN, below), as in the library
+        mean = np.where(mask, dy, 0.0).sum(axis=0) / mask.sum(axis=0)
+        lo = np.where(mask, dy, np.inf).min(axis=0)
+        hi = np.where(mask, dy, -np.inf).max(axis=0)
+        const = lo == hi
+        mean = np.where(const, lo, mean)
+        dev = np.where(mask & ~const[None, :], dy - mean, 0.0)
+        return mean, dev
+
     n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
-    mu_t = np.where(treat, dy, 0.0).sum(axis=0) / n_t
-    mu_c = np.where(ctrl, dy, 0.0).sum(axis=0) / n_c
+    mu_t, dev_t = _group_mean_and_deviation(treat)
+    mu_c, dev_c = _group_mean_and_deviation(ctrl)
     att = mu_t - mu_c
-    psi = n * (np.where(treat, dy - mu_t, 0.0) / n_t - np.where(ctrl, dy - mu_c, 0.0) / n_c)
+    psi = n * (dev_t / n_t - dev_c / n_c)
     z = float(norm.ppf(1 - alpha / 2))
 
     def _se(inf: np.ndarray) -> np.ndarray:
@@ -182,18 +195,21 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
         inf = psi[:, cols] @ w + wif @ att[cols]
         return float(w @ att[cols]), float(_se(inf[:, None])[0])
 
-    se = _se(psi)
+    def _with_bounds(frame: pd.DataFrame) -> pd.DataFrame:
+        # the library reports a standard error, or a bound, that is exactly 0 as missing
+        est, se = frame["estimate"].to_numpy(float), frame["std_error"].to_numpy(float)
+        lo, hi = est - z * se, est + z * se
+        return frame.assign(std_error=np.where(se == 0, np.nan, se), ci_low=np.where(lo == 0, np.nan, lo),
+                            ci_high=np.where(hi == 0, np.nan, hi))
+
     times_t = times[t_idx]
-    gt = pd.DataFrame({"group": g_arr.astype("int64"), "time": times_t, "estimate": att, "std_error": se,
-                       "ci_low": att - z * se, "ci_high": att + z * se})
+    gt = _with_bounds(pd.DataFrame({"group": g_arr.astype("int64"), "time": times_t, "estimate": att,
+                                    "std_error": _se(psi)}))
     rel = times_t - g_arr.astype("int64")
     ev_rows = [(e, *_aggregate(np.flatnonzero(rel == e))) for e in np.unique(rel)]
-    ev = pd.DataFrame(ev_rows, columns=["event_time", "estimate", "std_error"])
-    ev["ci_low"] = ev["estimate"] - z * ev["std_error"]
-    ev["ci_high"] = ev["estimate"] + z * ev["std_error"]
+    ev = _with_bounds(pd.DataFrame(ev_rows, columns=["event_time", "estimate", "std_error"]))
     est, s_err = _aggregate(np.flatnonzero(rel >= 0))
-    overall = pd.DataFrame({"estimate": [est], "std_error": [s_err], "ci_low": [est - z * s_err],
-                            "ci_high": [est + z * s_err]})
+    overall = _with_bounds(pd.DataFrame({"estimate": [est], "std_error": [s_err]}))
     return gt, ev, overall
 
 
