@@ -129,6 +129,20 @@ def test_a_cell_without_variation_has_no_standard_error(hand_panel: pd.DataFrame
     _assert_same(fit, _library(flat, "y", "never_treated"), 9.0)
 
 
+def test_constant_changes_follow_the_library_rounding(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One treated unit with non-integer changes and flat controls: every cell's influence function is 0 in
+    exact arithmetic; the library prints NaN for some standard errors and rounding residues (~1e-17) for
+    others. The closed form must print NaN exactly where the library does, and the same tiny values."""
+    rows = [("T", 2001 + k, 2004.0, v) for k, v in enumerate([0.0, 0.1, 0.3, 0.7, 0.2, 0.9])]
+    rows += [(f"c{u}", 2001 + k, np.nan, 1.0) for u in range(6) for k in range(6)]
+    panel = pd.DataFrame(rows, columns=["unit", "time", "cohort", "y"])
+    for cg in did.CONTROL_GROUPS:
+        fit = _closed(panel, "y", cg, monkeypatch)
+        ref = _library(panel, "y", cg)
+        assert ref[0]["std_error"].isna().any() and ref[0]["std_error"].notna().any()   # both occur
+        _assert_same(fit, ref, 1.0)
+
+
 # ---------------------------------------------------------------- seeded random panels
 
 def _random_panel(seed: int) -> pd.DataFrame:

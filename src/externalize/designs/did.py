@@ -103,6 +103,23 @@ def _wide_panel(df: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray,
     return y, times.astype("int64"), coh
 
 
+def _library_cell(dy: np.ndarray, treated: np.ndarray, control: np.ndarray) -> tuple[float, np.ndarray]:
+    """ATT and unit-level influence function (length N, 0 outside the cell's units) of one group-time cell
+    from the library's outcome-regression 2x2 estimator, exactly as `differences` calls it on a balanced panel
+    without covariates (intercept-only design, unit weights, influence function scaled by N / n_sample)."""
+    from differences.models.did.did_cal import reg_did_panel
+
+    sample = treated | control
+    m = int(sample.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = reg_did_panel(endog=dy[sample], exog=np.ones((m, 1)), treated=treated[sample].astype("int64"),
+                            weights=np.ones(m, dtype="int64"))
+    inf = np.zeros(len(dy))
+    inf[sample] = np.asarray(res["influence_func"], dtype=float).ravel() * (len(dy) / m)
+    return float(res["att"]), inf
+
+
 def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, control_group: str,
                         alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
     """Callaway-Sant'Anna group-time ATTs without covariates on a balanced panel, with their simple and
@@ -166,22 +183,28 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
         horizon = times[np.maximum(t_idx, b_idx)]
         with np.errstate(invalid="ignore"):
             ctrl |= (cohort[:, None] > horizon[None, :]) & ~treat
-    def _group_mean_and_deviation(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # a group whose changes are all equal has that change as its mean and deviations exactly 0, so a
-        # degenerate cell gets a standard error of exactly 0 (reported as NaN, below), as in the library
+    def _group_mean_and_deviation(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # a group whose changes are all equal has that change as its mean and deviations exactly 0
         mean = np.where(mask, dy, 0.0).sum(axis=0) / mask.sum(axis=0)
         lo = np.where(mask, dy, np.inf).min(axis=0)
         hi = np.where(mask, dy, -np.inf).max(axis=0)
         const = lo == hi
         mean = np.where(const, lo, mean)
         dev = np.where(mask & ~const[None, :], dy - mean, 0.0)
-        return mean, dev
+        return mean, dev, const
 
     n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
-    mu_t, dev_t = _group_mean_and_deviation(treat)
-    mu_c, dev_c = _group_mean_and_deviation(ctrl)
+    mu_t, dev_t, const_t = _group_mean_and_deviation(treat)
+    mu_c, dev_c, const_c = _group_mean_and_deviation(ctrl)
     att = mu_t - mu_c
     psi = n * (dev_t / n_t - dev_c / n_c)
+    # Cells whose changes are constant within the treated and within the controls have an influence function
+    # of 0 in exact arithmetic. The library reports a standard error of exactly 0 as missing, but computes it
+    # with rounding residues (about 1e-17) unless every change is 0, so whether it prints NaN or ~1e-17 is
+    # decided by its own floating-point path: for those few cells the library's own 2x2 estimator
+    # (`reg_did_panel`, on the cell's units in its order) gives the estimate and influence function.
+    for k in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))):
+        att[k], psi[:, k] = _library_cell(dy[:, k], treat[:, k], ctrl[:, k])
     z = float(norm.ppf(1 - alpha / 2))
 
     def _se(inf: np.ndarray) -> np.ndarray:
