@@ -221,14 +221,14 @@ def test_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
 # ---------------------------------------------------------------- the study's own panels
 
 @pytest.fixture(scope="module")
-def study_panels(tmp_path_factory: pytest.TempPathFactory, shared_data_dir: Path) -> list[tuple[str, pd.DataFrame, str, str]]:
+def study_panels(tmp_path_factory: pytest.TempPathFactory,
+                 shared_data_dir: Path) -> list[tuple[str, pd.DataFrame, str, str]]:
     """The 20 specifications without covariates of the participation design, built as
     `participation_design` builds them, from a real build of the sources it reads."""
     from externalize.build import build_study
     from externalize.classify import load_coalition
     from externalize.config import load_study
-    from externalize.designs.participation import (DATASETS, PLOT_STATUSES, dataset_panel, placebo_panel,
-                                                   strike_starts)
+    from externalize.designs.participation import DATASETS, PLOT_STATUSES, dataset_panel, placebo_panel, strike_starts
     from externalize.registry import load_registry
 
     reg = load_registry()

@@ -13,6 +13,11 @@ Inputs are long panels: one row per unit and period, with an integer time index 
 period of first treatment (`cohort`, NaN for never-treated units), the outcome and any covariates.
 Intervals are the package's analytic (influence-function, unit-clustered) pointwise 95% intervals; with
 few treated units they are optimistic, which is why `randomization_pvalue` exists.
+
+Without covariates, on a balanced panel, the package's per-cell data-frame work (about 9 ms a group-time cell)
+is replaced by the same estimator in closed form (`_fit_cs_closed_form`, vectorised over cells): the same
+estimates, errors and bounds to rounding (1e-10 relative in tests/designs/test_did_closed_form.py, against
+the package on random panels, the `did` example and the study's own panels).
 """
 
 from __future__ import annotations
