@@ -216,6 +216,12 @@ def test_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
     assert calls == [("lpop",), ()]
     fit_cs(small, "lemp")                                 # balanced, no covariate: closed form
     assert len(calls) == 2
+    # no never-treated unit: the library compares with the last cohort on a truncated panel; left to it
+    treated_only = small[small["cohort"].notna()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)     # the library's note on using the last cohort
+        fit_cs(treated_only, "lemp", control_group="not_yet_treated")
+    assert calls == [("lpop",), (), ()]
 
 
 # ---------------------------------------------------------------- the study's own panels

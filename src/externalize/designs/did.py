@@ -188,6 +188,7 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
         horizon = times[np.maximum(t_idx, b_idx)]
         with np.errstate(invalid="ignore"):
             ctrl |= (cohort[:, None] > horizon[None, :]) & ~treat
+
     def _group_mean_and_deviation(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # a group whose changes are all equal has that change as its mean and deviations exactly 0
         mean = np.where(mask, dy, 0.0).sum(axis=0) / mask.sum(axis=0)
