@@ -13,6 +13,11 @@ Inputs are long panels: one row per unit and period, with an integer time index 
 period of first treatment (`cohort`, NaN for never-treated units), the outcome and any covariates.
 Intervals are the package's analytic (influence-function, unit-clustered) pointwise 95% intervals; with
 few treated units they are optimistic, which is why `randomization_pvalue` exists.
+
+Without covariates, on a balanced panel, the package's per-cell data-frame work (about 9 ms a group-time cell)
+is replaced by the same estimator in closed form (`_fit_cs_closed_form`, vectorised over cells): the same
+estimates, errors and bounds to rounding (1e-10 relative in tests/designs/test_did_closed_form.py, against
+the package on random panels, the `did` example and the study's own panels).
 """
 
 from __future__ import annotations
@@ -84,26 +89,183 @@ def check_panel(panel: pd.DataFrame, outcome: str, unit: str = "unit", time: str
         raise DesignError("no treated unit in the panel")
 
 
-def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_treated",
-           covariates: Sequence[str] = (), unit: str = "unit", time: str = "time", cohort: str = "cohort",
-           est_method: str = "reg", alpha: float = 0.05) -> CSFit:
-    """Group-time ATTs and their simple and event-time aggregations.
+def _wide_panel(df: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(outcomes units x periods, sorted period values, cohort per unit) of a balanced panel with integer
+    cohorts, units in sorted order; None when the panel is unbalanced or a cohort is not an integer (the
+    closed form then does not apply)."""
+    times = np.sort(df["time"].unique())
+    units = np.sort(df["unit"].unique())
+    if len(df) != len(units) * len(times):
+        return None
+    coh = df.groupby("unit", sort=True)["cohort"].first().to_numpy(dtype=float)
+    treated = np.isfinite(coh)
+    if (coh[treated] != np.round(coh[treated])).any():
+        return None
+    wide = df.pivot(index="unit", columns="time", values=outcome).reindex(index=units, columns=times)
+    y = wide.to_numpy(dtype=float)
+    if np.isnan(y).any():
+        return None
+    return y, times.astype("int64"), coh
 
-    panel: long, one row per unit x time; `time` and `cohort` integers (cohort NaN = never treated).
-    covariates: column names entering the outcome regression at their base-period values (`did` convention).
-    Returns CSFit with tidy frames (TIDY_COLUMNS): aggregation "group-time" (group, time), "event" (event_time)
-    and "overall" (the simple aggregation, weights proportional to group size, as `aggte(type="simple")`).
-    Raises DesignError for a bad panel or an unknown control group.
+
+def _library_cell(dy: np.ndarray, treated: np.ndarray, control: np.ndarray) -> tuple[float, np.ndarray]:
+    """ATT and unit-level influence function (length N, 0 outside the cell's units) of one group-time cell
+    from the library's outcome-regression 2x2 estimator, exactly as `differences` calls it on a balanced panel
+    without covariates (intercept-only design, unit weights, influence function scaled by N / n_sample)."""
+    from differences.models.did.did_cal import reg_did_panel
+
+    sample = treated | control
+    m = int(sample.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = reg_did_panel(endog=dy[sample], exog=np.ones((m, 1)), treated=treated[sample].astype("int64"),
+                            weights=np.ones(m, dtype="int64"))
+    inf = np.zeros(len(dy))
+    inf[sample] = np.asarray(res["influence_func"], dtype=float).ravel() * (len(dy) / m)
+    return float(res["att"]), inf
+
+
+def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, control_group: str,
+                        alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """Callaway-Sant'Anna group-time ATTs without covariates on a balanced panel, with their simple and
+    event-time aggregations, in closed form: the numbers `differences` (0.3, `ATTgt(...).fit(est_method="reg")`
+    with its defaults) returns, without its per-cell data frames.
+
+    y: outcomes, units x periods (periods in increasing order `times`); cohort: first treated period per unit
+    (NaN = never treated). Returns (group-time, event, overall) frames with columns group, time, estimate,
+    std_error, ci_low, ci_high (event: event_time, ...), or None when the library would take another path
+    (no never-treated unit left: it then uses the last cohort as controls and truncates the panel; no
+    cohort with a base period).
+
+    Conventions, from the library's source (models/attgt: utility_ntl.py, attgt_cal.py, aggregate.py;
+    models/did: did_cal.py, att_if.py; data_validator):
+    - Units first treated at or before the first period have no untreated period and are dropped; a cohort
+      after the last period counts as never treated. N is the number of units left.
+    - Cells (g, t): every cohort g > first period, every period t but the first; varying base period: the
+      period just before t when t < g (pre-period placebo), the last period before g when t >= g;
+      anticipation 0.
+    - Treated: units of cohort g. Controls: never-treated units, or with not-yet-treated controls also the
+      units of other cohorts first treated after max(t, base).
+    - Outcome regression on an intercept is the control mean of dy = y_t - y_base, so
+      ATT(g,t) = mean_treated(dy) - mean_control(dy), with unit-level influence function
+      psi_i = N * [D_i (dy_i - mean_treated) / n_T - C_i (dy_i - mean_control) / n_C]
+      (zero for units in neither group; the OLS estimation effect of the control mean is the second term),
+      and standard error sqrt(sum_i psi_i^2) / N (analytic, clustered by unit; no bootstrap by default).
+    - Aggregations (simple: cells with t >= g; event: cells with t - g = e, pre-periods included) weight
+      the cells by cohort shares n_g / N normalised to sum 1, and add to the influence function the term for
+      the estimated weights: [(d - s) / sum(s) - rowsum(d - s) s' / sum(s)^2] @ ATT, d the units x cells
+      cohort dummies, s their means.
+    - Intervals: estimate -/+ z_{1-alpha/2} * std_error (pointwise normal). A standard error or bound that
+      is exactly 0 is reported as NaN (the library's `fix_std_error_cols`): a cell whose outcome changes are
+      constant within the treated and within the controls (e.g. no plot in either month anywhere) has none.
     """
+    from scipy.stats import norm
+
+    first, last = times[0], times[-1]
+    keep = ~(np.isfinite(cohort) & (cohort <= first))
+    y, cohort = y[keep], cohort[keep].copy()
+    cohort[np.isfinite(cohort) & (cohort > last)] = np.nan
+    never = ~np.isfinite(cohort)
+    if not never.any():
+        return None
+    cohorts = np.unique(cohort[~never])
+    if len(cohorts) == 0:
+        return None
+    n = y.shape[0]
+    cells_g, cells_b, cells_t = [], [], []
+    for g in cohorts:
+        last_pre = int(np.flatnonzero(times < g)[-1])
+        for k in range(1, len(times)):
+            cells_g.append(g)
+            cells_t.append(k)
+            cells_b.append(last_pre if times[k] >= g else k - 1)
+    g_arr = np.array(cells_g)
+    b_idx, t_idx = np.array(cells_b), np.array(cells_t)
+    dy = y[:, t_idx] - y[:, b_idx]                                            # units x cells
+    treat = cohort[:, None] == g_arr[None, :]
+    ctrl = np.repeat(never[:, None], len(g_arr), axis=1)
+    if control_group == "not_yet_treated":
+        horizon = times[np.maximum(t_idx, b_idx)]
+        with np.errstate(invalid="ignore"):
+            ctrl |= (cohort[:, None] > horizon[None, :]) & ~treat
+
+    def _group_mean_and_deviation(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # a group whose changes are all equal has that change as its mean and deviations exactly 0
+        mean = np.where(mask, dy, 0.0).sum(axis=0) / mask.sum(axis=0)
+        lo = np.where(mask, dy, np.inf).min(axis=0)
+        hi = np.where(mask, dy, -np.inf).max(axis=0)
+        const = lo == hi
+        mean = np.where(const, lo, mean)
+        dev = np.where(mask & ~const[None, :], dy - mean, 0.0)
+        return mean, dev, const
+
+    n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
+    mu_t, dev_t, const_t = _group_mean_and_deviation(treat)
+    mu_c, dev_c, const_c = _group_mean_and_deviation(ctrl)
+    att = mu_t - mu_c
+    psi = n * (dev_t / n_t - dev_c / n_c)
+    # Cells whose changes are constant within the treated and within the controls have an influence function
+    # of 0 in exact arithmetic. The library reports a standard error of exactly 0 as missing, but computes it
+    # with rounding residues (about 1e-17) unless every change is 0, so whether it prints NaN or ~1e-17 is
+    # decided by its own floating-point path: for those few cells the library's own 2x2 estimator
+    # (`reg_did_panel`, on the cell's units in its order) gives the estimate and influence function.
+    for k in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))):
+        att[k], psi[:, k] = _library_cell(dy[:, k], treat[:, k], ctrl[:, k])
+    z = float(norm.ppf(1 - alpha / 2))
+
+    def _se(inf: np.ndarray) -> np.ndarray:
+        return np.sqrt((inf ** 2).sum(axis=0)) / n
+
+    def _aggregate(cols: np.ndarray) -> tuple[float, float]:
+        d = treat[:, cols].astype(float)
+        s = d.mean(axis=0)
+        w = s / s.sum()
+        wif = (d - s) / s.sum() - (d - s).sum(axis=1)[:, None] * (s / s.sum() ** 2)[None, :]
+        inf = psi[:, cols] @ w + wif @ att[cols]
+        return float(w @ att[cols]), float(_se(inf[:, None])[0])
+
+    def _with_bounds(frame: pd.DataFrame) -> pd.DataFrame:
+        # the library reports a standard error, or a bound, that is exactly 0 as missing
+        est, se = frame["estimate"].to_numpy(float), frame["std_error"].to_numpy(float)
+        lo, hi = est - z * se, est + z * se
+        return frame.assign(std_error=np.where(se == 0, np.nan, se), ci_low=np.where(lo == 0, np.nan, lo),
+                            ci_high=np.where(hi == 0, np.nan, hi))
+
+    times_t = times[t_idx]
+    gt = _with_bounds(pd.DataFrame({"group": g_arr.astype("int64"), "time": times_t, "estimate": att,
+                                    "std_error": _se(psi)}))
+    rel = times_t - g_arr.astype("int64")
+    ev_rows = [(e, *_aggregate(np.flatnonzero(rel == e))) for e in np.unique(rel)]
+    ev = _with_bounds(pd.DataFrame(ev_rows, columns=["event_time", "estimate", "std_error"]))
+    est, s_err = _aggregate(np.flatnonzero(rel >= 0))
+    overall = _with_bounds(pd.DataFrame({"estimate": [est], "std_error": [s_err]}))
+    return gt, ev, overall
+
+
+def _tidy(gt: pd.DataFrame, ev: pd.DataFrame, simple: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                                             pd.DataFrame]:
+    """The three tidy frames (TIDY_COLUMNS) from group-time (group, time, ...), event (event_time, ...) and
+    simple-aggregation (one row) frames with estimate, std_error, ci_low, ci_high."""
+    g = pd.DataFrame({"aggregation": "group-time", "group": gt["group"].astype("Int64"),
+                      "time": gt["time"].astype("Int64"), "event_time": (gt["time"] - gt["group"]).astype("Int64"),
+                      "estimate": gt["estimate"], "std_error": gt["std_error"], "ci_low": gt["ci_low"],
+                      "ci_high": gt["ci_high"]})
+    e = pd.DataFrame({"aggregation": "event", "group": pd.array([pd.NA] * len(ev), dtype="Int64"),
+                      "time": pd.array([pd.NA] * len(ev), dtype="Int64"),
+                      "event_time": ev["event_time"].astype("Int64"), "estimate": ev["estimate"],
+                      "std_error": ev["std_error"], "ci_low": ev["ci_low"], "ci_high": ev["ci_high"]})
+    o = pd.DataFrame({"aggregation": ["overall"], "group": pd.array([pd.NA], dtype="Int64"),
+                      "time": pd.array([pd.NA], dtype="Int64"), "event_time": pd.array([pd.NA], dtype="Int64"),
+                      "estimate": simple["estimate"].to_numpy(), "std_error": simple["std_error"].to_numpy(),
+                      "ci_low": simple["ci_low"].to_numpy(), "ci_high": simple["ci_high"].to_numpy()})
+    return g[TIDY_COLUMNS], e[TIDY_COLUMNS], o[TIDY_COLUMNS]
+
+
+def _fit_cs_library(df: pd.DataFrame, outcome: str, control_group: str, covariates: Sequence[str],
+                    est_method: str, alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The fit through `differences` (any panel, covariates, estimation method)."""
     from differences import ATTgt
 
-    if control_group not in CONTROL_GROUPS:
-        raise DesignError(f"control_group must be one of {CONTROL_GROUPS}")
-    check_panel(panel, outcome, unit, time, cohort)
-    cols = [unit, time, cohort, outcome, *covariates]
-    df = panel[cols].rename(columns={unit: "unit", time: "time", cohort: "cohort"}).copy()
-    df["time"] = df["time"].astype("int64")
-    df["cohort"] = df["cohort"].astype("float64")
     df = df.set_index(["unit", "time"]).sort_index()
     formula = outcome if not covariates else f"{outcome} ~ {' + '.join(covariates)}"
     with _library_deprecations_silenced():
@@ -113,21 +275,52 @@ def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_tre
         gt = _flatten(att.results()).reset_index()
         ev = _flatten(att.aggregate("event", alpha=alpha)).reset_index()
         simple = _flatten(att.aggregate("simple", alpha=alpha))
-    g = pd.DataFrame({"aggregation": "group-time", "group": gt["cohort"].astype("Int64"),
-                      "time": gt["time"].astype("Int64"), "event_time": (gt["time"] - gt["cohort"]).astype("Int64"),
-                      "estimate": gt["ATT"], "std_error": gt["std_error"], "ci_low": gt["lower"],
-                      "ci_high": gt["upper"]})
-    e = pd.DataFrame({"aggregation": "event", "group": pd.array([pd.NA] * len(ev), dtype="Int64"),
-                      "time": pd.array([pd.NA] * len(ev), dtype="Int64"),
-                      "event_time": ev["relative_period"].astype("Int64"), "estimate": ev["ATT"],
-                      "std_error": ev["std_error"], "ci_low": ev["lower"], "ci_high": ev["upper"]})
-    o = pd.DataFrame({"aggregation": ["overall"], "group": pd.array([pd.NA], dtype="Int64"),
-                      "time": pd.array([pd.NA], dtype="Int64"), "event_time": pd.array([pd.NA], dtype="Int64"),
-                      "estimate": simple["ATT"].to_numpy(), "std_error": simple["std_error"].to_numpy(),
-                      "ci_low": simple["lower"].to_numpy(), "ci_high": simple["upper"].to_numpy()})
+    names = {"ATT": "estimate", "lower": "ci_low", "upper": "ci_high"}
+    return _tidy(gt.rename(columns={**names, "cohort": "group"}),
+                 ev.rename(columns={**names, "relative_period": "event_time"}), simple.rename(columns=names))
+
+
+def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_treated",
+           covariates: Sequence[str] = (), unit: str = "unit", time: str = "time", cohort: str = "cohort",
+           est_method: str = "reg", alpha: float = 0.05) -> CSFit:
+    """Group-time ATTs and their simple and event-time aggregations.
+
+    panel: long, one row per unit x time; `time` and `cohort` integers (cohort NaN = never treated).
+    covariates: column names entering the outcome regression at their base-period values (`did` convention).
+    Returns CSFit with tidy frames (TIDY_COLUMNS): aggregation "group-time" (group, time), "event" (event_time)
+    and "overall" (the simple aggregation, weights proportional to group size, as `aggte(type="simple")`).
+    Without covariates, with est_method "reg", on a balanced panel with never-treated units, the numbers are
+    computed in closed form (`_fit_cs_closed_form`; the same numbers as `differences`, to rounding, as
+    tests/designs/test_did_closed_form.py checks); otherwise through `differences`.
+    Units first treated in the first period have no base period and are left out, as `differences` and
+    `did` do (with a warning).
+    Raises DesignError for a bad panel or an unknown control group.
+    """
+    if control_group not in CONTROL_GROUPS:
+        raise DesignError(f"control_group must be one of {CONTROL_GROUPS}")
+    check_panel(panel, outcome, unit, time, cohort)
+    cols = [unit, time, cohort, outcome, *covariates]
+    df = panel[cols].rename(columns={unit: "unit", time: "time", cohort: "cohort"}).copy()
+    df["time"] = df["time"].astype("int64")
+    df["cohort"] = df["cohort"].astype("float64")
+    frames = None
+    if not covariates and est_method == "reg":
+        wide = _wide_panel(df, outcome)
+        if wide is not None:
+            y, times, coh = wide
+            frames = _fit_cs_closed_form(y, times, coh, control_group, alpha)
+            if frames is not None:
+                n_early = int((np.isfinite(coh) & (coh <= times[0])).sum())
+                if n_early:
+                    warnings.warn(f"{n_early} units first treated in the first period (no untreated base "
+                                  "period) are left out of the Callaway-Sant'Anna estimates", UserWarning,
+                                  stacklevel=2)
+                frames = _tidy(*frames)
+    if frames is None:
+        frames = _fit_cs_library(df, outcome, control_group, covariates, est_method, alpha)
+    g, e, o = frames
     units = panel.drop_duplicates(unit)
-    return CSFit(group_time=g[TIDY_COLUMNS], event=e[TIDY_COLUMNS], overall=o[TIDY_COLUMNS],
-                 n_units=len(units), n_treated=int(units[cohort].notna().sum()),
+    return CSFit(group_time=g, event=e, overall=o, n_units=len(units), n_treated=int(units[cohort].notna().sum()),
                  n_never=int(units[cohort].isna().sum()))
 
 
