@@ -158,16 +158,24 @@ def _conform(df: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...
         raise ValueError(f"{what} table has columns outside the schema: {extra}")
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for col, dtype in columns.items():
-        if col in df.columns:
-            values = df[col].reset_index(drop=True)
-        elif dtype.startswith("datetime"):
-            values = pd.Series(pd.NaT, index=out.index, dtype=dtype)
-        else:
-            values = pd.Series(pd.NA, index=out.index, dtype="object")
+        if col not in df.columns:
+            out[col] = _missing_column(dtype, out.index)
+            continue
+        values = df[col].reset_index(drop=True)
         if dtype == "float64" and values.dtype == object:
             values = values.astype("Float64")  # pd.NA cannot go straight to numpy float
         out[col] = values.astype(dtype)
     return out
+
+
+def _missing_column(dtype: str, index: pd.Index) -> pd.Series:
+    """An optional column the table lacks: all missing, made in its dtype (NaT, NaN or <NA>) directly rather
+    than cast from a column of Python objects."""
+    if dtype.startswith("datetime"):
+        return pd.Series(pd.NaT, index=index, dtype=dtype)
+    if dtype == "float64":
+        return pd.Series(np.nan, index=index, dtype=dtype)
+    return pd.Series(pd.NA, index=index, dtype=dtype)
 
 
 def conform_events(df: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
