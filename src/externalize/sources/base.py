@@ -18,7 +18,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pyarrow
 import pyarrow.compute as pyarrow_compute
 import pyarrow.csv as pyarrow_csv
@@ -444,11 +443,11 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
 
 def conformed(conform: Callable[[pd.DataFrame], pd.DataFrame], table: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Apply schema.conform_events / conform_yearly; a value the schema refuses (a latitude of 200, a negative
-    death count) is reported as a SourceFormatError naming the file, like every other bad-input error."""
+    death count), already reported by the schema with its source and column, is reported with the file too."""
     try:
         return conform(table)
-    except pandera.errors.SchemaError as exc:
-        raise SourceFormatError(f"{path}: values outside the schema: {exc}") from exc
+    except SourceFormatError as exc:
+        raise SourceFormatError(f"{path}: {exc}") from exc
 
 
 def text_to_float(raw: pd.Series) -> pd.Series | None:
