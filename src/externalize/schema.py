@@ -163,30 +163,37 @@ def _conform(df: pd.DataFrame, columns: dict[str, str], required: tuple[str, ...
     extra = [c for c in df.columns if c not in columns]
     if extra:
         raise ValueError(f"{what} table has columns outside the schema: {extra}")
-    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    n = len(df)
+    out: dict[str, object] = {}
     for col, dtype in columns.items():
         if col not in df.columns:
-            out[col] = _missing_column(dtype, out.index)
+            out[col] = _missing_column(dtype, n)
             continue
-        values = df[col].reset_index(drop=True)
+        values = df[col]
         try:
             if dtype == "float64" and values.dtype == object:
                 values = values.astype("Float64")  # pd.NA cannot go straight to numpy float
-            out[col] = values.astype(dtype)
+            out[col] = values.astype(dtype).array  # positions, not labels: the table gets a fresh RangeIndex
         except (ValueError, TypeError, OverflowError) as exc:
             raise SourceFormatError(f"{_whose(df, what)}: column {col!r} cannot be stored as {dtype} "
                                     f"({type(exc).__name__}: {exc})") from exc
-    return out
+    return pd.DataFrame(out, index=pd.RangeIndex(n))  # built once (not column by column)
 
 
-def _missing_column(dtype: str, index: pd.Index) -> pd.Series:
-    """An optional column the table lacks: all missing, made in its dtype (NaT, NaN or <NA>) directly rather
-    than cast from a column of Python objects."""
+def _missing_column(dtype: str, n: int) -> object:
+    """An optional column the table lacks: n missing values made directly in its dtype (NaT, NaN or <NA>),
+    not cast from a column of Python objects."""
     if dtype.startswith("datetime"):
-        return pd.Series(pd.NaT, index=index, dtype=dtype)
+        return np.full(n, np.datetime64("NaT"), dtype=dtype)
     if dtype == "float64":
-        return pd.Series(np.nan, index=index, dtype=dtype)
-    return pd.Series(pd.NA, index=index, dtype=dtype)
+        return np.full(n, np.nan)
+    if dtype == "string":
+        return pd.arrays.ArrowStringArray(pyarrow.nulls(n, pyarrow.large_string()))
+    if dtype == "boolean":
+        return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
+    if dtype in ("Int8", "Int16", "Int32", "Int64"):
+        return pd.arrays.IntegerArray(np.zeros(n, dtype=dtype.lower()), np.ones(n, dtype=bool))
+    return pd.array([pd.NA] * n, dtype=dtype)
 
 
 def _sources(df: pd.DataFrame, rows: object = None) -> list[str]:
