@@ -11,8 +11,7 @@ import pytest
 
 from externalize.errors import SourceFormatError
 from externalize.registry import load_registry
-from externalize.schema import (conform_events, conform_yearly, deferred_validation, validate_events,
-                                validate_yearly)
+from externalize.schema import conform_events, conform_yearly, deferred_validation, validate_events, validate_yearly
 from externalize.sources import adapter_for
 
 REGISTRY = load_registry()

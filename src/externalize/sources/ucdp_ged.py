@@ -44,8 +44,7 @@ from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
 from externalize.sources.base import (AdapterOutput, clean_text, conformed, numeric_column, parse_r_data,
-                                      read_text_csv_file,
-                                      require_columns)
+                                      read_text_csv_file, require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
