@@ -71,7 +71,7 @@ from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import (AdapterOutput, clean_text, decode_text, join_actors, parse_r_data,
+from externalize.sources.base import (AdapterOutput, clean_text, conformed, decode_text, join_actors, parse_r_data,
                                       read_text_csv_file, text_to_float, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
@@ -402,7 +402,7 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
     })
     if not keep.all():  # a boolean selection copies every column: only when rows are left out
         events = events[keep]
-    return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=rows_read, events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def _apply_lookups(raw: pd.DataFrame, layout: Layout, files: Mapping[str, Path], path: Path) -> pd.DataFrame:

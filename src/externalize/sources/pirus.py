@@ -33,7 +33,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events
-from externalize.sources.base import AdapterOutput, join_actors, require_columns, xlsx_engine, xlsx_errors
+from externalize.sources.base import (AdapterOutput, conformed, join_actors, require_columns, xlsx_engine,
+                                      xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("pirus",)
 COLUMNS = ("Subject_ID", "Date_Exposure", "Terrorist_Group_Name1", "Terrorist_Group_Name2",
@@ -134,7 +135,7 @@ def normalise_pirus(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput
         "date_precision": "day", "date": d, "country": country, "side_a": side_a,
         "relation": relation, "target_type": target, "plot_status": status, "n": 1,
     })[(~drop).to_numpy()]
-    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:
