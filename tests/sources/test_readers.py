@@ -89,6 +89,16 @@ def test_pirus_bad_workbooks_refused_by_either_engine(fixtures_dir: Path, engine
         pirus.read_pirus_xlsx(fixtures_dir / "us" / "pirus_truncated.xlsx.xz", engine=engine)
 
 
+@pytest.mark.parametrize("engine", [pytest.param("calamine", marks=needs_calamine), "openpyxl"])
+def test_pirus_missing_column_message_lists_the_header_found(fixtures_dir: Path, engine: str) -> None:
+    """The workbook is parsed once: the header the message lists is the one seen while reading the sheet."""
+    path = fixtures_dir / "us" / "pirus_missing_date.xlsx"
+    header = [str(c) for c in pd.read_excel(path, nrows=0, engine=engine).columns]
+    with pytest.raises(SourceFormatError) as info:
+        pirus.read_pirus_xlsx(path, engine=engine)
+    assert f"missing columns ['Date_Exposure']; found {header[:40]}" in str(info.value)
+
+
 # ------------------------------------------------------------------------------------------- real files
 def _real(shared_data_dir: Path, key: str) -> Path:
     return locate_source(REG[key], shared_data_dir)["main"].path

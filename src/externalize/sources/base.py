@@ -18,8 +18,8 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pandera.errors
 import pyarrow
+import pyarrow.compute as pyarrow_compute
 import pyarrow.csv as pyarrow_csv
 
 from externalize.errors import SourceFormatError
@@ -104,18 +104,48 @@ def require_columns(df: pd.DataFrame, needed: list[str] | tuple[str, ...], path:
     return df
 
 
+def _arrow_strings(values: pd.Series) -> pyarrow.ChunkedArray:
+    """The values of a text column as Arrow strings (missing -> null), without a Python object per value."""
+    text = values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
+    arr = pyarrow.array(text.array)  # the Arrow data behind pandas' string array (its __arrow_array__)
+    return arr if isinstance(arr, pyarrow.ChunkedArray) else pyarrow.chunked_array([arr])
+
+
+def _string_series(values: pyarrow.ChunkedArray, index: pd.Index, name: object = None) -> pd.Series:
+    """A pandas "string" column holding Arrow strings as they are (no copy, no conversion per value)."""
+    if values.type != pyarrow.large_string():
+        values = values.cast(pyarrow.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index, name=name)
+
+
+def _trimmed(values: pyarrow.ChunkedArray) -> pyarrow.ChunkedArray:
+    trimmed = pyarrow_compute.utf8_trim_whitespace(values)
+    return pyarrow_compute.if_else(pyarrow_compute.equal(trimmed, ""), pyarrow.scalar(None, trimmed.type), trimmed)
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """A text column with surrounding whitespace removed and blank text as missing: dtype "string", same index.
+
+    Gives what `values.astype("string").str.strip().replace("", pd.NA)` gives (pandas strips with the same
+    Arrow kernel, utf8_trim_whitespace), computed on the Arrow strings in one pass each."""
+    return _string_series(_trimmed(_arrow_strings(values)), values.index, values.name)
+
+
 def join_actors(*cols: pd.Series, sep: str = " | ") -> pd.Series:
-    """Join non-empty actor strings row-wise with the schema separator; <NA> when none (vectorised)."""
-    out: pd.Series | None = None
+    """Join non-empty actor strings row-wise with the schema separator; <NA> when none (vectorised).
+
+    Each value is stripped first and blank text counts as none (`clean_text`). Returns a "string" Series on
+    a fresh RangeIndex (the inputs must have the same length)."""
+    if not cols:
+        raise ValueError("join_actors needs at least one column")
+    glue = pyarrow.scalar(sep, pyarrow.large_string())
+    out: pyarrow.ChunkedArray | None = None
     for col in cols:
-        c = col.astype("string").str.strip().replace("", pd.NA).reset_index(drop=True)
-        if out is None:
-            out = c
-            continue
-        both = out.notna() & c.notna()
-        out = out.where(~both, out + sep + c).fillna(c)
-    assert out is not None, "join_actors needs at least one column"
-    return out.astype("string")
+        c = _trimmed(_arrow_strings(col)).cast(pyarrow.large_string())
+        # where both are present: "a | b"; else whichever is present (Arrow's join is null when either is)
+        out = c if out is None else pyarrow_compute.coalesce(
+            pyarrow_compute.binary_join_element_wise(out, c, glue), out, c)
+    return _string_series(out, pd.RangeIndex(len(cols[0])))
 
 
 # ------------------------------------------------------------------------------------------ notes
@@ -413,11 +443,11 @@ def read_csv_strict(path: Path, **kwargs) -> pd.DataFrame:
 
 def conformed(conform: Callable[[pd.DataFrame], pd.DataFrame], table: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Apply schema.conform_events / conform_yearly; a value the schema refuses (a latitude of 200, a negative
-    death count) is reported as a SourceFormatError naming the file, like every other bad-input error."""
+    death count), already reported by the schema with its source and column, is reported with the file too."""
     try:
         return conform(table)
-    except pandera.errors.SchemaError as exc:
-        raise SourceFormatError(f"{path}: values outside the schema: {exc}") from exc
+    except SourceFormatError as exc:
+        raise SourceFormatError(f"{path}: {exc}") from exc
 
 
 def text_to_float(raw: pd.Series) -> pd.Series | None:

@@ -30,7 +30,7 @@ import pandas as pd
 from externalize.config import Intervention
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
+from externalize.sources.base import AdapterOutput, conformed, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("centcom_strikes",)
 COLUMNS = ("date", "country", "location", "number")
@@ -60,7 +60,7 @@ def normalise_strikes(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutp
         "country": country, "region": "Middle East & North Africa", "side_a": COALITION,
         "relation": "strike", "n": number.fillna(0),
     })[(~drop).to_numpy()]
-    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def shift_release_dates(events: pd.DataFrame, lag_days: int = DEFAULT_LAG_DAYS) -> pd.DataFrame:

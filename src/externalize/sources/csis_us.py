@@ -24,7 +24,7 @@ import pandas as pd
 
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, numeric_column, read_csv_strict, require_columns
+from externalize.sources.base import AdapterOutput, conformed, numeric_column, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("csis_us",)
 COLUMNS = ("Year_csis", "Month_csis", "Day_csis", "Orientation_csis", "vict_killed_csis", "Target_csis",
@@ -59,7 +59,7 @@ def normalise_csis(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
         "relation": "plot", "target_type": raw["Target_csis"].astype("string").str.strip().replace("", pd.NA),
         "n": 1, "fatalities": numeric_column(raw["vict_killed_csis"], path, "vict_killed_csis"),
     })[keep.to_numpy()]
-    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:

@@ -64,13 +64,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
 from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events, dates_from_parts
-from externalize.sources.base import (AdapterOutput, decode_text, join_actors, parse_r_data,
+from externalize.sources.base import (AdapterOutput, clean_text, conformed, decode_text, join_actors, parse_r_data,
                                       read_text_csv_file, text_to_float, xlsx_engine, xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("gtd_full", "gtd_world_inc", "gtd0814", "gtd_france", "gtd_us",
@@ -228,7 +229,7 @@ def _lookup(path: Path, field_name: str) -> pd.Series:
 
 # ------------------------------------------------------------------------------------------ normalising
 def _text(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.strip().replace("", pd.NA)
+    return clean_text(s)
 
 
 def _num(raw: pd.Series, path: Path, column: str) -> pd.Series:
@@ -276,8 +277,26 @@ def _dates_parts(raw: pd.DataFrame, path: Path) -> tuple[pd.Series, pd.Series, p
 def _ids(raw: pd.DataFrame, layout: Layout) -> pd.Series:
     if layout.id_column is None:
         return pd.Series(np.arange(1, len(raw) + 1), index=raw.index).astype("string")
-    eid = _text(raw[layout.id_column].astype("string"))
+    column = raw[layout.id_column]
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        whole = _whole_number_text(column)
+        if whole is not None:
+            return whole
+    eid = _text(column.astype("string"))
     return eid.str.replace(r"\.0$", "", regex=True)  # ids stored as floats in the R file
+
+
+def _whole_number_text(column: pd.Series) -> pd.Series | None:
+    """Numbers that are all whole (ids stored as R doubles) as their integer text, "197001000001", missing
+    kept: what the text route gives ("197001000001.0" without ".0"), without formatting each float in
+    Python. None when a value is not a whole number below 2**53 (the text route then decides)."""
+    values = column.astype("float64").to_numpy()
+    known = values[~np.isnan(values)]
+    if not (np.all(known == np.floor(known)) and np.all(np.abs(known) < 2.0 ** 53)):
+        return None
+    ints = pyarrow.array(values, from_pandas=True).cast(pyarrow.int64())
+    return clean_text(pd.Series(pd.arrays.ArrowStringArray(ints.cast(pyarrow.large_string())), index=column.index,
+                                name=column.name))
 
 
 def _targets(raw: pd.DataFrame, path: Path) -> pd.Series:
@@ -383,7 +402,7 @@ def normalise_gtd(raw: pd.DataFrame, source: str, path: Path, layout: Layout) ->
     })
     if not keep.all():  # a boolean selection copies every column: only when rows are left out
         events = events[keep]
-    return AdapterOutput(rows_read=rows_read, events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=rows_read, events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def _apply_lookups(raw: pd.DataFrame, layout: Layout, files: Mapping[str, Path], path: Path) -> pd.DataFrame:

@@ -43,7 +43,7 @@ from externalize.errors import SourceFormatError
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, conform_yearly, dates_from_parts
-from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
+from externalize.sources.base import AdapterOutput, conformed, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("nesser_cym", "crenshaw_cym", "nesser_country_year", "crenshaw_country_year")
 
@@ -150,7 +150,7 @@ def normalise_country_month(raw: pd.DataFrame, source: str, path: Path,
         "country": ev["country"], "side_a": JIHADIST_UNNAMED, "relation": "plot", "n": ev["n"],
         "plot_status": ev["plot_status"],
     })
-    return AdapterOutput(rows_read=2 * len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=2 * len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def normalise_country_year(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput:
@@ -168,7 +168,7 @@ def normalise_country_year(raw: pd.DataFrame, source: str, path: Path) -> Adapte
         "year": year.astype("int64"), "side_a": JIHADIST_UNNAMED, "relation": "plot", "country": country,
         "n": counts["all"],
     })[keep.to_numpy()]
-    return AdapterOutput(rows_read=len(raw), yearly=conform_yearly(yearly), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), yearly=conformed(conform_yearly, yearly, path), excluded=excluded)
 
 
 def derive_crenshaw_codes(cym: pd.DataFrame, country_year: pd.DataFrame) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events, dates_from_parts
-from externalize.sources.base import AdapterOutput, read_csv_strict, require_columns
+from externalize.sources.base import AdapterOutput, conformed, read_csv_strict, require_columns
 
 SOURCE_IDS: tuple[str, ...] = ("new_america_plots",)
 PLOT_COLUMNS = ("plot_ID", "plot_name", "plot_ideology", "plot_status", "attack_date", "victims_killed")
@@ -118,7 +118,7 @@ def normalise_plots(plots: pd.DataFrame, suspects: pd.DataFrame | None, source: 
         "side_a": plots["plot_ideology"].astype("string").str.strip().replace("", pd.NA),
         "relation": "plot", "n": 1, "fatalities": killed, "plot_status": status,
     })[(~drop).to_numpy()]
-    return AdapterOutput(rows_read=len(plots), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(plots), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:

@@ -33,7 +33,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import ACTOR_SEPARATOR, conform_events
-from externalize.sources.base import AdapterOutput, join_actors, require_columns, xlsx_engine, xlsx_errors
+from externalize.sources.base import (AdapterOutput, conformed, join_actors, require_columns, xlsx_engine,
+                                      xlsx_errors)
 
 SOURCE_IDS: tuple[str, ...] = ("pirus",)
 COLUMNS = ("Subject_ID", "Date_Exposure", "Terrorist_Group_Name1", "Terrorist_Group_Name2",
@@ -56,17 +57,21 @@ def read_pirus_xlsx(path: Path, engine: str | None = None) -> pd.DataFrame:
     when python-calamine is installed) or "openpyxl". Both give the same events (tests/sources/test_readers.py)."""
     data = read_bytes(path)
     engine = engine or xlsx_engine()
+    header: list[object] = []
+    wanted = frozenset(COLUMNS) | frozenset(PLOT_COLUMNS)   # plot fields where the release has them
+
+    def used(column: object) -> bool:  # pandas asks once per header cell: the header is seen in one pass
+        header.append(column)
+        return column in wanted
+
     try:
-        header = pd.read_excel(io.BytesIO(data), nrows=0, engine=engine).columns
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise SourceFormatError(f"{path}: missing columns {missing}; found {list(header)[:40]}")
-        use = list(COLUMNS) + [c for c in PLOT_COLUMNS if c in header]   # plot fields where the release has them
-        return pd.read_excel(io.BytesIO(data), usecols=use, dtype=object, engine=engine)
-    except SourceFormatError:
-        raise
+        raw = pd.read_excel(io.BytesIO(data), usecols=used, dtype=object, engine=engine)
     except xlsx_errors() as exc:
         raise SourceFormatError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from exc
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise SourceFormatError(f"{path}: missing columns {missing}; found {header[:40]}")
+    return raw
 
 
 def _exposure_dates(raw: pd.Series) -> pd.Series:
@@ -130,7 +135,7 @@ def normalise_pirus(raw: pd.DataFrame, source: str, path: Path) -> AdapterOutput
         "date_precision": "day", "date": d, "country": country, "side_a": side_a,
         "relation": relation, "target_type": target, "plot_status": status, "n": 1,
     })[(~drop).to_numpy()]
-    return AdapterOutput(rows_read=len(raw), events=conform_events(events), excluded=excluded)
+    return AdapterOutput(rows_read=len(raw), events=conformed(conform_events, events, path), excluded=excluded)
 
 
 def read(spec: SourceSpec, files: Mapping[str, Path]) -> AdapterOutput:

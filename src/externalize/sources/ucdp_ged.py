@@ -43,8 +43,8 @@ from externalize.errors import SourceFormatError
 from externalize.locate import inner_name, read_bytes
 from externalize.registry import SourceSpec
 from externalize.schema import conform_events
-from externalize.sources.base import (AdapterOutput, conformed, numeric_column, parse_r_data, read_text_csv_file,
-                                      require_columns)
+from externalize.sources.base import (AdapterOutput, clean_text, conformed, numeric_column, parse_r_data,
+                                      read_text_csv_file, require_columns)
 
 SOURCE_IDS: tuple[str, ...] = ("ucdp_ged_syria", "ucdp_ged_syria_iraq", "ucdp_ged_global")
 
@@ -116,7 +116,7 @@ def read_ged_rds(path: Path, engine: str | None = None) -> pd.DataFrame:
 
 
 def _text(raw: pd.Series) -> pd.Series:
-    return raw.astype("string").str.strip().replace("", pd.NA)
+    return clean_text(raw)
 
 
 def _ged_date(raw: pd.Series) -> pd.Series:
