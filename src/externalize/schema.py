@@ -16,17 +16,11 @@ Event columns added for the coding (rules 2.0.0), each <NA> where the source has
 Adapters build the columns they have and call `conform_events` / `conform_yearly`, which add the optional
 columns as missing, fix dtypes and order, and validate (pandera). A value that cannot be cast or that the
 schema refuses raises SourceFormatError naming the source(s) of the refused rows and the column (adapters add
-the file through `sources.base.conformed`). Validation can be split from the cast: inside
-`deferred_validation()` the conform functions only cast and order, and `validate_events` / `validate_yearly`
-check a combined table once, with the same checks and messages (pandera costs about 17 ms a call before it
-looks at a row, so one call for the build's combined table instead of one per source saves most of it).
+the file through `sources.base.conformed`). `validate_events` / `validate_yearly` are the validation alone,
+for a table already cast and ordered.
 """
 
 from __future__ import annotations
-
-import contextlib
-import contextvars
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -229,40 +223,22 @@ def _validate(out: pd.DataFrame, schema: pa.DataFrameSchema, what: str) -> pd.Da
         raise SourceFormatError(f"values outside the schema in {_whose(out, what, rows)}, {where}: {exc}") from exc
 
 
-_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("externalize_schema_deferred", default=False)
-
-
-@contextlib.contextmanager
-def deferred_validation() -> Iterator[None]:
-    """Inside the block, `conform_events` / `conform_yearly` cast and order only (the cheap part); the caller
-    promises to validate the combined table once with `validate_events` / `validate_yearly`, whose refusal
-    names the source of the failing rows as the per-table validation does. For a build that concatenates
-    many adapters' tables: one pandera pass instead of one per adapter (pandera costs about 17 ms a call
-    before it looks at a row)."""
-    token = _DEFERRED.set(True)
-    try:
-        yield
-    finally:
-        _DEFERRED.reset(token)
-
-
 def conform_events(df: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
     """Add absent optional columns as missing, cast, order and validate an events table.
 
     validate=False only casts and orders: for a concatenation of tables that were each validated already
-    (the build's per-source tables, every one checked by its adapter before it was cached). Inside
-    `deferred_validation()` it only casts and orders too.
+    (the build's per-source tables, every one checked by its adapter before it was cached).
     Raises SourceFormatError naming the source(s) and the column when a value cannot be cast or the schema
     refuses it (ValueError for missing or unknown columns)."""
     out = _conform(df, EVENT_COLUMNS, EVENT_REQUIRED, "events")
-    return validate_events(out) if validate and not _DEFERRED.get() else out
+    return validate_events(out) if validate else out
 
 
 def conform_yearly(df: pd.DataFrame, validate: bool = True) -> pd.DataFrame:
-    """Add absent optional columns as missing, cast, order and validate a yearly table (validate=False and
-    `deferred_validation()`: as `conform_events`)."""
+    """Add absent optional columns as missing, cast, order and validate a yearly table (validate=False: as
+    `conform_events`)."""
     out = _conform(df, YEARLY_COLUMNS, YEARLY_REQUIRED, "yearly")
-    return validate_yearly(out) if validate and not _DEFERRED.get() else out
+    return validate_yearly(out) if validate else out
 
 
 def validate_events(events: pd.DataFrame) -> pd.DataFrame:
