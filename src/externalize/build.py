@@ -44,7 +44,7 @@ from externalize.locate import (
     locate_source,
     near_misses,
 )
-from externalize.paths import PROJECT_ROOT
+from externalize.paths import PROCESSED_DIR, PROJECT_ROOT
 from externalize.registry import SourceSpec, load_registry, with_observed_end
 from externalize.schema import conform_events, conform_yearly, empty_events, empty_yearly
 from externalize.series import monthly_counts, undated_month_rows, yearly_counts
@@ -55,7 +55,7 @@ if TYPE_CHECKING:  # classification is imported late (it loads the taxonomy)
     from externalize.classify import ClassCounts
     from externalize.taxonomy import Taxonomy
 
-DEFAULT_OUT = PROJECT_ROOT / "data" / "processed"
+DEFAULT_OUT = PROCESSED_DIR
 
 
 @dataclass

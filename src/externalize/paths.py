@@ -18,6 +18,7 @@ from pathlib import Path
 #: the checkout holding data/, analysis/, reports/ (src/externalize/paths.py -> parents[2])
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = PROJECT_ROOT / "data"
+PROCESSED_DIR = DATA_DIR / "processed"  # the build's default output folder
 REGISTRY_FILE = DATA_DIR / "sources.toml"
 TAXONOMY_DIR = DATA_DIR / "taxonomy"
 CASES_DIR = DATA_DIR / "cases"

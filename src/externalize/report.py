@@ -27,7 +27,7 @@ from markupsafe import Markup
 from externalize import __version__
 from externalize.config import StudyConfig, load_study
 from externalize.identification import RIVAL_EVENTS
-from externalize.paths import PROJECT_ROOT, OutputPaths
+from externalize.paths import PROCESSED_DIR, PROJECT_ROOT, OutputPaths
 from externalize.tables import (
     data_table,
     estimates_table,
@@ -486,11 +486,9 @@ def render_report(output_dir: str | Path | None = None, study: StudyConfig | Non
                   processed_dir: str | Path | None = None, pdf: bool = True) -> tuple[Path, Path | None]:
     """Render reports/output/report.html (self-contained) and report.pdf (WeasyPrint, A4, page numbers) from the
     same HTML, laid out once; layout problems (`layout_problems`) are logged as warnings."""
-    from externalize.build import DEFAULT_OUT
-
     out = Path(output_dir) if output_dir else DEFAULT_OUTPUT
     study = study or load_study()
-    processed = Path(processed_dir) if processed_dir else DEFAULT_OUT
+    processed = Path(processed_dir) if processed_dir else PROCESSED_DIR
     html = render_html(report_context(out, study, processed))
     html_path, pdf_path = out / "report.html", out / "report.pdf"
     out.mkdir(parents=True, exist_ok=True)
