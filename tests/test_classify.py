@@ -758,3 +758,17 @@ def test_month_end_and_year_spans_by_hand():
     assert [str(d)[:10] for d in last] == ["2014-03-09", "2014-03-31", "2014-12-31"]
     first, last = _date_span(pd.DataFrame({"year": [2016]}))  # a yearly row: the whole year
     assert (str(first[0])[:10], str(last[0])[:10]) == ("2016-01-01", "2016-12-31")
+
+
+def test_labels_decide_tests_once_per_label_and_keep_missing_apart():
+    from externalize.classify import Labels
+
+    lab = Labels.of(pd.Series(["AQ", None, "IS", "AQ+IS", "AQ"], dtype="string"))
+    assert lab.isin(["AQ"]).tolist() == [True, False, False, False, True]
+    assert lab.isin(["AQ", "AQ+IS"]).tolist() == [True, False, False, True, True]
+    assert lab.where(lambda t: "IS" in t).tolist() == [False, False, True, True, False]
+    text = lab.as_text()
+    assert str(text.dtype) == "string" and text.isna().tolist() == [False, True, False, False, False]
+    assert text.dropna().tolist() == ["AQ", "IS", "AQ+IS", "AQ"]
+    obj = Labels.of(np.array(["x", None], dtype=object))
+    assert obj.isin([""]).tolist() == [False, True]  # missing is "", never a real label

@@ -308,11 +308,6 @@ class Labels:
         per = np.fromiter((u in allowed_set for u in self.uniques), dtype=bool, count=len(self.uniques))
         return per[self.codes]
 
-    @property
-    def values(self) -> np.ndarray:
-        """The labels as an object array, one per row ("" where missing)."""
-        return self.uniques[self.codes]
-
     def where(self, test: Callable[[str], bool]) -> np.ndarray:
         """Boolean per row: `test` holds for the row's label (False where missing); a substring search on a
         column with few distinct values (GTD target types) is decided once per value."""
