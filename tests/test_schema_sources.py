@@ -70,3 +70,13 @@ def test_a_bad_value_in_one_adapters_output_is_refused_naming_file_source_and_co
                                                 r"rows of source 'ucdp_ged_global', column 'latitude'"):
         _read("ucdp_ged_global", bad_file)
     assert len(_read("ucdp_ged_global", fixtures_dir / "ucdp" / "GEDEvent_v23_1_sample.csv"))
+
+
+def test_empty_tables_have_the_schema_and_pass_it() -> None:
+    from externalize.schema import EVENTS_SCHEMA, YEARLY_SCHEMA, empty_events, empty_yearly
+
+    events, yearly = empty_events(), empty_yearly()
+    assert len(events) == 0 and len(yearly) == 0
+    EVENTS_SCHEMA.validate(events)
+    YEARLY_SCHEMA.validate(yearly)
+    assert list(events.columns) == list(conform_events(events).columns)

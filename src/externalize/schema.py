@@ -253,11 +253,13 @@ def validate_yearly(yearly: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty_events() -> pd.DataFrame:
-    return conform_events(pd.DataFrame({c: [] for c in EVENT_REQUIRED}))
+    """An events table with no rows (the schema's columns and dtypes; no rows, so nothing to validate)."""
+    return conform_events(pd.DataFrame({c: [] for c in EVENT_REQUIRED}), validate=False)
 
 
 def empty_yearly() -> pd.DataFrame:
-    return conform_yearly(pd.DataFrame({c: [] for c in YEARLY_REQUIRED}))
+    """A yearly table with no rows (as `empty_events`)."""
+    return conform_yearly(pd.DataFrame({c: [] for c in YEARLY_REQUIRED}), validate=False)
 
 
 def dates_from_parts(year: pd.Series, month: pd.Series, day: pd.Series) -> tuple[pd.Series, pd.Series]:
