@@ -58,7 +58,10 @@ def write_evidence(output_dir: str | Path, study: StudyConfig, processed_dir: st
     registry = None
     if events is not None:
         save("published_counts", published_counts(events))
-        comp = reconcile({s: g for s, g in events.groupby("source", observed=True)})
+        from externalize.reconcile import COMPARED_SOURCES
+
+        compared = events[events["source"].isin(COMPARED_SOURCES).to_numpy()]
+        comp = reconcile({s: g for s, g in compared.groupby("source", observed=True)})
         if len(comp):
             d = disagreements(comp)
             summ = comp.groupby("comparison", sort=False).agg(

@@ -128,15 +128,21 @@ def degraded_vs_world_inc(degraded: pd.DataFrame, world: pd.DataFrame, start: st
                   "gtd_world_inc")
 
 
+#: the comparisons, as ((source a, source b), function of their event rows)
+COMPARISONS = (
+    (("gtd_world_inc", "gtd0814"), world_inc_vs_gtd0814),
+    (("gtd_world_inc", "gtd_france"), world_inc_vs_france),
+    (("gtd_us", "csis_us"), gtd_us_vs_csis),
+    (("gtd_0718_degraded", "gtd_world_inc"), degraded_vs_world_inc),
+)
+#: every source some comparison reads
+COMPARED_SOURCES = frozenset(k for pair, _ in COMPARISONS for k in pair)
+
+
 def reconcile(events: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every comparison whose two sources are present (keys: registry source keys)."""
-    runs = (
-        (("gtd_world_inc", "gtd0814"), world_inc_vs_gtd0814),
-        (("gtd_world_inc", "gtd_france"), world_inc_vs_france),
-        (("gtd_us", "csis_us"), gtd_us_vs_csis),
-        (("gtd_0718_degraded", "gtd_world_inc"), degraded_vs_world_inc),
-    )
-    frames = [fn(events[a], events[b]) for (a, b), fn in runs if a in events and b in events]
+    """Every comparison whose two sources are present (keys: registry source keys; sources outside
+    COMPARED_SOURCES are not read)."""
+    frames = [fn(events[a], events[b]) for (a, b), fn in COMPARISONS if a in events and b in events]
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True)
