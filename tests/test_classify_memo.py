@@ -39,7 +39,7 @@ def test_shared_memo_gives_the_same_classes_for_every_variant(synthetic_events: 
         alone = classify_tables(synthetic_events, yearly, v.choices, taxonomy, coalition, registry)
         pd.testing.assert_frame_equal(shared[0], alone[0], check_exact=True)
         assert shared[2] == alone[2]
-    assert {"text", "nationals", "span"} <= set(memo["events"])  # computed once, reused
+    assert {"statement", "nationals", "span", "groups_a", "groups_b"} <= set(memo["events"])  # computed once, reused
 
 
 def test_memo_of_another_table_is_refused(synthetic_events: pd.DataFrame) -> None:

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from externalize.config import TaxonomyChoices
 from externalize.paths import PROJECT_ROOT
 from externalize.registry import SourceSpec, load_registry
-from externalize.taxonomy import Taxonomy, TaxonomyError, first_of_month, load_taxonomy, reference_dates
+from externalize.taxonomy import Taxonomy, TaxonomyError, first_of_month, load_taxonomy, name_groups, reference_dates
 from externalize.vocab import EVENT_CLASSES, FAMILY_ACTORS, NAMED_FAMILIES, EventClass
 
 RULES_VERSION = "2.1.0"
@@ -559,11 +559,13 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     plot = per_source("plot_source").astype(bool)
     is_gtd = per_source("is_gtd").astype(bool)
     ref = once("ref", lambda: reference_dates(df))
-    fam_a_arr = taxonomy.family_array(col("side_a"), ref, choices, schemes)
+    # the actor strings grouped once per table; their families depend on the coding choices
+    fam_a_arr = taxonomy.families(once("groups_a", lambda: name_groups(col("side_a"), schemes)), ref, choices)
     jih_src = per_source("jihadist_only").astype(bool) & col("side_a").isna().to_numpy()
     fam_a_arr[jih_src] = "JIH"
     fam_a = Labels.of(fam_a_arr)
-    fam_b = Labels.of(taxonomy.family_array(col("side_b"), ref, choices, schemes))
+    fam_b = Labels.of(taxonomy.families(once("groups_b", lambda: name_groups(col("side_b"), schemes)), ref,
+                                        choices))
 
     a_fam, b_fam = fam_a.isin(FAMILY_ACTORS), fam_b.isin(FAMILY_ACTORS)
     named = fam_a.isin(NAMED_FAMILIES) | fam_b.isin(NAMED_FAMILIES)

@@ -117,6 +117,46 @@ class Entry:
     contested: bool = False
 
 
+@dataclass(frozen=True)
+class NameGroups:
+    """The rows of one actor column grouped by distinct (string, scheme): what `Taxonomy.families` reads. It
+    depends on neither the dates nor the coding choices, so it is computed once per column."""
+
+    n: int                         # rows of the column
+    present: np.ndarray            # bool per row: a non-blank string
+    pairs: list[tuple[str, str]]   # the distinct (string, scheme) of the present rows
+    order: np.ndarray              # positions among the present rows, grouped by pair
+    bounds: np.ndarray             # the rows of pair k are order[bounds[k]:bounds[k + 1]]
+
+
+def name_groups(names: pd.Series, scheme: str | pd.Series | None = None) -> NameGroups:
+    """Group an actor column (one side) by distinct (string, scheme); scheme: one value or one per row
+    (positional), missing -> "any"."""
+    names = names.astype("string").reset_index(drop=True)
+    if isinstance(scheme, pd.Series):
+        schemes = scheme.reset_index(drop=True)
+        if isinstance(schemes.dtype, pd.CategoricalDtype):  # a few schemes over many rows: keep the codes
+            if schemes.isna().any():
+                schemes = schemes.cat.add_categories(["any"]).fillna("any")
+        else:
+            schemes = schemes.astype("string").fillna("any")
+    else:
+        schemes = pd.Series(scheme if scheme is not None else "any", index=names.index, dtype="string")
+    present = (names.notna() & (names.str.strip() != "")).to_numpy(dtype=bool)
+    if not present.any():
+        return NameGroups(len(names), present, [], np.zeros(0, dtype=np.intp), np.zeros(1, dtype=np.intp))
+    # unique (name, scheme) pairs via two factorizations (much faster than a MultiIndex on 500k rows)
+    name_codes, name_u = pd.factorize(names[present])
+    sch_codes, sch_u = pd.factorize(schemes[present])
+    codes, pair_u = pd.factorize(name_codes.astype(np.int64) * len(sch_u) + sch_codes)
+    name_l, sch_l = name_u.tolist(), sch_u.tolist()
+    pairs = [(str(name_l[p // len(sch_l)]), str(sch_l[p % len(sch_l)])) for p in pair_u.tolist()]
+    codes = codes.ravel()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(pairs) + 1))
+    return NameGroups(len(names), present, pairs, order, bounds)
+
+
 @dataclass
 class Taxonomy:
     """Loaded actors.csv. Use `family_of` for columns and `branch_of` for the branch of a listed string."""
@@ -200,52 +240,38 @@ class Taxonomy:
                      scheme: str | pd.Series | None = None) -> np.ndarray:
         """`family_of` as a positional object array, None where the name is missing (no string column built:
         the classifier reads it as codes)."""
-        names = names.astype("string").reset_index(drop=True)
+        return self.families(name_groups(names, scheme), dates, choices)
+
+    def families(self, groups: NameGroups, dates: pd.Series, choices: TaxonomyChoices) -> np.ndarray:
+        """`family_array` for a column already grouped by `name_groups` (a caller classifying the same column
+        under several coding choices groups it once)."""
         dates = pd.to_datetime(dates).reset_index(drop=True).astype("datetime64[ns]")
-        if len(names) != len(dates):
-            raise ValueError(f"names ({len(names)}) and dates ({len(dates)}) differ in length")
-        if isinstance(scheme, pd.Series):
-            schemes = scheme.reset_index(drop=True)
-            if isinstance(schemes.dtype, pd.CategoricalDtype):  # a few schemes over many rows: keep the codes
-                if schemes.isna().any():
-                    schemes = schemes.cat.add_categories(["any"]).fillna("any")
-            else:
-                schemes = schemes.astype("string").fillna("any")
-        else:
-            schemes = pd.Series(scheme if scheme is not None else "any", index=names.index, dtype="string")
-        out = np.full(len(names), None, dtype=object)
-        present = (names.notna() & (names.str.strip() != "")).to_numpy(dtype=bool)
-        if not present.any():
+        if groups.n != len(dates):
+            raise ValueError(f"names ({groups.n}) and dates ({len(dates)}) differ in length")
+        out = np.full(groups.n, None, dtype=object)
+        if not groups.pairs:
             return out
-        # unique (name, scheme) pairs via two factorizations (much faster than a MultiIndex on 500k rows)
-        name_codes, name_u = pd.factorize(names[present])
-        sch_codes, sch_u = pd.factorize(schemes[present])
-        codes, pair_u = pd.factorize(name_codes.astype(np.int64) * len(sch_u) + sch_codes)
-        name_l, sch_l = name_u.tolist(), sch_u.tolist()
-        uniques = [(name_l[p // len(sch_l)], sch_l[p % len(sch_l)]) for p in pair_u.tolist()]
         cutoff = (pd.Timestamp(choices.nusra_counts_as_aq_until) if choices.nusra_counts_as_aq_until is not None
                   else None)
         contested_in = choices.contested_groups == "in"
-        d = dates[present].to_numpy()
+        d = dates[groups.present].to_numpy()
         # rows grouped by unique (name, scheme); undated names get one family for all their rows
-        codes = codes.ravel()
-        order = np.argsort(codes, kind="stable")
-        bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-        fam = np.empty(len(codes), dtype=object)
-        for k, (name, sch) in enumerate(uniques):
+        order, bounds = groups.order, groups.bounds
+        fam = np.empty(len(order), dtype=object)
+        for k, (name, sch) in enumerate(groups.pairs):
             sch_arg = None if sch == "any" else sch
-            comps = self.components(str(name), sch_arg) or [str(name)]
+            comps = self.components(name, sch_arg) or [name]
             idx = order[bounds[k]:bounds[k + 1]]
             if any(self._is_dated(c, sch_arg) for c in comps):
                 fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff, contested_in)
                                           for c in comps])
             else:  # one family for every row of this string (memoised: it does not depend on the date)
-                memo_key = (str(name), sch_arg, contested_in)
+                memo_key = (name, sch_arg, contested_in)
                 if memo_key not in self._undated:
                     self._undated[memo_key] = self._combine(
                         [self._component_family(c, sch_arg, d[idx[:1]], cutoff, contested_in) for c in comps])[0]
                 fam[idx] = self._undated[memo_key]
-        out[present] = fam
+        out[groups.present] = fam
         return out
 
     def _is_dated(self, name: str, scheme: str | None) -> bool:
