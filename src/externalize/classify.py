@@ -547,15 +547,16 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
     def flag(c: str) -> np.ndarray:
         return col(c).astype("boolean").fillna(False).to_numpy(dtype=bool)
 
-    source = df["source"].astype("string")
-    src_codes, src_u = pd.factorize(source)
+    src_codes, src_u = once("sources", lambda: pd.factorize(df["source"].astype("string")))
     codings = [coding.get(str(x), SourceCoding()) for x in src_u]
 
-    def per_source(attr: str) -> np.ndarray:
-        vals = np.asarray([getattr(c, attr) for c in codings], dtype=object)
-        return vals[src_codes] if len(src_u) else np.zeros(0, dtype=object)
+    def per_source(attr: str) -> np.ndarray:  # the registry's coding of each row's source
+        def spread() -> np.ndarray:
+            vals = np.asarray([getattr(c, attr) for c in codings])  # bool or str: typed, not object
+            return vals[src_codes] if len(src_u) else np.zeros(0, dtype=object)
+        return once(f"source:{attr}", spread)
 
-    schemes = pd.Series(pd.Categorical(per_source("actor_scheme")), index=df.index)
+    schemes = once("schemes", lambda: pd.Series(pd.Categorical(per_source("actor_scheme")), index=df.index))
     plot = per_source("plot_source").astype(bool)
     is_gtd = per_source("is_gtd").astype(bool)
     ref = once("ref", lambda: reference_dates(df))
@@ -569,7 +570,7 @@ def row_facts(df: pd.DataFrame, taxonomy: Taxonomy, coalition: Coalition, choice
 
     a_fam, b_fam = fam_a.isin(FAMILY_ACTORS), fam_b.isin(FAMILY_ACTORS)
     named = fam_a.isin(NAMED_FAMILIES) | fam_b.isin(NAMED_FAMILIES)
-    relation = Labels.of(col("relation").astype("string").reset_index(drop=True))
+    relation = once("relation", lambda: Labels.of(col("relation").astype("string").reset_index(drop=True)))
     mmp = relation.isin(MMP_RELATIONS)
     dyadic = col("side_b").notna().to_numpy() & ~mmp & ~plot
     split = np.datetime64(pd.Timestamp(choices.aq_is_split))

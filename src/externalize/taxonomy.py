@@ -168,6 +168,7 @@ class Taxonomy:
     _undated: dict[tuple[str, str | None, bool], str] = field(default_factory=dict, repr=False)
     # entries per (string, scheme): the same actor strings recur across sources, sides and coding variants
     _entries: dict[tuple[str, str | None], list[Entry]] = field(default_factory=dict, repr=False)
+    _components: dict[tuple[str, str | None], tuple[list[str], bool]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         contested = self.table["contested"] if "contested" in self.table.columns else \
@@ -260,9 +261,9 @@ class Taxonomy:
         fam = np.empty(len(order), dtype=object)
         for k, (name, sch) in enumerate(groups.pairs):
             sch_arg = None if sch == "any" else sch
-            comps = self.components(name, sch_arg) or [name]
+            comps, dated = self._parts(name, sch_arg)
             idx = order[bounds[k]:bounds[k + 1]]
-            if any(self._is_dated(c, sch_arg) for c in comps):
+            if dated:
                 fam[idx] = self._combine([self._component_family(c, sch_arg, d[idx], cutoff, contested_in)
                                           for c in comps])
             else:  # one family for every row of this string (memoised: it does not depend on the date)
@@ -273,6 +274,15 @@ class Taxonomy:
                 fam[idx] = self._undated[memo_key]
         out[groups.present] = fam
         return out
+
+    def _parts(self, name: str, scheme: str | None) -> tuple[list[str], bool]:
+        """(components of a string, whether any has a dated entry), memoised: the same strings are looked up
+        for every coding variant."""
+        key = (name, scheme)
+        if key not in self._components:
+            comps = self.components(name, scheme) or [name]
+            self._components[key] = (comps, any(self._is_dated(c, scheme) for c in comps))
+        return self._components[key]
 
     def _is_dated(self, name: str, scheme: str | None) -> bool:
         return any(e.valid_from is not None or e.valid_to is not None or e.branch == NUSRA_BRANCH
