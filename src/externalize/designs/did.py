@@ -209,8 +209,8 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
     # with rounding residues (about 1e-17) unless every change is 0, so whether it prints NaN or ~1e-17 is
     # decided by its own floating-point path: for those few cells the library's own 2x2 estimator
     # (`reg_did_panel`, on the cell's units in its order) gives the estimate and influence function.
-    for k in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))):
-        att[k], psi[:, k] = _library_cell(dy[:, k], treat[:, k], ctrl[:, k])
+    for cell in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))).tolist():
+        att[cell], psi[:, cell] = _library_cell(dy[:, cell], treat[:, cell], ctrl[:, cell])
     z = float(norm.ppf(1 - alpha / 2))
 
     def _se(inf: np.ndarray) -> np.ndarray:
