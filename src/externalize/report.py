@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import platform
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -235,8 +236,19 @@ EXTRA_MAX_ROWS = 40
 def _table_html(frame: pd.DataFrame, table_class: str = "tbl wrap") -> str:
     """tables.to_html with the class on the table: pandas' Styler drops table attributes when styles are
     excluded, which left every result table without the report's table CSS."""
-    html = to_html(frame, table_class=table_class)
+    html = _identifier_breaks(to_html(frame, table_class=table_class))
     return html.replace("<table>", f'<table class="{table_class}">', 1) if html.startswith("<table>") else html
+
+
+_TEXT_NODE = re.compile(r">([^<]*_[^<]*)<")
+
+
+def _identifier_breaks(html: str) -> str:
+    """A line-break opportunity (<wbr>) after each underscore in the cells' text, so that an identifier such as
+    gtd_0718_degraded can wrap inside a narrow column instead of running into the next one (WeasyPrint sizes
+    table columns by the longest unbreakable word; `overflow-wrap: anywhere` would make every character a
+    break point, and costs a third of the PDF's layout time). Tags and their attributes are left as they are."""
+    return _TEXT_NODE.sub(lambda m: ">" + m.group(1).replace("_", "_<wbr>") + "<", html)
 
 
 def _fmt_cell(v: object) -> str:
@@ -257,7 +269,9 @@ def extra_tables(paths: OutputPaths) -> dict[str, dict[str, object]]:
         shown_name = f"{art.folder}/{art.filename}"
         frame = read_table(key, paths)
         if frame is None or frame.empty:
-            out[key] = {"title": title, "section": section, "present": False, "file": shown_name}
+            # a file written with no rows is a result (e.g. every actor name is curated), not a missing output
+            out[key] = {"title": title, "section": section, "present": False, "file": shown_name,
+                        "empty": art.path(paths).is_file()}
             continue
         if x.keep is not None:
             try:

@@ -236,13 +236,14 @@ def two_date_models(y: pd.Series, main: tuple[str, pd.Period], rivals: Mapping[s
         cov = fit.cov[0]
         corr = float(cov[jm, jr] / np.sqrt(cov[jm, jm] * cov[jr, jr]))
         reasons = []
+        months = f"{apart} month{'' if apart == 1 else 's'} apart"
         if apart < min_months_apart:
-            reasons.append(f"{apart} months apart (< {min_months_apart})")
+            reasons.append(f"{months} (< {min_months_apart})")
         if between < min_events_between:
             reasons.append(f"{between:g} events between the dates (< {min_events_between})")
         rows.append({**rec, "separable": not reasons,
                      "reason": "; ".join(reasons) if reasons else
-                     f"{apart} months apart, {between:g} events between",
+                     f"{months}, {between:g} events between",
                      "main_estimate": float(qm.estimate[0]), "main_ci_low": float(qm.ci_low[0]),
                      "main_ci_high": float(qm.ci_high[0]), "rival_estimate": float(qr.estimate[0]),
                      "rival_ci_low": float(qr.ci_low[0]), "rival_ci_high": float(qr.ci_high[0]), "corr": corr})
