@@ -132,7 +132,9 @@ def _library_cell(dy: np.ndarray, treated: np.ndarray, control: np.ndarray,
 
     sample = treated | control
     m = int(sample.sum())
-    exog = np.ones((m, 1)) if z is None else np.column_stack([np.ones(m), z[sample]])
+    # column-major, as the library's DataFrame.to_numpy() hands it over: the memory layout changes the
+    # rounding of X'X, and with it whether a nearly singular design raises in the library's inverse
+    exog = np.asfortranarray(np.ones((m, 1)) if z is None else np.column_stack([np.ones(m), z[sample]]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = reg_did_panel(endog=dy[sample], exog=exog, treated=treated[sample].astype("int64"),
