@@ -14,10 +14,13 @@ period of first treatment (`cohort`, NaN for never-treated units), the outcome a
 Intervals are the package's analytic (influence-function, unit-clustered) pointwise 95% intervals; with
 few treated units they are optimistic, which is why `randomization_pvalue` exists.
 
-Without covariates, on a balanced panel, the package's per-cell data-frame work (about 9 ms a group-time cell)
-is replaced by the same estimator in closed form (`_fit_cs_closed_form`, vectorised over cells): the same
-estimates, errors and bounds to rounding (1e-10 relative in tests/designs/test_did_closed_form.py, against
-the package on random panels, the `did` example and the study's own panels).
+With outcome regression on a balanced panel, without or with numeric covariates, the package's per-cell
+data-frame work (about 9 ms a group-time cell) is replaced by the same estimator in closed form
+(`_fit_cs_closed_form`, vectorised over cells): the same estimates, errors and bounds to rounding (1e-10
+relative in tests/designs/test_did_closed_form.py, against the package on random panels, the `did` example
+with and without its covariate, and the study's own panels). Cells the closed form cannot match to rounding
+(a nearly singular control design; an influence function that is 0 up to rounding) are computed by the
+package's own 2x2 estimator; a cell the package cannot estimate sends the whole fit to the package.
 """
 
 from __future__ import annotations
@@ -374,9 +377,10 @@ def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_tre
     covariates: column names entering the outcome regression at their base-period values (`did` convention).
     Returns CSFit with tidy frames (TIDY_COLUMNS): aggregation "group-time" (group, time), "event" (event_time)
     and "overall" (the simple aggregation, weights proportional to group size, as `aggte(type="simple")`).
-    Without covariates, with est_method "reg", on a balanced panel with never-treated units, the numbers are
-    computed in closed form (`_fit_cs_closed_form`; the same numbers as `differences`, to rounding, as
-    tests/designs/test_did_closed_form.py checks); otherwise through `differences`.
+    With est_method "reg", on a balanced panel with never-treated units and covariates (if any) that are
+    finite numbers, the numbers are computed in closed form (`_fit_cs_closed_form`; the same numbers as
+    `differences`, to rounding, as tests/designs/test_did_closed_form.py checks); otherwise through
+    `differences`.
     Units first treated in the first period have no base period and are left out, as `differences` and
     `did` do (with a warning).
     Raises DesignError for a bad panel or an unknown control group.
