@@ -292,6 +292,26 @@ def test_singular_control_design_is_left_to_the_library(monkeypatch: pytest.Monk
         pd.testing.assert_frame_equal(got, want)
 
 
+def test_a_covariate_far_from_zero_follows_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A covariate of about 1e4 with a spread of about 1: the raw design the library inverts has a condition
+    near 1e8 and its numbers carry rounding of that order, so the closed form hands such cells to the
+    library's estimator and reproduces it; with a spread of about 10 around 100 (`load`, above) it does not
+    need to."""
+    panel = _with_covariates(_random_panel(5), 5)
+    panel["far"] = 1e4 + (panel["load"] - 100) / 10
+    cells: list[int] = []
+    real_cell = did._library_cell
+
+    def _cell_spy(*args, **kwargs):
+        cells.append(1)
+        return real_cell(*args, **kwargs)
+
+    monkeypatch.setattr(did, "_library_cell", _cell_spy)
+    fit = _closed(panel, "y", "never_treated", monkeypatch, ("far",))
+    assert len(cells) == len(fit.group_time)
+    _assert_same(fit, _library(panel, "y", "never_treated", ("far",)), float(panel["y"].abs().max()))
+
+
 def test_collinear_covariates_follow_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
     """Two covariates, one (nearly) a multiple of the other: every cell's design is singular up to rounding.
     Exactly collinear: the library's inverse fails in every cell and the library itself then stops (it has

@@ -159,9 +159,10 @@ def _outcome_regression_cells(dy: np.ndarray, z: np.ndarray, treat: np.ndarray, 
     psi_i = N [D_i (dy_i - [1, z_i] b - ATT) / n_T - C_i e_i (1 / n_C + (z_i - zbar_C)' S^-1 (zbar_T - zbar_C))],
     e_i the control residuals and S the controls' centred cross-product of z (the library's
     x_i' (X_C'X_C)^-1 sum_T x, rewritten around the control means).
-    Returns (ATT per cell, psi units x cells, a flag per cell whose centred design is singular or too
-    ill-conditioned (reciprocal condition of the scaled S below 1e-8) for the numbers to agree with the
-    library's inverse to rounding: those cells are left to the library's own estimator)."""
+    Returns (ATT per cell, psi units x cells, a flag per cell whose design is singular or too
+    ill-conditioned for the numbers to agree with the library's inverse to rounding: reciprocal condition
+    of the scaled centred S below 1e-8, or of the scaled raw X_C'X_C the library inverts below 1e-6; those
+    cells are left to the library's own estimator)."""
     n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
     dybar_t = np.where(treat, dy, 0.0).sum(axis=0) / n_t
     dybar_c = np.where(ctrl, dy, 0.0).sum(axis=0) / n_c
@@ -177,7 +178,19 @@ def _outcome_regression_cells(dy: np.ndarray, z: np.ndarray, treat: np.ndarray, 
     corr = s / (safe[:, :, None] * safe[:, None, :])
     eig = np.linalg.eigvalsh(np.where(ill[:, None, None], np.eye(s.shape[1]), corr))
     ill |= eig[:, 0] < 1e-8 * eig[:, -1]
-    s = np.where(ill[:, None, None], np.eye(s.shape[1]), s)
+    # the library inverts the raw X_C'X_C (intercept included), whose rounding grows with its condition: a
+    # covariate far from 0 relative to its spread (a calendar year, say) can leave the library's numbers
+    # accurate to less than 1e-10; such cells are left to the library too
+    k = s.shape[1]
+    raw = np.empty((s.shape[0], k + 1, k + 1))
+    raw[:, 0, 0] = n_c
+    raw[:, 0, 1:] = raw[:, 1:, 0] = n_c[:, None] * zbar_c
+    raw[:, 1:, 1:] = s + n_c[:, None, None] * zbar_c[:, :, None] * zbar_c[:, None, :]
+    d = np.sqrt(np.einsum("ckk->ck", raw))
+    d = np.where(d == 0, 1.0, d)
+    eig_raw = np.linalg.eigvalsh(np.where(ill[:, None, None], np.eye(k + 1), raw / (d[:, :, None] * d[:, None, :])))
+    ill |= eig_raw[:, 0] < 1e-6 * eig_raw[:, -1]
+    s = np.where(ill[:, None, None], np.eye(k), s)
     szy = np.einsum("ick,ic->ck", zc_ctrl, np.where(ctrl, dyc, 0.0))
     beta = np.linalg.solve(s, szy[:, :, None])[:, :, 0]                      # cells x k
     h = np.linalg.solve(s, (zbar_t - zbar_c)[:, :, None])[:, :, 0]
