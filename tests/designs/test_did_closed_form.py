@@ -27,18 +27,20 @@ REL_TOL = 1e-10
 NUMERIC = ["estimate", "std_error", "ci_low", "ci_high"]
 
 
-def _library(panel: pd.DataFrame, outcome: str, control_group: str) -> tuple[pd.DataFrame, ...]:
-    df = panel[["unit", "time", "cohort", outcome]].copy()
+def _library(panel: pd.DataFrame, outcome: str, control_group: str,
+             covariates: tuple[str, ...] = ()) -> tuple[pd.DataFrame, ...]:
+    df = panel[["unit", "time", "cohort", outcome, *covariates]].copy()
     df["time"] = df["time"].astype("int64")
     df["cohort"] = df["cohort"].astype("float64")
     with warnings.catch_warnings():
         # the library warns (UserWarning) when it drops units treated in the first period or ignores a cohort
         # after the last period; those cases are deliberate here
         warnings.simplefilter("ignore", UserWarning)
-        return did._fit_cs_library(df, outcome, control_group, (), "reg", 0.05)
+        return did._fit_cs_library(df, outcome, control_group, covariates, "reg", 0.05)
 
 
-def _closed(panel: pd.DataFrame, outcome: str, control_group: str, monkeypatch: pytest.MonkeyPatch) -> did.CSFit:
+def _closed(panel: pd.DataFrame, outcome: str, control_group: str, monkeypatch: pytest.MonkeyPatch,
+            covariates: tuple[str, ...] = ()) -> did.CSFit:
     """fit_cs with the library path disabled: the numbers must come from the closed form."""
     def _no_library(*args, **kwargs):
         raise AssertionError("fit_cs fell back to differences")
@@ -47,9 +49,9 @@ def _closed(panel: pd.DataFrame, outcome: str, control_group: str, monkeypatch: 
     early = panel.drop_duplicates("unit")["cohort"].le(panel["time"].min()).any()
     if early:
         with pytest.warns(UserWarning, match="first treated in the first period"):
-            fit = fit_cs(panel, outcome, control_group=control_group)
+            fit = fit_cs(panel, outcome, control_group=control_group, covariates=covariates)
     else:
-        fit = fit_cs(panel, outcome, control_group=control_group)
+        fit = fit_cs(panel, outcome, control_group=control_group, covariates=covariates)
     monkeypatch.undo()
     return fit
 
@@ -195,10 +197,160 @@ def test_mpdta_matches_the_library(mpdta: pd.DataFrame, control_group: str, monk
     _assert_same(fit, _library(mpdta, "lemp", control_group), float(mpdta["lemp"].abs().max()))
 
 
+# ---------------------------------------------------------------- with covariates (outcome regression)
+
+def _with_covariates(panel: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Adds a time-invariant covariate `size` (a unit trait, correlated with treatment) and a time-varying
+    one `load` (trending, unit-specific, with noise) that both shift the outcome's trend."""
+    rng = np.random.default_rng(seed + 100)
+    units = np.sort(panel["unit"].unique())
+    size = dict(zip(units, rng.normal(5, 2, len(units)), strict=True))
+    out = panel.assign(size=panel["unit"].map(size))
+    k = out.groupby("unit").cumcount().to_numpy()
+    out["load"] = 100 + 10 * rng.normal(size=len(out)) + 3 * k * (out["size"] > 5)
+    out["y"] = out["y"] + 0.2 * k * out["size"] / 5 + 0.01 * out["load"]
+    return out
+
+
+@pytest.mark.parametrize("covariates", [("size",), ("load",), ("size", "load")])
+@pytest.mark.parametrize("control_group", did.CONTROL_GROUPS)
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_random_panels_with_covariates_match_the_library(seed: int, control_group: str, covariates: tuple[str, ...],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    panel = _with_covariates(_random_panel(seed), seed)
+    fit = _closed(panel, "y", control_group, monkeypatch, covariates)
+    _assert_same(fit, _library(panel, "y", control_group, covariates), float(panel["y"].abs().max()))
+
+
+def test_covariate_cell_by_hand() -> None:
+    """One post-treatment cell from the definition, with numpy's least squares as the reference: OLS of the
+    change y_t - y_base (base: the last period before the cohort's) on [1, x_base] among the never-treated,
+    ATT = mean over the treated of (change - fitted change)."""
+    panel = _with_covariates(_random_panel(2), 2)
+    times = np.sort(panel["time"].unique())
+    g = float(times[2])
+    base, t = times[1], times[4]
+    wide_y = panel.pivot(index="unit", columns="time", values="y")
+    wide_x = panel.pivot(index="unit", columns="time", values="load")
+    coh = panel.groupby("unit")["cohort"].first().reindex(wide_y.index)
+    dy = (wide_y[t] - wide_y[base]).to_numpy()
+    design = np.column_stack([np.ones(len(dy)), wide_x[base].to_numpy()])
+    never = (coh.isna() | (coh > times[-1])).to_numpy()      # a cohort after the last period is never treated
+    treated = (coh == g).to_numpy()
+    beta = np.linalg.lstsq(design[never], dy[never], rcond=None)[0]
+    expected = float(np.mean(dy[treated] - design[treated] @ beta))
+    fit = fit_cs(panel[panel["cohort"].isna() | (panel["cohort"] > times[0])], "y", covariates=("load",))
+    got = fit.group_time.set_index(["group", "time"]).loc[(int(g), int(t)), "estimate"]
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize("control_group", did.CONTROL_GROUPS)
+def test_mpdta_with_its_covariate_matches_the_library(mpdta: pd.DataFrame, control_group: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `did` example's specification with log county population (time-invariant)."""
+    fit = _closed(mpdta, "lemp", control_group, monkeypatch, ("lpop",))
+    _assert_same(fit, _library(mpdta, "lemp", control_group, ("lpop",)), float(mpdta["lemp"].abs().max()))
+
+
+def test_zero_influence_with_covariates_follows_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flat controls (changes all 0, so the control regression is exactly 0) and one treated unit: every
+    influence function is 0 in exact arithmetic, and the library prints NaN or rounding residues by its own
+    floating-point path; the closed form must agree, NaN for NaN."""
+    rows = [("T", 2001 + k, 2004.0, v, 3.0 + k) for k, v in enumerate([0.0, 0.1, 0.3, 0.7, 0.2, 0.9])]
+    rows += [(f"c{u}", 2001 + k, np.nan, 1.0, float(u + k * (u % 3))) for u in range(6) for k in range(6)]
+    panel = pd.DataFrame(rows, columns=["unit", "time", "cohort", "y", "x"])
+    for cg in did.CONTROL_GROUPS:
+        fit = _closed(panel, "y", cg, monkeypatch, ("x",))
+        ref = _library(panel, "y", cg, ("x",))
+        assert ref[0]["std_error"].isna().any()
+        _assert_same(fit, ref, 1.0)
+
+
+def test_singular_control_design_is_left_to_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A covariate that is 0 for every control in some base periods makes the control design singular there:
+    the library's inverse then fails and it reports the cell as missing, which the closed form does not
+    reproduce; the fit goes to the library, and its numbers are the library's."""
+    panel = _with_covariates(_random_panel(3), 3)
+    never = panel["cohort"].isna() | (panel["cohort"] > panel["time"].max())
+    panel["troops"] = np.where(never & (panel["time"] <= panel["time"].min() + 2), 0.0, panel["load"])
+    calls: list[tuple] = []
+    real = did._fit_cs_library
+
+    def _spy(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(did, "_fit_cs_library", _spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fit = fit_cs(panel, "y", covariates=("troops",))
+    assert calls == [("troops",)]
+    monkeypatch.undo()
+    ref = _library(panel, "y", "never_treated", ("troops",))
+    assert ref[0]["estimate"].isna().any()                # the cells the library could not estimate
+    for got, want in zip((fit.group_time, fit.event, fit.overall), ref, strict=True):
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_covariate_far_from_zero_follows_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A covariate of about 1e4 with a spread of about 1: the raw design the library inverts has a condition
+    near 1e8 and its numbers carry rounding of that order, so the closed form hands such cells to the
+    library's estimator and reproduces it; with a spread of about 10 around 100 (`load`, above) it does not
+    need to."""
+    panel = _with_covariates(_random_panel(5), 5)
+    panel["far"] = 1e4 + (panel["load"] - 100) / 10
+    cells: list[int] = []
+    real_cell = did._library_cell
+
+    def _cell_spy(*args, **kwargs):
+        cells.append(1)
+        return real_cell(*args, **kwargs)
+
+    monkeypatch.setattr(did, "_library_cell", _cell_spy)
+    fit = _closed(panel, "y", "never_treated", monkeypatch, ("far",))
+    assert len(cells) == len(fit.group_time)
+    _assert_same(fit, _library(panel, "y", "never_treated", ("far",)), float(panel["y"].abs().max()))
+
+
+def test_collinear_covariates_follow_the_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two covariates, one (nearly) a multiple of the other: every cell's design is singular up to rounding.
+    Exactly collinear: the library's inverse fails in every cell and the library itself then stops (it has
+    no influence function to stack); the closed form hands the fit to it, so fit_cs fails the same way.
+    Collinear up to 1e-4 (on a covariate of about 100): the scaled cross-product's condition is beyond
+    1e8, so the closed form hands those cells to the library's estimator, and the numbers are the library's."""
+    panel = _with_covariates(_random_panel(4), 4)
+    calls: list[tuple] = []
+    real = did._fit_cs_library
+
+    def _spy(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(did, "_fit_cs_library", _spy)
+    with warnings.catch_warnings(), pytest.raises(ValueError, match="at least one array"):
+        warnings.simplefilter("ignore", UserWarning)
+        fit_cs(panel.assign(load2=2.0 * panel["load"]), "y", covariates=("load", "load2"))
+    assert calls == [("load", "load2")]
+    monkeypatch.undo()
+    cells: list[int] = []
+    real_cell = did._library_cell
+
+    def _cell_spy(*args, **kwargs):
+        cells.append(1)
+        return real_cell(*args, **kwargs)
+
+    monkeypatch.setattr(did, "_library_cell", _cell_spy)
+    jitter = np.random.default_rng(7).normal(size=len(panel))
+    near = panel.assign(load2=2.0 * panel["load"] + 1e-4 * jitter)
+    fit = _closed(near, "y", "never_treated", monkeypatch, ("load", "load2"))
+    assert cells                                                 # the library's estimator did those cells
+    _assert_same(fit, _library(near, "y", "never_treated", ("load", "load2")), float(panel["y"].abs().max()))
+
+
 # ---------------------------------------------------------------- when the library path is kept
 
-def test_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unusable_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple] = []
     real = did._fit_cs_library
 
@@ -208,20 +360,30 @@ def test_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
 
     monkeypatch.setattr(did, "_fit_cs_library", _spy)
     small = mpdta[mpdta["unit"] <= mpdta["unit"].drop_duplicates().sort_values().iloc[149]]
-    fit_cs(small, "lemp", covariates=("lpop",))
+    fit_cs(small, "lemp", covariates=("lpop",))           # balanced, numeric covariate: closed form
+    assert calls == []
+    # a covariate with a missing value (the library's formula drops the row) or a text covariate (the
+    # formula encodes it as dummies): the library decides
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fit_cs(small.assign(lpop=small["lpop"].mask(small.index == small.index[7])), "lemp", covariates=("lpop",))
+        fit_cs(small.assign(big=np.where(small["lpop"] > small["lpop"].median(), "yes", "no")), "lemp",
+               covariates=("big",))
+    assert calls == [("lpop",), ("big",)]
+    calls.clear()
     unbalanced = small.drop(index=small.index[5])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the library's note on unbalanced panels
         fit_cs(unbalanced, "lemp")
-    assert calls == [("lpop",), ()]
+    assert calls == [()]
     fit_cs(small, "lemp")                                 # balanced, no covariate: closed form
-    assert len(calls) == 2
+    assert len(calls) == 1
     # no never-treated unit: the library compares with the last cohort on a truncated panel; left to it
     treated_only = small[small["cohort"].notna()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the library's note on using the last cohort
         fit_cs(treated_only, "lemp", control_group="not_yet_treated")
-    assert calls == [("lpop",), (), ()]
+    assert calls == [(), ()]
 
 
 # ---------------------------------------------------------------- the study's own panels
@@ -256,6 +418,22 @@ def study_panels(tmp_path_factory: pytest.TempPathFactory,
     pp = placebo_panel(built, starts, canonical, settings.placebo_first_year, settings.placebo_last_year)
     specs += [("placebo", pp, "rwattacks", cg) for cg in did.CONTROL_GROUPS]
     return specs
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_study_covariate_specifications_match_the_library(study_panels, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The design's 6 specifications with troops in the Muslim world (base-period value) as covariate: each
+    plot data set's monthly panel, each plot outcome in counts, never-treated controls."""
+    from externalize.designs.participation import PLOT_STATUSES
+
+    specs = [(panel, outcome) for dataset, panel, outcome, cg in study_panels
+             if dataset != "placebo" and outcome in ("all", *PLOT_STATUSES) and cg == "never_treated"]
+    assert len(specs) == 6
+    for panel, outcome in specs:
+        fit = _closed(panel, outcome, "never_treated", monkeypatch, ("troops_in_mw",))
+        _assert_same(fit, _library(panel, outcome, "never_treated", ("troops_in_mw",)),
+                     float(panel[outcome].abs().max()))
 
 
 @pytest.mark.slow

@@ -14,10 +14,13 @@ period of first treatment (`cohort`, NaN for never-treated units), the outcome a
 Intervals are the package's analytic (influence-function, unit-clustered) pointwise 95% intervals; with
 few treated units they are optimistic, which is why `randomization_pvalue` exists.
 
-Without covariates, on a balanced panel, the package's per-cell data-frame work (about 9 ms a group-time cell)
-is replaced by the same estimator in closed form (`_fit_cs_closed_form`, vectorised over cells): the same
-estimates, errors and bounds to rounding (1e-10 relative in tests/designs/test_did_closed_form.py, against
-the package on random panels, the `did` example and the study's own panels).
+With outcome regression on a balanced panel, without or with numeric covariates, the package's per-cell
+data-frame work (about 9 ms a group-time cell) is replaced by the same estimator in closed form
+(`_fit_cs_closed_form`, vectorised over cells): the same estimates, errors and bounds to rounding (1e-10
+relative in tests/designs/test_did_closed_form.py, against the package on random panels, the `did` example
+with and without its covariate, and the study's own panels). Cells the closed form cannot match to rounding
+(a nearly singular control design; an influence function that is 0 up to rounding) are computed by the
+package's own 2x2 estimator; a cell the package cannot estimate sends the whole fit to the package.
 """
 
 from __future__ import annotations
@@ -89,10 +92,12 @@ def check_panel(panel: pd.DataFrame, outcome: str, unit: str = "unit", time: str
         raise DesignError("no treated unit in the panel")
 
 
-def _wide_panel(df: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(outcomes units x periods, sorted period values, cohort per unit) of a balanced panel with integer
-    cohorts, units in sorted order; None when the panel is unbalanced or a cohort is not an integer (the
-    closed form then does not apply)."""
+def _wide_panel(df: pd.DataFrame, outcome: str, covariates: Sequence[str] = ()
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """(outcomes units x periods, sorted period values, cohort per unit, covariates units x periods x k or
+    None without covariates) of a balanced panel with integer cohorts, units in sorted order; None when the
+    panel is unbalanced, a cohort is not an integer, or a covariate is not a finite number (bool, text or
+    missing values: the library's formula would encode or drop them; the closed form then does not apply)."""
     times = np.sort(df["time"].unique())
     units = np.sort(df["unit"].unique())
     if len(df) != len(units) * len(times):
@@ -105,37 +110,110 @@ def _wide_panel(df: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray,
     y = wide.to_numpy(dtype=float)
     if np.isnan(y).any():
         return None
-    return y, times.astype("int64"), coh
+    if not covariates:
+        return y, times.astype("int64"), coh, None
+    layers = []
+    for col in covariates:
+        if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
+            return None
+        layer = df.pivot(index="unit", columns="time", values=col).reindex(index=units, columns=times)
+        layers.append(layer.to_numpy(dtype=float))
+    x = np.stack(layers, axis=2)
+    if not np.isfinite(x).all():
+        return None
+    return y, times.astype("int64"), coh, x
 
 
-def _library_cell(dy: np.ndarray, treated: np.ndarray, control: np.ndarray) -> tuple[float, np.ndarray]:
+def _library_cell(dy: np.ndarray, treated: np.ndarray, control: np.ndarray,
+                  z: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """ATT and unit-level influence function (length N, 0 outside the cell's units) of one group-time cell
     from the library's outcome-regression 2x2 estimator, exactly as `differences` calls it on a balanced panel
-    without covariates (intercept-only design, unit weights, influence function scaled by N / n_sample)."""
+    (design [1, z] with z the cell's base-period covariates, units x k, or an intercept only; unit weights;
+    influence function scaled by N / n_sample). Raises what the library raises (numpy.linalg.LinAlgError on a
+    singular control design); the library then reports the cell as missing."""
     from differences.models.did.did_cal import reg_did_panel
 
     sample = treated | control
     m = int(sample.sum())
+    # column-major, as the library's DataFrame.to_numpy() hands it over: the memory layout changes the
+    # rounding of X'X, and with it whether a nearly singular design raises in the library's inverse
+    exog = np.asfortranarray(np.ones((m, 1)) if z is None else np.column_stack([np.ones(m), z[sample]]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = reg_did_panel(endog=dy[sample], exog=np.ones((m, 1)), treated=treated[sample].astype("int64"),
+        res = reg_did_panel(endog=dy[sample], exog=exog, treated=treated[sample].astype("int64"),
                             weights=np.ones(m, dtype="int64"))
     inf = np.zeros(len(dy))
     inf[sample] = np.asarray(res["influence_func"], dtype=float).ravel() * (len(dy) / m)
     return float(res["att"]), inf
 
 
+def _outcome_regression_cells(dy: np.ndarray, z: np.ndarray, treat: np.ndarray, ctrl: np.ndarray, n: int
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Outcome-regression ATTs and influence functions of many cells at once, with covariates.
+
+    dy: outcome changes, units x cells; z: base-period covariates, units x cells x k; treat, ctrl: unit
+    masks, units x cells; n: number of units (N). Per cell, OLS of dy on [1, z] among the controls (written
+    in deviations from the control means, which is the same fit, better conditioned), then
+    ATT = mean_T(dy) - mean_T([1, z] b) = (dybar_T - dybar_C) - (zbar_T - zbar_C)' b_z, and, with the OLS
+    estimation effect (DRDID `reg_did_panel`, whose influence function is scaled by N / n_sample here),
+    psi_i = N [D_i (dy_i - [1, z_i] b - ATT) / n_T - C_i e_i (1 / n_C + (z_i - zbar_C)' S^-1 (zbar_T - zbar_C))],
+    e_i the control residuals and S the controls' centred cross-product of z (the library's
+    x_i' (X_C'X_C)^-1 sum_T x, rewritten around the control means).
+    Returns (ATT per cell, psi units x cells, a flag per cell whose design is singular or too
+    ill-conditioned for the numbers to agree with the library's inverse to rounding: reciprocal condition
+    of the scaled centred S below 1e-8, or of the scaled raw X_C'X_C the library inverts below 1e-6; those
+    cells are left to the library's own estimator)."""
+    n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
+    dybar_t = np.where(treat, dy, 0.0).sum(axis=0) / n_t
+    dybar_c = np.where(ctrl, dy, 0.0).sum(axis=0) / n_c
+    zbar_t = np.where(treat[:, :, None], z, 0.0).sum(axis=0) / n_t[:, None]
+    zbar_c = np.where(ctrl[:, :, None], z, 0.0).sum(axis=0) / n_c[:, None]
+    zc = z - zbar_c[None, :, :]                                                # units x cells x k
+    dyc = dy - dybar_c[None, :]
+    zc_ctrl = np.where(ctrl[:, :, None], zc, 0.0)
+    s = np.einsum("ick,icl->ckl", zc_ctrl, zc_ctrl)                            # cells x k x k
+    scale = np.sqrt(np.einsum("ckk->ck", s))
+    ill = (scale == 0).any(axis=1)
+    safe = np.where(scale == 0, 1.0, scale)
+    corr = s / (safe[:, :, None] * safe[:, None, :])
+    eig = np.linalg.eigvalsh(np.where(ill[:, None, None], np.eye(s.shape[1]), corr))
+    ill |= eig[:, 0] < 1e-8 * eig[:, -1]
+    # the library inverts the raw X_C'X_C (intercept included), whose rounding grows with its condition: a
+    # covariate far from 0 relative to its spread (a calendar year, say) can leave the library's numbers
+    # accurate to less than 1e-10; such cells are left to the library too
+    k = s.shape[1]
+    raw = np.empty((s.shape[0], k + 1, k + 1))
+    raw[:, 0, 0] = n_c
+    raw[:, 0, 1:] = raw[:, 1:, 0] = n_c[:, None] * zbar_c
+    raw[:, 1:, 1:] = s + n_c[:, None, None] * zbar_c[:, :, None] * zbar_c[:, None, :]
+    d = np.sqrt(np.einsum("ckk->ck", raw))
+    d = np.where(d == 0, 1.0, d)
+    eig_raw = np.linalg.eigvalsh(np.where(ill[:, None, None], np.eye(k + 1), raw / (d[:, :, None] * d[:, None, :])))
+    ill |= eig_raw[:, 0] < 1e-6 * eig_raw[:, -1]
+    s = np.where(ill[:, None, None], np.eye(k), s)
+    szy = np.einsum("ick,ic->ck", zc_ctrl, np.where(ctrl, dyc, 0.0))
+    beta = np.linalg.solve(s, szy[:, :, None])[:, :, 0]                      # cells x k
+    h = np.linalg.solve(s, (zbar_t - zbar_c)[:, :, None])[:, :, 0]
+    resid = dyc - np.einsum("ick,ck->ic", zc, beta)                            # dy - [1, z] b, every unit
+    att = (dybar_t - dybar_c) - np.einsum("ck,ck->c", zbar_t - zbar_c, beta)
+    lever = 1.0 / n_c + np.einsum("ick,ck->ic", zc, h)
+    psi = n * (np.where(treat, resid - att, 0.0) / n_t - np.where(ctrl, resid * lever, 0.0))
+    return att, psi, ill
+
+
 def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, control_group: str,
-                        alpha: float) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
-    """Callaway-Sant'Anna group-time ATTs without covariates on a balanced panel, with their simple and
-    event-time aggregations, in closed form: the numbers `differences` (0.3, `ATTgt(...).fit(est_method="reg")`
-    with its defaults) returns, without its per-cell data frames.
+                        alpha: float, x: np.ndarray | None = None
+                        ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:
+    """Callaway-Sant'Anna group-time ATTs on a balanced panel, without or with covariates, with their simple
+    and event-time aggregations, in closed form: the numbers `differences` (0.3,
+    `ATTgt(...).fit(est_method="reg")` with its defaults) returns, without its per-cell data frames.
 
     y: outcomes, units x periods (periods in increasing order `times`); cohort: first treated period per unit
-    (NaN = never treated). Returns (group-time, event, overall) frames with columns group, time, estimate,
-    std_error, ci_low, ci_high (event: event_time, ...), or None when the library would take another path
-    (no never-treated unit left: it then uses the last cohort as controls and truncates the panel; no
-    cohort with a base period).
+    (NaN = never treated); x: covariates, units x periods x k, or None. Returns (group-time, event, overall)
+    frames with columns group, time, estimate, std_error, ci_low, ci_high (event: event_time, ...), or None
+    when the library would take another path (no never-treated unit left: it then uses the last cohort as
+    controls and truncates the panel; no cohort with a base period) or would report a cell as missing (its
+    control design is singular: the library's inverse raises and it drops the cell from the aggregations).
 
     Conventions, from the library's source (models/attgt: utility_ntl.py, attgt_cal.py, aggregate.py;
     models/did: did_cal.py, att_if.py; data_validator):
@@ -151,6 +229,12 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
       psi_i = N * [D_i (dy_i - mean_treated) / n_T - C_i (dy_i - mean_control) / n_C]
       (zero for units in neither group; the OLS estimation effect of the control mean is the second term),
       and standard error sqrt(sum_i psi_i^2) / N (analytic, clustered by unit; no bootstrap by default).
+    - With covariates (base_delta "base", the default): the design is [1, x at the base period] (the library
+      keeps the earlier of the two periods' rows, and the base period is always the earlier one here), the
+      control outcome regression is OLS of dy on it among the cell's controls, and the influence function
+      adds its estimation effect (`_outcome_regression_cells`). Cells whose control design is (nearly)
+      singular, and cells whose influence function is 0 up to rounding, are computed by the library's own
+      2x2 estimator on the cell's units, as it would (`_library_cell`); if that raises, None.
     - Aggregations (simple: cells with t >= g; event: cells with t - g = e, pre-periods included) weight
       the cells by cohort shares n_g / N normalised to sum 1, and add to the influence function the term for
       the estimated weights: [(d - s) / sum(s) - rowsum(d - s) s' / sum(s)^2] @ ATT, d the units x cells
@@ -164,6 +248,7 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
     first, last = times[0], times[-1]
     keep = ~(np.isfinite(cohort) & (cohort <= first))
     y, cohort = y[keep], cohort[keep].copy()
+    x = None if x is None else x[keep]
     cohort[np.isfinite(cohort) & (cohort > last)] = np.nan
     never = ~np.isfinite(cohort)
     if not never.any():
@@ -199,18 +284,34 @@ def _fit_cs_closed_form(y: np.ndarray, times: np.ndarray, cohort: np.ndarray, co
         dev = np.where(mask & ~const[None, :], dy - mean, 0.0)
         return mean, dev, const
 
-    n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
-    mu_t, dev_t, const_t = _group_mean_and_deviation(treat)
-    mu_c, dev_c, const_c = _group_mean_and_deviation(ctrl)
-    att = mu_t - mu_c
-    psi = n * (dev_t / n_t - dev_c / n_c)
-    # Cells whose changes are constant within the treated and within the controls have an influence function
-    # of 0 in exact arithmetic. The library reports a standard error of exactly 0 as missing, but computes it
-    # with rounding residues (about 1e-17) unless every change is 0, so whether it prints NaN or ~1e-17 is
-    # decided by its own floating-point path: for those few cells the library's own 2x2 estimator
-    # (`reg_did_panel`, on the cell's units in its order) gives the estimate and influence function.
-    for cell in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))).tolist():
-        att[cell], psi[:, cell] = _library_cell(dy[:, cell], treat[:, cell], ctrl[:, cell])
+    if x is None:
+        n_t, n_c = treat.sum(axis=0), ctrl.sum(axis=0)
+        mu_t, dev_t, const_t = _group_mean_and_deviation(treat)
+        mu_c, dev_c, const_c = _group_mean_and_deviation(ctrl)
+        att = mu_t - mu_c
+        psi = n * (dev_t / n_t - dev_c / n_c)
+        # Cells whose changes are constant within the treated and within the controls have an influence
+        # function of 0 in exact arithmetic. The library reports a standard error of exactly 0 as missing, but
+        # computes it with rounding residues (about 1e-17) unless every change is 0, so whether it prints NaN
+        # or ~1e-17 is decided by its own floating-point path: for those few cells the library's own 2x2
+        # estimator (`reg_did_panel`, on the cell's units in its order) gives the estimate and influence
+        # function.
+        for cell in np.flatnonzero(const_t & const_c & ((mu_t != 0) | (mu_c != 0))).tolist():
+            att[cell], psi[:, cell] = _library_cell(dy[:, cell], treat[:, cell], ctrl[:, cell])
+    else:
+        zb = x[:, b_idx, :]                                                   # units x cells x k
+        att, psi, ill = _outcome_regression_cells(dy, zb, treat, ctrl, n)
+        # As above: an influence function that is 0 in exact arithmetic (every change 0 is exact here too:
+        # the fit is then exactly 0) is left to the library's floating-point path, whose residue or exact 0
+        # decides between a tiny standard error and a missing one; so are (nearly) singular designs.
+        in_cell = treat | ctrl
+        size = np.where(in_cell, np.abs(dy), 0.0).max(axis=0)
+        tiny = (np.sqrt((psi ** 2).sum(axis=0)) <= 1e-9 * n * size) & (size > 0)
+        for cell in np.flatnonzero(ill | tiny).tolist():
+            try:
+                att[cell], psi[:, cell] = _library_cell(dy[:, cell], treat[:, cell], ctrl[:, cell], zb[:, cell, :])
+            except Exception:              # noqa: BLE001 - as the library's did_single_gt: a missing cell
+                return None
     z = float(norm.ppf(1 - alpha / 2))
 
     def _se(inf: np.ndarray) -> np.ndarray:
@@ -289,9 +390,10 @@ def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_tre
     covariates: column names entering the outcome regression at their base-period values (`did` convention).
     Returns CSFit with tidy frames (TIDY_COLUMNS): aggregation "group-time" (group, time), "event" (event_time)
     and "overall" (the simple aggregation, weights proportional to group size, as `aggte(type="simple")`).
-    Without covariates, with est_method "reg", on a balanced panel with never-treated units, the numbers are
-    computed in closed form (`_fit_cs_closed_form`; the same numbers as `differences`, to rounding, as
-    tests/designs/test_did_closed_form.py checks); otherwise through `differences`.
+    With est_method "reg", on a balanced panel with never-treated units and covariates (if any) that are
+    finite numbers, the numbers are computed in closed form (`_fit_cs_closed_form`; the same numbers as
+    `differences`, to rounding, as tests/designs/test_did_closed_form.py checks); otherwise through
+    `differences`.
     Units first treated in the first period have no base period and are left out, as `differences` and
     `did` do (with a warning).
     Raises DesignError for a bad panel or an unknown control group.
@@ -304,11 +406,11 @@ def fit_cs(panel: pd.DataFrame, outcome: str, *, control_group: str = "never_tre
     df["time"] = df["time"].astype("int64")
     df["cohort"] = df["cohort"].astype("float64")
     frames = None
-    if not covariates and est_method == "reg":
-        wide = _wide_panel(df, outcome)
+    if est_method == "reg":
+        wide = _wide_panel(df, outcome, covariates)
         if wide is not None:
-            y, times, coh = wide
-            frames = _fit_cs_closed_form(y, times, coh, control_group, alpha)
+            y, times, coh, x = wide
+            frames = _fit_cs_closed_form(y, times, coh, control_group, alpha, x)
             if frames is not None:
                 n_early = int((np.isfinite(coh) & (coh <= times[0])).sum())
                 if n_early:
