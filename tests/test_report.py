@@ -578,3 +578,27 @@ def test_pdf_shows_each_checksum_on_one_line(tmp_path):
     weasyprint.HTML(string=html).write_pdf(tmp_path / "sums.pdf")
     text = pypdf.PdfReader(tmp_path / "sums.pdf").pages[0].extract_text()
     assert all(h in text for h in hashes)
+
+
+def test_identifiers_in_table_cells_can_wrap_at_underscores_and_attributes_are_untouched():
+    from externalize.report import _identifier_breaks
+
+    html = '<table id="T_ab_cd"><tr><td class="row0 col_1">gtd_0718_degraded</td><td>a &lt; b</td></tr></table>'
+    out = _identifier_breaks(html)
+    assert '<td class="row0 col_1">gtd_<wbr>0718_<wbr>degraded</td>' in out
+    assert 'id="T_ab_cd"' in out and "<td>a &lt; b</td>" in out
+
+
+def test_a_table_written_without_rows_is_reported_as_empty_not_absent(tmp_path):
+    from externalize.artefacts import artefact
+    from externalize.paths import OutputPaths
+    from externalize.report import extra_tables
+
+    paths = OutputPaths(tmp_path / "p", tmp_path / "out")
+    empty = artefact("unknown_actor_names").path(paths)
+    empty.parent.mkdir(parents=True)
+    empty.write_text("source,scheme,name,mapped_as,rows,first_year,last_year\n")
+    tables = extra_tables(paths)
+    assert tables["unknown_actor_names"]["present"] is False and tables["unknown_actor_names"]["empty"] is True
+    absent = [k for k, v in tables.items() if k != "unknown_actor_names"]
+    assert absent and all(tables[k]["empty"] is False for k in absent)
