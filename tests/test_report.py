@@ -602,3 +602,13 @@ def test_a_table_written_without_rows_is_reported_as_empty_not_absent(tmp_path):
     assert tables["unknown_actor_names"]["present"] is False and tables["unknown_actor_names"]["empty"] is True
     absent = [k for k, v in tables.items() if k != "unknown_actor_names"]
     assert absent and all(tables[k]["empty"] is False for k in absent)
+
+
+def test_fit_warnings_are_listed_in_the_report_context():
+    from externalize.report import _fit_warnings
+
+    table = pd.DataFrame({"outcome": ["x"], "source": ["s"], "model": ["binomial_share"], "spec": ["c"],
+                          "warning": ["OverdispersionWarning: chi2/df = 1.84 > 1.5"]})
+    assert _fit_warnings(table) == [{"outcome": "x", "source": "s", "model": "binomial_share",
+                                     "warning": "OverdispersionWarning: chi2/df = 1.84 > 1.5"}]
+    assert _fit_warnings(pd.DataFrame()) == []

@@ -327,6 +327,14 @@ def _identification_rows(ident: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _fit_warnings(warnings_table: pd.DataFrame) -> list[dict[str, str]]:
+    """The fits that carried a warning (fit_warnings.csv: overdispersion, convergence), one row each."""
+    if warnings_table.empty:
+        return []
+    return [{"outcome": str(r["outcome"]), "source": str(r["source"]), "model": str(r["model"]),
+             "warning": str(r["warning"]).rstrip(".")} for r in warnings_table.to_dict("records")]
+
+
 def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) -> dict[str, object]:
     """Everything the template shows, computed from the saved files."""
     tables = load_tables(output_dir / "tables")
@@ -441,6 +449,7 @@ def report_context(output_dir: Path, study: StudyConfig, processed_dir: Path) ->
         "coverage": _coverage_facts(coverage, registry), "ledger_total": ledger_tot,
         "skipped": manifest.get("skipped", {}), "lower_bound": lower_bound,
         "n_fit_errors": fmt_int(len(errors)),
+        "fit_warnings": _fit_warnings(tables.get("fit_warnings", pd.DataFrame())),
         "checksums": checksums, "versions": _versions(), "git_commit": _git_commit(),
         "build_commit": manifest.get("git_commit", "unknown"),
         "study_config": study_text, "study_sha256": hashlib.sha256(study_text.encode()).hexdigest(),
