@@ -166,7 +166,7 @@ def test_rival_tables_and_figure_data(findings):
     riv = t["rival_dates"].set_index("candidate")
     assert set(riv.index) == {"caliphate", "iraq_strikes", "adnani_call", "syria_strikes", "russia_strikes"}
     assert riv.loc["iraq_strikes", "months_from_main"] == 0
-    assert riv.loc["syria_strikes", "two_date_reason"].startswith("1 months apart")
+    assert riv.loc["syria_strikes", "two_date_reason"].startswith("1 month apart")
     assert riv["source"].str.len().min() > 20
     prof = t["break_date_profile"]
     assert prof["in_set"].any() and prof.loc[prof["period"] == IRAQ, "eligible"].iloc[0]
