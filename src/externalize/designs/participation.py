@@ -132,7 +132,8 @@ DATASETS: dict[str, dict[str, str]] = {
     "crenshaw": {"events": "crenshaw_cym", "country_year": "crenshaw_country_year",
                  "label": "Crenshaw et al., 21 Western countries"},
 }
-ESTIMATOR = "Callaway-Sant'Anna (differences, outcome regression)"
+# the numbers are the `differences` package's (0.3, est_method="reg"), computed in closed form (designs.did)
+ESTIMATOR = "Callaway-Sant'Anna (outcome regression, as differences 0.3)"
 
 
 def dataset_panel(built: BuildResult, dataset: str, start: pd.Period, end: pd.Period,

@@ -55,7 +55,8 @@ def plot_event_study(frame: pd.DataFrame) -> p9.ggplot:
              .apply(lambda r: f"{r['dataset']} / {r['outcome']}: ATT {r['overall_att']:+.3f}, "
                               f"randomization p = {r['ri_pvalue']:.3f}", axis=1))
     caption = _caption(
-        "Callaway & Sant'Anna (2021) event-time ATTs (differences package; never-treated controls; varying base "
+        "Callaway & Sant'Anna (2021) event-time ATTs (outcome regression with the differences package's "
+        "conventions; never-treated controls; varying base "
         "period, so each pre-period point is a one-month change). Outcome: plots against the country per "
         "country-month. 95% pointwise intervals from the influence function are optimistic with "
         f"{int(frame['n_treated'].max())} or fewer treated countries; the randomization p-values of the overall "
