@@ -39,6 +39,19 @@ def _library(panel: pd.DataFrame, outcome: str, control_group: str,
         return did._fit_cs_library(df, outcome, control_group, covariates, "reg", 0.05)
 
 
+def _spy(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple]:
+    """Record the positional arguments of every call of did.<name> (which still runs)."""
+    calls: list[tuple] = []
+    real = getattr(did, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(did, name, spy)
+    return calls
+
+
 def _closed(panel: pd.DataFrame, outcome: str, control_group: str, monkeypatch: pytest.MonkeyPatch,
             covariates: tuple[str, ...] = ()) -> did.CSFit:
     """fit_cs with the library path disabled: the numbers must come from the closed form."""
@@ -273,18 +286,11 @@ def test_singular_control_design_is_left_to_the_library(monkeypatch: pytest.Monk
     panel = _with_covariates(_random_panel(3), 3)
     never = panel["cohort"].isna() | (panel["cohort"] > panel["time"].max())
     panel["troops"] = np.where(never & (panel["time"] <= panel["time"].min() + 2), 0.0, panel["load"])
-    calls: list[tuple] = []
-    real = did._fit_cs_library
-
-    def _spy(*args, **kwargs):
-        calls.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(did, "_fit_cs_library", _spy)
+    calls = _spy(monkeypatch, "_fit_cs_library")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fit = fit_cs(panel, "y", covariates=("troops",))
-    assert calls == [("troops",)]
+    assert [c[3] for c in calls] == [("troops",)]
     monkeypatch.undo()
     ref = _library(panel, "y", "never_treated", ("troops",))
     assert ref[0]["estimate"].isna().any()                # the cells the library could not estimate
@@ -299,14 +305,7 @@ def test_a_covariate_far_from_zero_follows_the_library(monkeypatch: pytest.Monke
     need to."""
     panel = _with_covariates(_random_panel(5), 5)
     panel["far"] = 1e4 + (panel["load"] - 100) / 10
-    cells: list[int] = []
-    real_cell = did._library_cell
-
-    def _cell_spy(*args, **kwargs):
-        cells.append(1)
-        return real_cell(*args, **kwargs)
-
-    monkeypatch.setattr(did, "_library_cell", _cell_spy)
+    cells = _spy(monkeypatch, "_library_cell")
     fit = _closed(panel, "y", "never_treated", monkeypatch, ("far",))
     assert len(cells) == len(fit.group_time)
     _assert_same(fit, _library(panel, "y", "never_treated", ("far",)), float(panel["y"].abs().max()))
@@ -319,27 +318,13 @@ def test_collinear_covariates_follow_the_library(monkeypatch: pytest.MonkeyPatch
     Collinear up to 1e-4 (on a covariate of about 100): the scaled cross-product's condition is beyond
     1e8, so the closed form hands those cells to the library's estimator, and the numbers are the library's."""
     panel = _with_covariates(_random_panel(4), 4)
-    calls: list[tuple] = []
-    real = did._fit_cs_library
-
-    def _spy(*args, **kwargs):
-        calls.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(did, "_fit_cs_library", _spy)
+    calls = _spy(monkeypatch, "_fit_cs_library")
     with warnings.catch_warnings(), pytest.raises(ValueError, match="at least one array"):
         warnings.simplefilter("ignore", UserWarning)
         fit_cs(panel.assign(load2=2.0 * panel["load"]), "y", covariates=("load", "load2"))
-    assert calls == [("load", "load2")]
+    assert [c[3] for c in calls] == [("load", "load2")]
     monkeypatch.undo()
-    cells: list[int] = []
-    real_cell = did._library_cell
-
-    def _cell_spy(*args, **kwargs):
-        cells.append(1)
-        return real_cell(*args, **kwargs)
-
-    monkeypatch.setattr(did, "_library_cell", _cell_spy)
+    cells = _spy(monkeypatch, "_library_cell")
     jitter = np.random.default_rng(7).normal(size=len(panel))
     near = panel.assign(load2=2.0 * panel["load"] + 1e-4 * jitter)
     fit = _closed(near, "y", "never_treated", monkeypatch, ("load", "load2"))
@@ -351,14 +336,7 @@ def test_collinear_covariates_follow_the_library(monkeypatch: pytest.MonkeyPatch
 
 def test_unusable_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.DataFrame,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple] = []
-    real = did._fit_cs_library
-
-    def _spy(*args, **kwargs):
-        calls.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(did, "_fit_cs_library", _spy)
+    calls = _spy(monkeypatch, "_fit_cs_library")
     small = mpdta[mpdta["unit"] <= mpdta["unit"].drop_duplicates().sort_values().iloc[149]]
     fit_cs(small, "lemp", covariates=("lpop",))           # balanced, numeric covariate: closed form
     assert calls == []
@@ -369,13 +347,13 @@ def test_unusable_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.Dat
         fit_cs(small.assign(lpop=small["lpop"].mask(small.index == small.index[7])), "lemp", covariates=("lpop",))
         fit_cs(small.assign(big=np.where(small["lpop"] > small["lpop"].median(), "yes", "no")), "lemp",
                covariates=("big",))
-    assert calls == [("lpop",), ("big",)]
+    assert [c[3] for c in calls] == [("lpop",), ("big",)]
     calls.clear()
     unbalanced = small.drop(index=small.index[5])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the library's note on unbalanced panels
         fit_cs(unbalanced, "lemp")
-    assert calls == [()]
+    assert [c[3] for c in calls] == [()]
     fit_cs(small, "lemp")                                 # balanced, no covariate: closed form
     assert len(calls) == 1
     # no never-treated unit: the library compares with the last cohort on a truncated panel; left to it
@@ -383,7 +361,7 @@ def test_unusable_covariates_and_unbalanced_panels_use_the_library(mpdta: pd.Dat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)     # the library's note on using the last cohort
         fit_cs(treated_only, "lemp", control_group="not_yet_treated")
-    assert calls == [(), ()]
+    assert [c[3] for c in calls] == [(), ()]
 
 
 # ---------------------------------------------------------------- the study's own panels
