@@ -55,9 +55,6 @@ if TYPE_CHECKING:  # classification is imported late (it loads the taxonomy)
     from externalize.classify import ClassCounts
     from externalize.taxonomy import Taxonomy
 
-DEFAULT_OUT = PROCESSED_DIR
-
-
 @dataclass
 class BuildResult:
     events: pd.DataFrame
@@ -349,7 +346,7 @@ def build_study(study: StudyConfig, data_dir: str | Path | None = None, out_dir:
     from externalize.taxonomy import load_taxonomy
 
     console = console or Console(stderr=True)
-    out = Path(out_dir) if out_dir else DEFAULT_OUT
+    out = Path(out_dir) if out_dir else PROCESSED_DIR
     out.mkdir(parents=True, exist_ok=True)
     registry = registry or load_registry()
     check_outcome_sources(study, registry)  # refused before any file is read
@@ -451,7 +448,7 @@ def load_built(out_dir: str | Path | None = None, *, tables: bool = True) -> Bui
     """Read a finished build back (periods as pd.Period). The ledger comes back as its two tables.
     tables=False leaves `events` and `yearly` empty (their saved columns and types, no rows) and reads the
     series only: enough for `resolve_study`, and the event table is most of a build's reading time."""
-    out = Path(out_dir) if out_dir else DEFAULT_OUT
+    out = Path(out_dir) if out_dir else PROCESSED_DIR
     if not (out / "build_manifest.json").is_file():
         raise PipelineError(f"no build in {out}: run `externalize build` first")
     monthly = pd.read_parquet(out / "series_monthly.parquet")

@@ -233,19 +233,13 @@ class Taxonomy:
         `reference_dates`); scheme: the source's naming scheme (a scheme's own rows win over "any" rows),
         one value or one per row (positional). The result has the index of `names`.
         """
-        index = names.index
-        fam = self.family_array(names, dates, choices, scheme)
-        return pd.Series(pd.array(fam, dtype="string"), index=index)
-
-    def family_array(self, names: pd.Series, dates: pd.Series, choices: TaxonomyChoices,
-                     scheme: str | pd.Series | None = None) -> np.ndarray:
-        """`family_of` as a positional object array, None where the name is missing (no string column built:
-        the classifier reads it as codes)."""
-        return self.families(name_groups(names, scheme), dates, choices)
+        fam = self.families(name_groups(names, scheme), dates, choices)
+        return pd.Series(pd.array(fam, dtype="string"), index=names.index)
 
     def families(self, groups: NameGroups, dates: pd.Series, choices: TaxonomyChoices) -> np.ndarray:
-        """`family_array` for a column already grouped by `name_groups` (a caller classifying the same column
-        under several coding choices groups it once)."""
+        """`family_of` as a positional object array (None where the name is missing) for a column already
+        grouped by `name_groups`: a caller classifying the same column under several coding choices groups it
+        once, and reads the families as codes (no text column built)."""
         dates = pd.to_datetime(dates).reset_index(drop=True).astype("datetime64[ns]")
         if groups.n != len(dates):
             raise ValueError(f"names ({groups.n}) and dates ({len(dates)}) differ in length")
