@@ -6,10 +6,8 @@ The same as `externalize run --step fit`, with the same options (--data-dir, --s
 change since its last run (--force redoes it).
 """
 
-import sys
-
-from externalize.cli import app
+from externalize.cli import run_step_script
 
 # the guard matters: worker processes (--jobs) import this module and must not start the step again
 if __name__ == "__main__":
-    app(["run", "--step", "fit", *sys.argv[1:]], prog_name="python analysis/02_models.py")
+    run_step_script("fit", __file__)

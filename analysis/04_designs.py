@@ -7,10 +7,8 @@ The same as `externalize run --step designs`, with the same options (--data-dir,
 change since its last run (--force redoes it).
 """
 
-import sys
-
-from externalize.cli import app
+from externalize.cli import run_step_script
 
 # the guard matters: worker processes (--jobs) import this module and must not start the step again
 if __name__ == "__main__":
-    app(["run", "--step", "designs", *sys.argv[1:]], prog_name="python analysis/04_designs.py")
+    run_step_script("designs", __file__)

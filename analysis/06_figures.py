@@ -5,10 +5,8 @@ The same as `externalize run --step figures`, with the same options (--data-dir,
 change since its last run (--force redoes it).
 """
 
-import sys
-
-from externalize.cli import app
+from externalize.cli import run_step_script
 
 # the guard matters: worker processes (--jobs) import this module and must not start the step again
 if __name__ == "__main__":
-    app(["run", "--step", "figures", *sys.argv[1:]], prog_name="python analysis/06_figures.py")
+    run_step_script("figures", __file__)

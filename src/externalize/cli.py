@@ -212,5 +212,14 @@ def sources() -> None:
     Console().print(table)
 
 
+def run_step_script(step: str, script: str) -> None:
+    """The body of analysis/NN_<step>.py: `externalize run --step <step>` with the script's own command-line
+    arguments, its usage lines naming the script. Call it under `if __name__ == "__main__"`: worker processes
+    (--jobs) import the script and must not start the step again."""
+    import sys
+
+    app(["run", "--step", step, *sys.argv[1:]], prog_name=f"python analysis/{Path(script).name}")
+
+
 if __name__ == "__main__":
     app()
